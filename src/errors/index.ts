@@ -1,0 +1,155 @@
+/**
+ * Veil's error hierarchy. Every error that crosses a module boundary is a VeilError with a stable
+ * string code; doors (HTTP, CLI, later the Postgres wire) map codes to status codes in one place.
+ * Anything that is not a VeilError is treated as an internal error whose message never reaches a client.
+ */
+export type ErrorCode =
+  | 'INVALID_REQUEST'
+  | 'INVALID_SQL'
+  | 'SQL_NOT_ALLOWED'
+  | 'QUERY_FAILED'
+  | 'QUERY_TIMEOUT'
+  | 'RESULT_TOO_LARGE'
+  | 'UNAUTHENTICATED'
+  | 'INVALID_TOKEN'
+  | 'ACCESS_DENIED'
+  | 'COLUMN_ACCESS_DENIED'
+  | 'DATASET_NOT_FOUND'
+  | 'NOT_FOUND'
+  | 'ALREADY_EXISTS'
+  | 'INVALID_POLICY'
+  | 'POLICY_NOT_APPLICABLE'
+  | 'INVALID_DATASET'
+  | 'STORAGE_ERROR'
+  | 'NOT_ACCEPTABLE'
+  | 'INTERNAL';
+
+export class VeilError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Readonly<Record<string, unknown>>;
+
+  constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}) {
+    super(message);
+    this.name = new.target.name;
+    this.code = code;
+    this.details = details;
+  }
+}
+
+/** The request itself is malformed (bad JSON body, missing field, bad option). */
+export class InvalidRequestError extends VeilError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('INVALID_REQUEST', message, details);
+  }
+}
+
+/** DuckDB's parser rejected the text. */
+export class InvalidSqlError extends VeilError {
+  constructor(message: string) {
+    super('INVALID_SQL', message);
+  }
+}
+
+/** The SQL parsed but uses a construct, function or statement outside Veil's allowlist. */
+export class SqlNotAllowedError extends VeilError {
+  constructor(construct: string, message?: string) {
+    super('SQL_NOT_ALLOWED', message ?? `${construct} is not allowed in Veil queries`, { construct });
+  }
+}
+
+/** The engine failed while running a checked query. The message is sanitized by the engine layer. */
+export class QueryFailedError extends VeilError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('QUERY_FAILED', message, details);
+  }
+}
+
+export class QueryTimeoutError extends VeilError {
+  constructor(timeoutMs: number) {
+    super('QUERY_TIMEOUT', `query exceeded the statement timeout of ${timeoutMs} ms`, { timeoutMs });
+  }
+}
+
+export class UnauthenticatedError extends VeilError {
+  constructor(message = 'a bearer token is required') {
+    super('UNAUTHENTICATED', message);
+  }
+}
+
+export class InvalidTokenError extends VeilError {
+  constructor(reason: string) {
+    super('INVALID_TOKEN', `invalid token: ${reason}`);
+  }
+}
+
+/** The caller knows the dataset exists but may not read it (or may not perform the operation). */
+export class AccessDeniedError extends VeilError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('ACCESS_DENIED', message, details);
+  }
+}
+
+/** A column the caller cannot read was named explicitly. */
+export class ColumnAccessDeniedError extends VeilError {
+  constructor(dataset: string, column: string) {
+    super('COLUMN_ACCESS_DENIED', `access denied to column "${column}" of dataset ${dataset}`, { dataset, column });
+  }
+}
+
+/**
+ * Used both for datasets that do not exist and for datasets invisible to the caller: the two
+ * answers must be byte-for-byte identical (existence is private), so the message depends only on
+ * the name the caller typed.
+ */
+export class DatasetNotFoundError extends VeilError {
+  constructor(name: string) {
+    super('DATASET_NOT_FOUND', `dataset ${name} does not exist`, { dataset: name });
+  }
+}
+
+export class NotFoundError extends VeilError {
+  constructor(what: string) {
+    super('NOT_FOUND', `${what} does not exist`);
+  }
+}
+
+export class AlreadyExistsError extends VeilError {
+  constructor(what: string) {
+    super('ALREADY_EXISTS', `${what} already exists`);
+  }
+}
+
+export class InvalidPolicyError extends VeilError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('INVALID_POLICY', message, details);
+  }
+}
+
+/** A policy that applies to the caller cannot be compiled for a dataset: fail closed. */
+export class PolicyNotApplicableError extends VeilError {
+  constructor(policy: string, dataset: string, reason: string) {
+    super('POLICY_NOT_APPLICABLE', `policy "${policy}" cannot be applied to ${dataset}: ${reason}`, { policy, dataset });
+  }
+}
+
+export class InvalidDatasetError extends VeilError {
+  constructor(message: string) {
+    super('INVALID_DATASET', message);
+  }
+}
+
+export class StorageError extends VeilError {
+  constructor(message: string) {
+    super('STORAGE_ERROR', message);
+  }
+}
+
+export class NotAcceptableError extends VeilError {
+  constructor(accept: string) {
+    super('NOT_ACCEPTABLE', `cannot produce ${accept}; use application/json, text/csv or application/vnd.apache.arrow.stream`);
+  }
+}
+
+export function isVeilError(error: unknown): error is VeilError {
+  return error instanceof VeilError;
+}
