@@ -1,0 +1,241 @@
+import { mkdirSync, realpathSync } from 'node:fs';
+import {
+  DuckDBInstance,
+  type DuckDBConnection,
+  type DuckDBResult,
+  type DuckDBDataChunk,
+  DuckDBTypeId,
+} from '@duckdb/node-api';
+import { InvalidSqlError, QueryFailedError, VeilError } from '../errors/index.ts';
+import { engineErrorToVeilError } from './engine-error-classifier.ts';
+import { Semaphore } from '../util/semaphore.ts';
+
+/**
+ * The only module that talks to DuckDB. It owns one in-memory instance, hardens it before any user
+ * query can run (SECURITY.md invariant 7), and hands out short-lived connections.
+ */
+export interface EngineOptions {
+  /** Directories DuckDB may read and write; everything else is refused by DuckDB itself. */
+  readonly allowedDirectories: readonly string[];
+  readonly threads?: number;
+  readonly memoryLimit?: string;
+  readonly tempDirectory?: string;
+  /** Queries running at once; the rest wait in line (keeps one heavy user from starving others). */
+  readonly maxConcurrentQueries?: number;
+}
+
+export interface ResultColumn {
+  readonly name: string;
+  /** DuckDB's SQL type name, e.g. VARCHAR, DECIMAL(10,2), INTEGER[] */
+  readonly type: string;
+  readonly typeId: DuckDBTypeId;
+}
+
+export interface ExecuteOptions {
+  readonly timeoutMs: number;
+}
+
+/** A running query whose rows are pulled chunk by chunk; always close it. */
+export interface ResultStream {
+  readonly columns: readonly ResultColumn[];
+  /** Next chunk, or null at the end. Errors are already sanitized VeilErrors. */
+  nextChunk(): Promise<DuckDBDataChunk | null>;
+  close(): void;
+}
+
+export const INTERNAL_SCHEMA = 'veil_internal';
+
+export class DuckDbEngine {
+  private readonly gate: Semaphore;
+  private closed = false;
+
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    /** Used for parse/deserialize calls only: fast, never runs user data. */
+    private readonly parserConnection: DuckDBConnection,
+    maxConcurrentQueries: number,
+  ) {
+    this.gate = new Semaphore(maxConcurrentQueries);
+  }
+
+  static async open(options: EngineOptions, setupStatements: readonly string[] = []): Promise<DuckDbEngine> {
+    const directories = options.allowedDirectories.map((dir) => {
+      mkdirSync(dir, { recursive: true });
+      // DuckDB compares prefixes textually: use the real path with a trailing slash so /a/b does not admit /a/bc
+      return realpathSync(dir).replace(/\/?$/, '/');
+    });
+    const config: Record<string, string> = {
+      threads: String(options.threads ?? 2),
+      memory_limit: options.memoryLimit ?? '4GB',
+      autoinstall_known_extensions: 'false',
+      autoload_known_extensions: 'false',
+      allow_community_extensions: 'false',
+    };
+    if (options.tempDirectory !== undefined) config['temp_directory'] = options.tempDirectory;
+    const instance = await DuckDBInstance.create(':memory:', config);
+    const setup = await instance.connect();
+    try {
+      await setup.run(`SET allowed_directories = ${sqlStringList(directories)}`);
+      await setup.run('SET enable_external_access = false');
+      await setup.run(`CREATE SCHEMA ${INTERNAL_SCHEMA}`);
+      for (const statement of setupStatements) await setup.run(statement);
+      await setup.run('SET lock_configuration = true');
+    } finally {
+      setup.closeSync();
+    }
+    const parserConnection = await instance.connect();
+    return new DuckDbEngine(instance, parserConnection, options.maxConcurrentQueries ?? 8);
+  }
+
+  /** DuckDB's own parser: returns json_serialize_sql's JSON text (which may carry {"error":true}). */
+  async serializeSql(sql: string): Promise<string> {
+    const reader = await this.parserConnection.runAndReadAll('SELECT json_serialize_sql($1::VARCHAR)', [sql]);
+    const value = reader.getRows()[0]?.[0];
+    if (typeof value !== 'string') throw new QueryFailedError('parser returned no result');
+    return value;
+  }
+
+  /** Turns a (checked, rewritten) AST back into SQL text with DuckDB's own printer. */
+  async deserializeSql(astJson: string): Promise<string> {
+    try {
+      const reader = await this.parserConnection.runAndReadAll('SELECT json_deserialize_sql($1::JSON)', [astJson]);
+      const value = reader.getRows()[0]?.[0];
+      if (typeof value !== 'string') throw new QueryFailedError('SQL printer returned no result');
+      return value;
+    } catch (error) {
+      if (error instanceof VeilError) throw error;
+      throw new InvalidSqlError('the query could not be rebuilt from its syntax tree');
+    }
+  }
+
+  /** Runs trusted, internal SQL (registration, schema inference, audit mirror). Never user text. */
+  async runInternal<T = unknown[]>(sql: string, params: readonly (string | number | boolean | null)[] = []): Promise<T[]> {
+    const connection = await this.instance.connect();
+    try {
+      const reader = await connection.runAndReadAll(sql, params as never);
+      return reader.getRowsJson() as T[];
+    } finally {
+      connection.closeSync();
+    }
+  }
+
+  /** Column names and types of a relation without reading its rows. */
+  async describeQuery(sql: string): Promise<ResultColumn[]> {
+    const connection = await this.instance.connect();
+    try {
+      const prepared = await connection.prepare(`SELECT * FROM (${sql}) LIMIT 0`);
+      const result = await prepared.run();
+      return resultColumns(result);
+    } finally {
+      connection.closeSync();
+    }
+  }
+
+  /**
+   * Runs one checked SELECT and streams its chunks. A statement timeout interrupts the connection;
+   * engine errors are classified so that data-dependent messages never reach the caller.
+   */
+  async execute(sql: string, options: ExecuteOptions): Promise<ResultStream> {
+    const release = await this.gate.acquire();
+    let connection: DuckDBConnection | undefined;
+    let timedOut = false;
+    let finished = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      connection?.interrupt();
+    }, options.timeoutMs);
+    const finish = (): void => {
+      if (finished) return;
+      finished = true;
+      clearTimeout(timer);
+      connection?.closeSync();
+      release();
+    };
+    try {
+      connection = await this.instance.connect();
+      const result: DuckDBResult = await connection.stream(sql);
+      const columns = resultColumns(result);
+      return {
+        columns,
+        nextChunk: async () => {
+          if (finished) return null;
+          try {
+            const chunk = await result.fetchChunk();
+            if (chunk === null || chunk.rowCount === 0) {
+              finish();
+              return null;
+            }
+            return chunk;
+          } catch (error) {
+            finish();
+            throw engineErrorToVeilError(error, timedOut, options.timeoutMs);
+          }
+        },
+        close: finish,
+      };
+    } catch (error) {
+      finish();
+      throw engineErrorToVeilError(error, timedOut, options.timeoutMs);
+    }
+  }
+
+  /**
+   * Runs `COPY (<checked select>) TO <target>` so that DuckDB's native writer produces the bytes
+   * (CSV delivery streams them through a FIFO). The SELECT inside is the checked one; Veil builds
+   * the COPY wrapper itself, so users can never reach COPY.
+   */
+  async copyTo(selectSql: string, target: string, formatOptions: string, options: ExecuteOptions): Promise<number> {
+    const release = await this.gate.acquire();
+    const connection = await this.instance.connect();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      connection.interrupt();
+    }, options.timeoutMs);
+    try {
+      const reader = await connection.runAndReadAll(`COPY (${selectSql}) TO ${sqlString(target)} (${formatOptions})`);
+      const count = reader.getRows()[0]?.[0];
+      return typeof count === 'bigint' ? Number(count) : Number(count ?? 0);
+    } catch (error) {
+      throw engineErrorToVeilError(error, timedOut, options.timeoutMs);
+    } finally {
+      clearTimeout(timer);
+      connection.closeSync();
+      release();
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.parserConnection.closeSync();
+    this.instance.closeSync();
+  }
+}
+
+function resultColumns(result: DuckDBResult): ResultColumn[] {
+  const columns: ResultColumn[] = [];
+  for (let i = 0; i < result.columnCount; i++) {
+    const type = result.columnType(i);
+    columns.push({ name: result.columnName(i), type: type.toString(), typeId: type.typeId });
+  }
+  return columns;
+}
+
+/** A SQL string literal: the only escaping needed in DuckDB is doubling single quotes. */
+export function sqlString(value: string): string {
+  if (value.includes('\u0000')) throw new QueryFailedError('NUL character in a SQL string');
+  return `'${value.replaceAll("'", "''")}'`;
+}
+
+export function sqlIdentifier(name: string): string {
+  if (name.includes('\u0000')) throw new QueryFailedError('NUL character in an identifier');
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+function sqlStringList(values: readonly string[]): string {
+  return `[${values.map(sqlString).join(', ')}]`;
+}
+
+export { DuckDBTypeId };
+export type { DuckDBDataChunk };

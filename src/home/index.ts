@@ -1,0 +1,2 @@
+export { VeilHome, DEFAULT_SETTINGS } from './veil-home.ts';
+export type { VeilSettings, VeilKeys } from './veil-home.ts';

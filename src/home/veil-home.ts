@@ -1,0 +1,128 @@
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { InvalidRequestError } from '../errors/index.ts';
+
+/**
+ * The home directory holds everything a deployment owns: the SQLite catalog, the audit store, the
+ * secret keys and the default storage root. Starting on an existing home keeps all of it.
+ */
+export interface VeilSettings {
+  /** Groups whose members may manage datasets, users and policies. */
+  readonly adminGroups: readonly string[];
+  readonly statementTimeoutMs: number;
+  /** Rows one response may carry, whatever the caller asks for. */
+  readonly maxResultRows: number;
+  /** Bytes one response may carry. */
+  readonly maxResultBytes: number;
+  readonly maxSqlLength: number;
+  readonly engineThreads: number;
+  readonly engineMemoryLimit: string;
+  readonly maxConcurrentQueries: number;
+  /** HIPAA Safe Harbor: 3-digit zip prefixes with fewer than 20,000 people (2000 census). */
+  readonly zip3RestrictedPrefixes: readonly string[];
+  readonly tokenTtlSeconds: number;
+}
+
+export const DEFAULT_SETTINGS: VeilSettings = {
+  adminGroups: ['admins', 'stewards'],
+  statementTimeoutMs: 60_000,
+  maxResultRows: 10_000_000,
+  maxResultBytes: 4 * 1024 ** 3,
+  maxSqlLength: 256 * 1024,
+  engineThreads: 2,
+  engineMemoryLimit: '4GB',
+  maxConcurrentQueries: 8,
+  zip3RestrictedPrefixes: [
+    '036', '059', '063', '102', '203', '205', '369', '556', '692', '790',
+    '821', '823', '830', '831', '878', '879', '884', '890', '893',
+  ],
+  tokenTtlSeconds: 3600,
+};
+
+const SETTINGS_KEYS: Record<string, keyof VeilSettings> = {
+  admin_groups: 'adminGroups',
+  statement_timeout_ms: 'statementTimeoutMs',
+  max_result_rows: 'maxResultRows',
+  max_result_bytes: 'maxResultBytes',
+  max_sql_length: 'maxSqlLength',
+  engine_threads: 'engineThreads',
+  engine_memory_limit: 'engineMemoryLimit',
+  max_concurrent_queries: 'maxConcurrentQueries',
+  zip3_restricted_prefixes: 'zip3RestrictedPrefixes',
+  token_ttl_seconds: 'tokenTtlSeconds',
+};
+
+export interface VeilKeys {
+  /** HS256 secret of Veil's local token issuer. */
+  readonly tokenSigning: Buffer;
+  /** Key of the hmac and tokenize transforms: the same key everywhere in a deployment. */
+  readonly masking: Buffer;
+}
+
+export class VeilHome {
+  readonly root: string;
+
+  constructor(root: string) {
+    this.root = path.resolve(root);
+  }
+
+  static fromOptions(home: string | undefined): VeilHome {
+    return new VeilHome(home ?? process.env['VEIL_HOME'] ?? './.veil');
+  }
+
+  get catalogDatabasePath(): string { return path.join(this.root, 'veil.db'); }
+  get auditDatabasePath(): string { return path.join(this.root, 'audit.db'); }
+  get storageRoot(): string { return path.join(this.root, 'storage'); }
+  get spoolDirectory(): string { return path.join(this.root, 'spool'); }
+  get engineTempDirectory(): string { return path.join(this.root, 'tmp'); }
+  get keysDirectory(): string { return path.join(this.root, 'keys'); }
+  get settingsPath(): string { return path.join(this.root, 'config.yaml'); }
+
+  /** Creates the directory layout (idempotent). */
+  ensure(): void {
+    for (const dir of [this.root, this.storageRoot, this.spoolDirectory, this.engineTempDirectory]) {
+      mkdirSync(dir, { recursive: true });
+    }
+    mkdirSync(this.keysDirectory, { recursive: true, mode: 0o700 });
+  }
+
+  /** Keys are created once, with owner-only permissions, and never leave the home directory. */
+  loadKeys(): VeilKeys {
+    this.ensure();
+    return { tokenSigning: this.loadOrCreateKey('token-signing.key'), masking: this.loadOrCreateKey('masking.key') };
+  }
+
+  loadSettings(): VeilSettings {
+    if (!existsSync(this.settingsPath)) return DEFAULT_SETTINGS;
+    const parsed: unknown = parseYaml(readFileSync(this.settingsPath, 'utf8'));
+    if (parsed === null || parsed === undefined) return DEFAULT_SETTINGS;
+    if (typeof parsed !== 'object' || Array.isArray(parsed)) {
+      throw new InvalidRequestError(`${this.settingsPath}: expected a mapping of settings`);
+    }
+    const settings: Record<string, unknown> = { ...DEFAULT_SETTINGS };
+    for (const [key, value] of Object.entries(parsed)) {
+      const target = SETTINGS_KEYS[key];
+      if (target === undefined) throw new InvalidRequestError(`${this.settingsPath}: unknown setting "${key}"`);
+      const expected = DEFAULT_SETTINGS[target];
+      const sameShape = Array.isArray(expected) ? Array.isArray(value) : typeof value === typeof expected;
+      if (!sameShape) throw new InvalidRequestError(`${this.settingsPath}: setting "${key}" has the wrong type`);
+      settings[target] = value;
+    }
+    return settings as unknown as VeilSettings;
+  }
+
+  private loadOrCreateKey(fileName: string): Buffer {
+    const keyPath = path.join(this.keysDirectory, fileName);
+    if (existsSync(keyPath)) {
+      const key = Buffer.from(readFileSync(keyPath, 'utf8').trim(), 'hex');
+      if (key.length < 32) throw new InvalidRequestError(`${keyPath} holds a key shorter than 256 bits`);
+      return key;
+    }
+    const key = randomBytes(32);
+    writeFileSync(keyPath, key.toString('hex') + '\n', { mode: 0o600, flag: 'wx' });
+    chmodSync(keyPath, 0o600);
+    return key;
+  }
+}
