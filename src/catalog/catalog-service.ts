@@ -1,0 +1,213 @@
+import { InvalidDatasetError, InvalidRequestError, VeilError } from '../errors/index.ts';
+import type { DuckDbEngine } from '../engine/index.ts';
+import { DatasetStore } from './dataset-store.ts';
+import { fullName, NAME_PATTERN, TAG_PATTERN, type CsvOptions, type Dataset, type DatasetColumn, type DatasetFormat } from './dataset-types.ts';
+import { DIRECTORY_FILE_PATTERN, readFunctionSql, sourceViewName } from './source-relation.ts';
+import type { StorageBackend } from './storage.ts';
+
+export interface RegisterDatasetInput {
+  /** database.name */
+  readonly name: string;
+  readonly location: string;
+  /** Inferred from the file extension when absent. */
+  readonly format?: DatasetFormat;
+  readonly csv?: CsvOptions;
+  readonly description?: string;
+  readonly owner?: string;
+  readonly tags?: readonly string[];
+  readonly columnTags?: Readonly<Record<string, readonly string[]>>;
+  readonly columnDescriptions?: Readonly<Record<string, string>>;
+  /** Overrides of inferred types, e.g. { zip: 'VARCHAR' } to keep leading zeros. */
+  readonly columnTypes?: Readonly<Record<string, string>>;
+}
+
+export interface TagChange {
+  /** Tags on the dataset itself (inherited by every column). */
+  readonly add?: readonly string[];
+  readonly remove?: readonly string[];
+  /** Per column. */
+  readonly columns?: Readonly<Record<string, { readonly add?: readonly string[]; readonly remove?: readonly string[] }>>;
+}
+
+/**
+ * Registration, description and tagging of datasets, and the internal views that read them.
+ * Views are (re)created lazily so that changes made by another process (the CLI) are picked up.
+ */
+export class CatalogService {
+  private readonly viewVersions = new Map<string, string>();
+
+  constructor(
+    readonly datasets: DatasetStore,
+    private readonly storage: StorageBackend,
+    private readonly engine: DuckDbEngine,
+  ) {}
+
+  async register(input: RegisterDatasetInput): Promise<Dataset> {
+    const [database, name] = splitDatasetName(input.name);
+    if (database === 'veil_system') throw new InvalidDatasetError('the veil_system database is reserved');
+    const format = input.format ?? inferFormat(input.location);
+    const csv = input.csv ?? {};
+    const location = this.storage.resolve(input.location, DIRECTORY_FILE_PATTERN[format]);
+    const inferred = await this.inferColumns(format, readFunctionSql(format, location, csv, undefined));
+    const overrides = input.columnTypes ?? {};
+    for (const column of Object.keys({ ...overrides, ...input.columnTags, ...input.columnDescriptions })) {
+      if (!inferred.some((c) => c.name === column)) throw new InvalidDatasetError(`column ${column} is not in the data`);
+    }
+    const columns: DatasetColumn[] = inferred.map((column) => {
+      const type = overrides[column.name] ?? column.type;
+      const description = input.columnDescriptions?.[column.name];
+      return {
+        name: column.name,
+        type,
+        tags: validateTags(input.columnTags?.[column.name] ?? []),
+        ...(description === undefined ? {} : { description }),
+        ...(location.partitionKeys.includes(column.name) ? { partition: true } : {}),
+      };
+    });
+    // Check that the data reads with the final types before storing anything.
+    await this.engine.describeQuery(`SELECT * FROM ${readFunctionSql(format, location, csv, columns)}`).catch((error: unknown) => {
+      throw new InvalidDatasetError(`the data cannot be read with the given column types: ${errorText(error)}`);
+    });
+    const dataset = this.datasets.insert({
+      database,
+      name,
+      location: input.location,
+      format,
+      csv,
+      description: input.description ?? '',
+      owner: input.owner ?? '',
+      tags: validateTags(input.tags ?? []),
+      columns,
+    });
+    await this.ensureSourceViews();
+    return dataset;
+  }
+
+  /** Registers a built-in dataset served from an internal table (idempotent). */
+  registerSystemDataset(dataset: Omit<Dataset, 'createdAt' | 'updatedAt'>): void {
+    const existing = this.datasets.find(fullName(dataset));
+    if (existing === undefined) {
+      this.datasets.insert(dataset);
+      return;
+    }
+    const sameColumns = JSON.stringify(existing.columns.map((c) => [c.name, c.type])) === JSON.stringify(dataset.columns.map((c) => [c.name, c.type]));
+    if (!sameColumns) {
+      // keep tags and descriptions people wrote, take the new shape
+      this.datasets.update(fullName(dataset), (current) => ({
+        ...current,
+        columns: dataset.columns.map((c) => ({ ...c, tags: current.columns.find((old) => old.name === c.name)?.tags ?? c.tags })),
+      }));
+    }
+  }
+
+  update(name: string, change: { description?: string; owner?: string; columnDescriptions?: Record<string, string> }): Dataset {
+    return this.datasets.update(name, (current) => {
+      for (const column of Object.keys(change.columnDescriptions ?? {})) {
+        if (!current.columns.some((c) => c.name === column)) throw new InvalidDatasetError(`column ${column} is not in ${name}`);
+      }
+      return {
+        ...current,
+        description: change.description ?? current.description,
+        owner: change.owner ?? current.owner,
+        columns: current.columns.map((c) => {
+          const description = change.columnDescriptions?.[c.name];
+          return description === undefined ? c : { ...c, description };
+        }),
+      };
+    });
+  }
+
+  tag(name: string, change: TagChange): Dataset {
+    return this.datasets.update(name, (current) => {
+      for (const column of Object.keys(change.columns ?? {})) {
+        if (!current.columns.some((c) => c.name === column)) throw new InvalidDatasetError(`column ${column} is not in ${name}`);
+      }
+      return {
+        ...current,
+        tags: applyTagChange(current.tags, change.add, change.remove),
+        columns: current.columns.map((c) => {
+          const columnChange = change.columns?.[c.name];
+          return columnChange === undefined ? c : { ...c, tags: applyTagChange(c.tags, columnChange.add, columnChange.remove) };
+        }),
+      };
+    });
+  }
+
+  async drop(name: string): Promise<void> {
+    const dataset = this.datasets.get(name);
+    if (dataset.system) throw new InvalidDatasetError(`${name} is built in and cannot be dropped`);
+    this.datasets.delete(name);
+    await this.engine.runInternal(`DROP VIEW IF EXISTS ${sourceViewName(dataset)}`);
+    this.viewVersions.delete(name);
+  }
+
+  /** Creates or replaces the internal view of every dataset whose definition changed. */
+  async ensureSourceViews(): Promise<void> {
+    const seen = new Set<string>();
+    for (const dataset of this.datasets.list()) {
+      const name = fullName(dataset);
+      seen.add(name);
+      if (dataset.system) continue;
+      const version = `${dataset.updatedAt}|${dataset.location}|${JSON.stringify(dataset.columns)}`;
+      if (this.viewVersions.get(name) === version) continue;
+      try {
+        const location = this.storage.resolve(dataset.location, DIRECTORY_FILE_PATTERN[dataset.format]);
+        const read = readFunctionSql(dataset.format, location, dataset.csv, dataset.columns);
+        await this.engine.runInternal(`CREATE OR REPLACE VIEW ${sourceViewName(dataset)} AS SELECT * FROM ${read}`);
+        this.viewVersions.set(name, version);
+      } catch (error) {
+        // A dataset whose files vanished stays registered; querying it fails with a clear error.
+        if (!(error instanceof VeilError)) throw error;
+      }
+    }
+    for (const name of [...this.viewVersions.keys()]) if (!seen.has(name)) this.viewVersions.delete(name);
+  }
+
+  private async inferColumns(format: DatasetFormat, readSql: string): Promise<{ name: string; type: string }[]> {
+    try {
+      const columns = await this.engine.describeQuery(`SELECT * FROM ${readSql}`);
+      for (const column of columns) {
+        if (!NAME_PATTERN.test(column.name)) {
+          throw new InvalidDatasetError(`column name "${column.name}" must match ${NAME_PATTERN} (lower case letters, digits, _)`);
+        }
+      }
+      return columns.map((c) => ({ name: c.name, type: c.type }));
+    } catch (error) {
+      if (error instanceof VeilError) throw error;
+      throw new InvalidDatasetError(`cannot read ${format} data: ${errorText(error)}`);
+    }
+  }
+}
+
+export function splitDatasetName(name: string): [string, string] {
+  const parts = name.toLowerCase().split('.');
+  if (parts.length !== 2 || !parts.every((p) => NAME_PATTERN.test(p))) {
+    throw new InvalidRequestError(`dataset names have the form database.name using a-z, 0-9 and _ (got "${name}")`);
+  }
+  return [parts[0] as string, parts[1] as string];
+}
+
+function inferFormat(location: string): DatasetFormat {
+  const lower = location.toLowerCase();
+  if (/\.parquet$/.test(lower)) return 'parquet';
+  if (/\.(nd)?jsonl?(\.gz)?$/.test(lower)) return 'json';
+  if (/\.(csv|tsv|txt)(\.gz)?$/.test(lower)) return 'csv';
+  throw new InvalidDatasetError(`cannot infer the format of ${location}; pass format csv, parquet or json`);
+}
+
+function validateTags(tags: readonly string[]): string[] {
+  for (const tag of tags) {
+    if (!TAG_PATTERN.test(tag)) throw new InvalidDatasetError(`tag "${tag}" must look like namespace.key (a-z, 0-9, _ and dots)`);
+  }
+  return [...new Set(tags)].sort();
+}
+
+function applyTagChange(current: readonly string[], add: readonly string[] = [], remove: readonly string[] = []): string[] {
+  const removed = new Set(remove);
+  return validateTags([...current.filter((t) => !removed.has(t)), ...add]);
+}
+
+function errorText(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return (message.split('\n')[0] ?? message).slice(0, 300);
+}

@@ -1,0 +1,47 @@
+import { sqlIdentifier, sqlString, INTERNAL_SCHEMA } from '../engine/index.ts';
+import type { Dataset, DatasetFormat, CsvOptions, DatasetColumn } from './dataset-types.ts';
+import type { ResolvedLocation } from './storage.ts';
+
+/** File name pattern used when a dataset's location is a directory. */
+export const DIRECTORY_FILE_PATTERN: Record<DatasetFormat, string> = {
+  csv: '*.csv*',
+  parquet: '*.parquet',
+  json: '*.*json*',
+};
+
+/**
+ * The read_* call for a dataset. Column types registered in the catalog are passed explicitly, so a
+ * query never depends on what the sniffer guesses today.
+ */
+export function readFunctionSql(
+  format: DatasetFormat,
+  location: ResolvedLocation,
+  csv: CsvOptions,
+  columns: readonly DatasetColumn[] | undefined,
+): string {
+  const args: string[] = [sqlString(location.readPath)];
+  if (location.partitionKeys.length > 0) args.push('hive_partitioning = true');
+  const dataColumns = columns?.filter((c) => !c.partition);
+  switch (format) {
+    case 'csv':
+      args.push(`header = ${csv.header ?? true}`);
+      if (csv.delimiter !== undefined) args.push(`delim = ${sqlString(csv.delimiter)}`);
+      if (csv.nullString !== undefined) args.push(`nullstr = ${sqlString(csv.nullString)}`);
+      if (dataColumns !== undefined && dataColumns.length > 0) args.push(`types = ${typeStruct(dataColumns)}`);
+      return `read_csv(${args.join(', ')})`;
+    case 'json':
+      if (dataColumns !== undefined && dataColumns.length > 0) args.push(`columns = ${typeStruct(dataColumns)}`);
+      return `read_json(${args.join(', ')})`;
+    case 'parquet':
+      return `read_parquet(${args.join(', ')})`;
+  }
+}
+
+function typeStruct(columns: readonly DatasetColumn[]): string {
+  return `{${columns.map((c) => `${sqlString(c.name)}: ${sqlString(c.type)}`).join(', ')}}`;
+}
+
+/** Name of the internal view that reads a dataset's raw rows. Users can never reference it. */
+export function sourceViewName(dataset: Pick<Dataset, 'database' | 'name'>): string {
+  return `${INTERNAL_SCHEMA}.${sqlIdentifier(`src__${dataset.database}__${dataset.name}`)}`;
+}

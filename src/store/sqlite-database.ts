@@ -1,0 +1,67 @@
+import Database from 'better-sqlite3';
+
+export type SqliteDatabase = Database.Database;
+
+/**
+ * Migrations of the control database (catalog, identities, policies). Each entry runs once, in
+ * order, inside a transaction; user_version records how far a home has come.
+ */
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+   INSERT INTO meta (key, value) VALUES ('generation', '0');
+   CREATE TABLE datasets (
+     full_name TEXT PRIMARY KEY,
+     database_name TEXT NOT NULL,
+     name TEXT NOT NULL,
+     definition TEXT NOT NULL,
+     created_at TEXT NOT NULL,
+     updated_at TEXT NOT NULL
+   );
+   CREATE TABLE users (
+     name TEXT PRIMARY KEY,
+     definition TEXT NOT NULL,
+     created_at TEXT NOT NULL,
+     updated_at TEXT NOT NULL
+   );
+   CREATE TABLE policies (
+     name TEXT PRIMARY KEY,
+     definition TEXT NOT NULL,
+     created_at TEXT NOT NULL,
+     updated_at TEXT NOT NULL
+   );`,
+];
+
+export function openControlDatabase(file: string): SqliteDatabase {
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('busy_timeout = 5000');
+  db.pragma('foreign_keys = ON');
+  const current = db.pragma('user_version', { simple: true }) as number;
+  for (let version = current; version < MIGRATIONS.length; version++) {
+    const migration = MIGRATIONS[version];
+    if (migration === undefined) break;
+    db.transaction(() => {
+      db.exec(migration);
+      db.pragma(`user_version = ${version + 1}`);
+    })();
+  }
+  return db;
+}
+
+/**
+ * A counter bumped by every change to datasets, users or policies, by any process (the CLI may
+ * change a home while a server runs on it). Compiled policies are cached per generation.
+ */
+export function readGeneration(db: SqliteDatabase): number {
+  const row = db.prepare(`SELECT value FROM meta WHERE key = 'generation'`).get() as { value: string } | undefined;
+  return Number(row?.value ?? 0);
+}
+
+export function bumpGeneration(db: SqliteDatabase): void {
+  db.prepare(`UPDATE meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE key = 'generation'`).run();
+}
+
+export function nowIso(): string {
+  return new Date().toISOString();
+}
