@@ -1,0 +1,165 @@
+import { DatasetNotFoundError, SqlNotAllowedError } from '../errors/index.ts';
+import type { JsonValue } from '../util/lossless-json.ts';
+import {
+  EXPRESSION_CLASSES,
+  MODIFIER_TYPES,
+  ORDER_TYPES,
+  QUERY_NODE_TYPES,
+  TABLE_REF_TYPES,
+  TYPE_INFO_TYPES,
+  includes,
+  isAstObject,
+  stringField,
+  type AstObject,
+} from './ast.ts';
+import { isAllowedFunction } from './function-allowlist.ts';
+import { MAX_AST_DEPTH } from './sql-parser.ts';
+
+/** A base-table reference in the user's query, to be replaced by its policy-applied scan. */
+export interface TableReference {
+  /** The BASE_TABLE node itself; the rewriter turns it into a SUBQUERY node in place. */
+  readonly node: AstObject;
+  /** database.name, lower case */
+  readonly dataset: string;
+  /** The name the rest of the query uses for it (alias, else the table name as typed). */
+  readonly alias: string;
+}
+
+export interface CheckedQuery {
+  readonly root: AstObject;
+  readonly tables: readonly TableReference[];
+  /** Lower-case names used in column references (every part), for audit and error mapping. */
+  readonly columnNames: ReadonlySet<string>;
+  /** True when a * or COLUMNS(...) may expand to every visible column. */
+  readonly usesStar: boolean;
+  /** Bare keywords that DuckDB would evaluate as session functions unless a column has that name. */
+  readonly sessionKeywords: ReadonlySet<string>;
+}
+
+/**
+ * Keywords the parser turns into column references but the binder falls back to session functions
+ * for (current_user, current_schema…). They are allowed only as names of real dataset columns.
+ */
+const SESSION_KEYWORDS = new Set(['current_user', 'user', 'session_user', 'current_role', 'current_schema', 'current_catalog', 'current_database', 'current_query']);
+
+/**
+ * Walks every object of a parsed user query (SECURITY.md invariants 2 and 3): node kinds, functions
+ * and table references are checked against allowlists; unknown kinds are rejected, never skipped.
+ * Because the walk is generic (every field of every object), a table reference or function in any
+ * position (LIMIT, QUALIFY, PIVOT, lambda, sample…) is found.
+ */
+export function checkUserQuery(root: AstObject): CheckedQuery {
+  const tables: TableReference[] = [];
+  const columnNames = new Set<string>();
+  const sessionKeywords = new Set<string>();
+  let usesStar = false;
+
+  const visit = (value: JsonValue, ctes: ReadonlySet<string>, depth: number): void => {
+    if (depth > MAX_AST_DEPTH) throw new SqlNotAllowedError('nesting', `the query nests deeper than ${MAX_AST_DEPTH} levels`);
+    if (Array.isArray(value)) {
+      for (const item of value) visit(item, ctes, depth + 1);
+      return;
+    }
+    if (!isAstObject(value)) return;
+    let scope = ctes;
+    const nodeClass = value['class'];
+    const nodeType = value['type'];
+    if (typeof nodeClass === 'string') {
+      checkExpression(value, nodeClass);
+      if (nodeClass === 'COLUMN_REF') {
+        const names = value['column_names'];
+        if (Array.isArray(names)) {
+          for (const n of names) if (typeof n === 'string') columnNames.add(n.toLowerCase());
+          const only = names.length === 1 ? names[0] : undefined;
+          if (typeof only === 'string' && SESSION_KEYWORDS.has(only.toLowerCase())) sessionKeywords.add(only.toLowerCase());
+        }
+      }
+      if (nodeClass === 'STAR') usesStar = true;
+    } else if (typeof nodeType === 'string') {
+      if (includes(QUERY_NODE_TYPES, nodeType)) {
+        scope = withCteNames(value, ctes);
+      } else if (includes(TABLE_REF_TYPES, nodeType)) {
+        const reference = checkTableRef(value, nodeType, ctes);
+        if (reference !== undefined) {
+          tables.push(reference);
+          return; // replaced wholesale; nothing inside a BASE_TABLE node needs a walk
+        }
+      } else if (!includes(MODIFIER_TYPES, nodeType) && !includes(ORDER_TYPES, nodeType) && !includes(TYPE_INFO_TYPES, nodeType)) {
+        throw new SqlNotAllowedError(nodeType, `${describe(nodeType)} is not supported in Veil queries`);
+      }
+    }
+    for (const key of Object.keys(value)) {
+      const child = value[key];
+      if (child !== undefined && typeof child === 'object' && child !== null) visit(child, scope, depth + 1);
+    }
+  };
+
+  visit(root, new Set(), 0);
+  return { root, tables, columnNames, usesStar, sessionKeywords };
+}
+
+function withCteNames(node: AstObject, outer: ReadonlySet<string>): ReadonlySet<string> {
+  const cteMap = node['cte_map'];
+  const entries = isAstObject(cteMap) ? cteMap['map'] : undefined;
+  const names = new Set(outer);
+  if (Array.isArray(entries)) {
+    for (const entry of entries) if (isAstObject(entry) && typeof entry['key'] === 'string') names.add(entry['key'].toLowerCase());
+  }
+  const recursiveName = node['cte_name'];
+  if (typeof recursiveName === 'string') names.add(recursiveName.toLowerCase());
+  return names;
+}
+
+function checkExpression(node: AstObject, nodeClass: string): void {
+  if (!includes(EXPRESSION_CLASSES, nodeClass)) {
+    throw new SqlNotAllowedError(nodeClass, nodeClass === 'PARAMETER' ? 'query parameters are not supported' : `${describe(nodeClass)} expressions are not supported`);
+  }
+  if (nodeClass === 'FUNCTION' || nodeClass === 'WINDOW') {
+    const name = stringField(node, 'function_name');
+    const qualifier = [stringField(node, 'catalog'), stringField(node, 'schema')].filter((s) => s !== '').join('.');
+    if (qualifier !== '') throw new SqlNotAllowedError(`${qualifier}.${name}`, `schema-qualified function ${qualifier}.${name} is not allowed`);
+    if (!isAllowedFunction(name)) throw new SqlNotAllowedError(name, `function ${name} is not allowed`);
+    if (node['export_state'] === true) throw new SqlNotAllowedError('EXPORT_STATE', 'EXPORT_STATE is not allowed');
+  }
+}
+
+function checkTableRef(node: AstObject, type: string, ctes: ReadonlySet<string>): TableReference | undefined {
+  switch (type) {
+    case 'BASE_TABLE': {
+      if (node['at_clause'] !== null && node['at_clause'] !== undefined) throw new SqlNotAllowedError('AT', 'time travel (AT clause) is not supported');
+      const catalog = stringField(node, 'catalog_name');
+      const schema = stringField(node, 'schema_name');
+      const table = stringField(node, 'table_name');
+      const typed = [catalog, schema, table].filter((s) => s !== '').join('.');
+      if (catalog === '' && schema === '') {
+        // An unqualified name is a CTE in scope; datasets are always database.name.
+        if (ctes.has(table.toLowerCase())) return undefined;
+        throw new DatasetNotFoundError(table);
+      }
+      if (catalog !== '') throw new DatasetNotFoundError(typed);
+      const alias = stringField(node, 'alias');
+      return { node, dataset: `${schema}.${table}`.toLowerCase(), alias: alias !== '' ? alias : table };
+    }
+    case 'TABLE_FUNCTION': {
+      const fn = node['function'];
+      const name = isAstObject(fn) ? stringField(fn, 'function_name') : 'unknown';
+      throw new SqlNotAllowedError(name, `table function ${name} is not allowed: read datasets by name (database.name)`);
+    }
+    case 'SHOW_REF': {
+      const showType = stringField(node, 'show_type');
+      if ((showType !== 'SUMMARY' && showType !== 'DESCRIBE') || stringField(node, 'table_name') !== '' || !isAstObject(node['query'])) {
+        throw new SqlNotAllowedError(`SHOW ${showType}`, `${showType || 'SHOW'} of this form is not supported`);
+      }
+      return undefined;
+    }
+    case 'PIVOT':
+      if (stringField(node, 'pivot_enum') !== '') throw new SqlNotAllowedError('PIVOT ENUM', 'PIVOT over an enum type is not supported');
+      return undefined;
+    default:
+      return undefined;
+  }
+}
+
+function describe(kind: string): string {
+  return kind.toLowerCase().replaceAll('_', ' ');
+}

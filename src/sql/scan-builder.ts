@@ -1,0 +1,71 @@
+import { sourceViewName } from '../catalog/index.ts';
+import type { DuckDbEngine } from '../engine/index.ts';
+import { sqlIdentifier } from '../engine/index.ts';
+import { fullName } from '../catalog/index.ts';
+import type { Principal } from '../identity/index.ts';
+import { transformSql, type EffectiveDatasetPolicy, type TransformContext } from '../policy/index.ts';
+import { isAstObject, type AstObject } from './ast.ts';
+import { compilePolicyPredicate, RAW_ALIAS } from './policy-expression-compiler.ts';
+import { parseSelect } from './sql-parser.ts';
+
+/** The policy-applied scan of one dataset for one principal. */
+export interface CompiledScan {
+  /** SELECT … FROM <source view> AS __veil_raw WHERE <row filters> */
+  readonly sql: string;
+  /** The same, parsed: the node spliced into user queries. Treat as immutable. */
+  readonly node: AstObject;
+  /** Visible output columns, in order. */
+  readonly columns: readonly string[];
+  /** Columns whose transform could not apply to their type and were nulled instead (fail closed). */
+  readonly nulledColumns: readonly { column: string; transform: string }[];
+}
+
+/**
+ * Builds the scan that replaces every reference to a dataset (SECURITY.md invariants 4 and 5): the
+ * row filters are in the WHERE of the scan itself, so they hold before any user expression sees a
+ * row, and masks are computed in its SELECT list from the raw columns, so every operator above sees
+ * only masked values. Mask conditions read raw values of the same row, never other masked values.
+ */
+export async function buildScan(
+  engine: DuckDbEngine,
+  effective: EffectiveDatasetPolicy,
+  principal: Principal,
+  context: TransformContext,
+): Promise<CompiledScan> {
+  const dataset = effective.dataset;
+  const name = fullName(dataset);
+  const allColumns = new Set(dataset.columns.map((c) => c.name));
+  const compile = (predicate: string, policy: string) => compilePolicyPredicate(engine, predicate, principal, allColumns, { policy, dataset: name });
+
+  const selectList: string[] = [];
+  const visible: string[] = [];
+  const nulled: { column: string; transform: string }[] = [];
+  for (const entry of effective.columns) {
+    if (entry.access === 'hidden') continue;
+    const raw = `${RAW_ALIAS}.${sqlIdentifier(entry.column.name)}`;
+    let expression = raw;
+    if (entry.access === 'masked') {
+      const branches: string[] = [];
+      let otherwise = raw;
+      for (const layer of entry.masks) {
+        let masked = transformSql(layer.transform, raw, entry.column.type, context);
+        if (masked === undefined) {
+          nulled.push({ column: entry.column.name, transform: layer.transform.text });
+          masked = `CAST(NULL AS ${entry.column.type})`;
+        }
+        if (layer.when === undefined) otherwise = masked;
+        else branches.push(`WHEN (${await compile(layer.when, layer.policy)}) IS NOT FALSE THEN ${masked}`);
+      }
+      expression = branches.length === 0 ? otherwise : `CASE ${branches.join(' ')} ELSE ${otherwise} END`;
+    }
+    selectList.push(`${expression} AS ${sqlIdentifier(entry.column.name)}`);
+    visible.push(entry.column.name);
+  }
+  const filters: string[] = [];
+  for (const filter of effective.rowFilters) filters.push(`(${await compile(filter.predicate, filter.policy)})`);
+  const where = filters.length === 0 ? '' : ` WHERE ${filters.join(' AND ')}`;
+  const sql = `SELECT ${selectList.join(', ')} FROM ${sourceViewName(dataset)} AS ${RAW_ALIAS}${where}`;
+  const parsed = await parseSelect(engine, sql, Number.MAX_SAFE_INTEGER);
+  if (!isAstObject(parsed.node)) throw new Error('scan did not parse');
+  return { sql, node: parsed.node, columns: visible, nulledColumns: nulled };
+}
