@@ -3,8 +3,11 @@ import {
   DuckDBInstance,
   type DuckDBConnection,
   type DuckDBResult,
+  type DuckDBPreparedStatement,
   type DuckDBDataChunk,
   DuckDBTypeId,
+  JsonDuckDBValueConverter,
+  type Json,
 } from '@duckdb/node-api';
 import { InvalidSqlError, QueryFailedError, VeilError } from '../errors/index.ts';
 import { engineErrorToVeilError } from './engine-error-classifier.ts';
@@ -123,7 +126,7 @@ export class DuckDbEngine {
   async describeQuery(sql: string): Promise<ResultColumn[]> {
     const connection = await this.instance.connect();
     try {
-      const prepared = await connection.prepare(`SELECT * FROM (${sql}) LIMIT 0`);
+      const prepared = await prepareSingle(connection, `SELECT * FROM (${sql}) LIMIT 0`);
       const result = await prepared.run();
       return resultColumns(result);
     } finally {
@@ -153,7 +156,7 @@ export class DuckDbEngine {
     };
     try {
       connection = await this.instance.connect();
-      const result: DuckDBResult = await connection.stream(sql);
+      const result: DuckDBResult = await (await prepareSingle(connection, sql)).stream();
       const columns = resultColumns(result);
       return {
         columns,
@@ -193,8 +196,8 @@ export class DuckDbEngine {
       connection.interrupt();
     }, options.timeoutMs);
     try {
-      const reader = await connection.runAndReadAll(`COPY (${selectSql}) TO ${sqlString(target)} (${formatOptions})`);
-      const count = reader.getRows()[0]?.[0];
+      const prepared = await prepareSingle(connection, `COPY (${selectSql}) TO ${sqlString(target)} (${formatOptions})`);
+      const count = (await (await prepared.run()).getRows())[0]?.[0];
       return typeof count === 'bigint' ? Number(count) : Number(count ?? 0);
     } catch (error) {
       throw engineErrorToVeilError(error, timedOut, options.timeoutMs);
@@ -211,6 +214,16 @@ export class DuckDbEngine {
     this.parserConnection.closeSync();
     this.instance.closeSync();
   }
+}
+
+/**
+ * DuckDB's connection.run/stream execute every statement in a text. Veil runs exactly one statement
+ * per call (SECURITY.md invariant 1), so a text that holds more is refused here as a last line.
+ */
+async function prepareSingle(connection: DuckDBConnection, sql: string): Promise<DuckDBPreparedStatement> {
+  const extracted = await connection.extractStatements(sql);
+  if (extracted.count !== 1) throw new QueryFailedError('internal error: expected exactly one statement');
+  return extracted.prepare(0);
 }
 
 function resultColumns(result: DuckDBResult): ResultColumn[] {
@@ -239,3 +252,14 @@ function sqlStringList(values: readonly string[]): string {
 
 export { DuckDBTypeId };
 export type { DuckDBDataChunk };
+
+/** Rows of a chunk as JSON-compatible values (BIGINT/DECIMAL as strings, dates as ISO text). */
+export function chunkRowsJson(chunk: DuckDBDataChunk): Json[][] {
+  return chunk.convertRows(JsonDuckDBValueConverter) as Json[][];
+}
+
+/** Columns of a chunk as JSON-compatible values. */
+export function chunkColumnsJson(chunk: DuckDBDataChunk): Json[][] {
+  return chunk.convertColumns(JsonDuckDBValueConverter) as Json[][];
+}
+export type { Json };

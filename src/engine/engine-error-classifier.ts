@@ -8,6 +8,14 @@ import { QueryFailedError, QueryTimeoutError, type VeilError } from '../errors/i
  */
 const STRUCTURAL_ERROR_KINDS = new Set(['Parser', 'Binder', 'Catalog', 'Syntax', 'Not implemented', 'Dependency']);
 
+/** Binder messages that name a column the query used but the (policy-applied) relation lacks. */
+const MISSING_COLUMN_PATTERNS = [
+  /Referenced column "([^"]+)" not found/,
+  /does not have a column named "([^"]+)"/,
+  /Column "([^"]+)" in (?:EXCLUDE|REPLACE|RENAME) list not found/,
+  /column "([^"]+)" (?:not found|does not exist)/i,
+];
+
 export interface ClassifiedEngineError {
   readonly kind: string;
   /** Text safe to show the caller. */
@@ -26,7 +34,7 @@ export function classifyEngineError(error: unknown): ClassifiedEngineError {
   // Only the first paragraph: the "LINE 1: ..." context quotes the rewritten SQL (internal names).
   const firstParagraph = message.split('\n\n')[0] ?? message;
   const firstLine = (firstParagraph.split('\n')[0] ?? firstParagraph).slice(0, 500);
-  const missing = /Referenced column "([^"]+)" not found/.exec(firstLine)?.[1];
+  const missing = MISSING_COLUMN_PATTERNS.map((p) => p.exec(firstLine)?.[1]).find((m) => m !== undefined);
   return missing === undefined
     ? { kind, publicMessage: firstLine }
     : { kind, publicMessage: firstLine, missingColumn: missing };
@@ -41,5 +49,8 @@ function withheldMessage(kind: string): string {
 export function engineErrorToVeilError(error: unknown, timedOut: boolean, timeoutMs: number): VeilError {
   if (timedOut) return new QueryTimeoutError(timeoutMs);
   const classified = classifyEngineError(error);
-  return new QueryFailedError(classified.publicMessage, { engineErrorKind: classified.kind });
+  return new QueryFailedError(classified.publicMessage, {
+    engineErrorKind: classified.kind,
+    ...(classified.missingColumn === undefined ? {} : { missingColumn: classified.missingColumn }),
+  });
 }

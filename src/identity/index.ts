@@ -3,3 +3,4 @@ export { LocalTokenIssuer, LOCAL_ISSUER, LOCAL_AUDIENCE } from './local-token-is
 export { Authenticator } from './authenticator.ts';
 export { principalOf } from './user-types.ts';
 export type { Principal, UserRecord, AttributeValue } from './user-types.ts';
+export { parseUserDocument } from './user-documents.ts';

@@ -1,0 +1,3 @@
+export { AuditLog, AUDIT_TABLE } from './audit-log.ts';
+export { AUDIT_COLUMNS } from './audit-types.ts';
+export type { AuditRecord, AuditCompletion, AuditDecision, Door } from './audit-types.ts';

@@ -1,0 +1,171 @@
+import { fullName } from '../catalog/index.ts';
+import type { DuckDbEngine, ResultStream } from '../engine/index.ts';
+import { sqlIdentifier } from '../engine/index.ts';
+import { ColumnAccessDeniedError, InvalidRequestError, QueryFailedError, SqlNotAllowedError } from '../errors/index.ts';
+import type { Principal } from '../identity/index.ts';
+import type { EffectiveDatasetPolicy } from '../policy/index.ts';
+import { checkUserQuery, parseSelect, printSelect, replaceTableReferences, type CompiledScan } from '../sql/index.ts';
+import type { AccessService } from './access-service.ts';
+
+export interface PreparedQuery {
+  /** What the caller sent (or, for scans, the equivalent SELECT). */
+  readonly statement: string;
+  /** The checked, rewritten SQL that runs: DuckDB-printed from the checked AST, never the original text. */
+  readonly sql: string;
+  readonly datasets: readonly string[];
+  /** database.name.column of every visible column the query may read. */
+  readonly columns: readonly string[];
+  readonly policies: readonly string[];
+  readonly effective: readonly EffectiveDatasetPolicy[];
+}
+
+export interface ExplainedDataset {
+  readonly dataset: string;
+  readonly columns: readonly {
+    readonly name: string;
+    readonly type: string;
+    readonly access: string;
+    readonly transform: string | null;
+    readonly policies: readonly string[];
+    readonly reason: string;
+  }[];
+  readonly row_filters: readonly { readonly predicate: string; readonly policy: string }[];
+  readonly policies: readonly string[];
+  readonly scan_sql: string;
+}
+
+export interface Explanation {
+  readonly statement: string;
+  readonly rewritten_sql: string;
+  readonly datasets: readonly ExplainedDataset[];
+}
+
+export const AUDIT_DATASET = 'veil_system.audit_log';
+
+/** authorize → rewrite → execute, shared by every door. Auditing is the caller's (door's) bracket. */
+export class QueryService {
+  constructor(
+    private readonly engine: DuckDbEngine,
+    private readonly access: AccessService,
+    private readonly settings: { readonly maxSqlLength: number; readonly statementTimeoutMs: number },
+    /** Brings internal views and the audit mirror up to date for the datasets a query reads. */
+    private readonly beforeExecute: (prepared: PreparedQuery) => Promise<void>,
+  ) {}
+
+  async prepare(principal: Principal, statement: string): Promise<PreparedQuery> {
+    const { prepared } = await this.rewrite(principal, statement);
+    return prepared;
+  }
+
+  /** A whole dataset (optionally some columns) through exactly the same path as a query. */
+  async prepareScan(principal: Principal, dataset: string, columns?: readonly string[]): Promise<PreparedQuery> {
+    const effective = this.access.readable(principal, dataset);
+    const name = fullName(effective.dataset);
+    let selectList = '*';
+    if (columns !== undefined && columns.length > 0) {
+      for (const column of columns) {
+        const entry = effective.columns.find((c) => c.column.name === column.toLowerCase());
+        if (entry === undefined) throw new InvalidRequestError(`dataset ${name} has no column ${column}`);
+        if (entry.access === 'hidden') throw new ColumnAccessDeniedError(name, entry.column.name);
+      }
+      selectList = columns.map((c) => sqlIdentifier(c.toLowerCase())).join(', ');
+    }
+    return this.prepare(principal, `SELECT ${selectList} FROM ${sqlIdentifier(effective.dataset.database)}.${sqlIdentifier(effective.dataset.name)}`);
+  }
+
+  async explain(principal: Principal, statement: string): Promise<Explanation> {
+    const { prepared, scans } = await this.rewrite(principal, statement);
+    return {
+      statement,
+      rewritten_sql: prepared.sql,
+      datasets: prepared.effective.map((e) => {
+        const name = fullName(e.dataset);
+        return {
+          dataset: name,
+          columns: e.columns.map((c) => ({
+            name: c.column.name,
+            type: c.column.type,
+            access: c.access,
+            transform: c.masks.length === 0 ? null : c.masks.map((m) => (m.when === undefined ? m.transform.text : `${m.transform.text} when ${m.when}`)).join('; else '),
+            policies: c.policies,
+            reason: c.reason,
+          })),
+          row_filters: e.rowFilters,
+          policies: e.policies,
+          scan_sql: scans.get(name)?.sql ?? '',
+        };
+      }),
+    };
+  }
+
+  /** Starts the rewritten query. Binder errors about a hidden column become 403 naming it. */
+  async open(prepared: PreparedQuery): Promise<ResultStream> {
+    await this.beforeExecute(prepared);
+    try {
+      return await this.engine.execute(prepared.sql, { timeoutMs: this.settings.statementTimeoutMs });
+    } catch (error) {
+      throw this.mapHiddenColumn(error, prepared);
+    }
+  }
+
+  /** Runs the rewritten query through DuckDB's native writer into `target` (a file or FIFO). */
+  async copy(prepared: PreparedQuery, target: string, formatOptions: string, maxRows: number): Promise<number> {
+    await this.beforeExecute(prepared);
+    try {
+      return await this.engine.copyTo(`SELECT * FROM (${prepared.sql}) LIMIT ${maxRows}`, target, formatOptions, {
+        timeoutMs: this.settings.statementTimeoutMs,
+      });
+    } catch (error) {
+      throw this.mapHiddenColumn(error, prepared);
+    }
+  }
+
+  /** Result column names and types without running the query (for headers and schemas). */
+  async describe(prepared: PreparedQuery): Promise<{ name: string; type: string }[]> {
+    try {
+      return await this.engine.describeQuery(prepared.sql);
+    } catch (error) {
+      throw this.mapHiddenColumn(error, prepared);
+    }
+  }
+
+  private mapHiddenColumn(error: unknown, prepared: PreparedQuery): unknown {
+    if (!(error instanceof QueryFailedError)) return error;
+    const missing = error.details['missingColumn'];
+    if (typeof missing !== 'string') return error;
+    for (const effective of prepared.effective) {
+      const hidden = effective.columns.find((c) => c.access === 'hidden' && c.column.name === missing.toLowerCase());
+      if (hidden !== undefined) return new ColumnAccessDeniedError(fullName(effective.dataset), hidden.column.name);
+    }
+    return error;
+  }
+
+  private async rewrite(principal: Principal, statement: string): Promise<{ prepared: PreparedQuery; scans: Map<string, CompiledScan> }> {
+    const parsed = await parseSelect(this.engine, statement, this.settings.maxSqlLength);
+    const checked = checkUserQuery(parsed.node);
+    const effective = new Map<string, EffectiveDatasetPolicy>();
+    for (const table of checked.tables) {
+      if (!effective.has(table.dataset)) effective.set(table.dataset, this.access.readable(principal, table.dataset));
+    }
+    for (const keyword of checked.sessionKeywords) {
+      const isColumn = [...effective.values()].some((e) => e.columns.some((c) => c.access !== 'hidden' && c.column.name === keyword));
+      if (!isColumn) throw new SqlNotAllowedError(keyword, `${keyword} is not allowed (session functions are not available; quote it if you mean a column)`);
+    }
+    const scans = new Map<string, CompiledScan>();
+    for (const [name, e] of effective) scans.set(name, await this.access.scan(principal, e));
+    const rewritten = replaceTableReferences(checked, scans);
+    const sql = await printSelect(this.engine, rewritten);
+    const columns: string[] = [];
+    const policies = new Set<string>();
+    for (const [name, e] of effective) {
+      for (const c of e.columns) {
+        if (c.access !== 'hidden' && (checked.usesStar || checked.columnNames.has(c.column.name))) columns.push(`${name}.${c.column.name}`);
+      }
+      for (const p of e.policies) policies.add(p);
+    }
+    return {
+      prepared: { statement, sql, datasets: [...effective.keys()].sort(), columns, policies: [...policies].sort(), effective: [...effective.values()] },
+      scans,
+    };
+  }
+}
