@@ -7,6 +7,7 @@ import {
   type DuckDBDataChunk,
   DuckDBTypeId,
   JsonDuckDBValueConverter,
+  JSDuckDBValueConverter,
   type Json,
 } from '@duckdb/node-api';
 import { InvalidSqlError, QueryFailedError, VeilError } from '../errors/index.ts';
@@ -263,3 +264,8 @@ export function chunkColumnsJson(chunk: DuckDBDataChunk): Json[][] {
   return chunk.convertColumns(JsonDuckDBValueConverter) as Json[][];
 }
 export type { Json };
+
+/** Columns of a chunk as JS values (bigint for BIGINT, Date for DATE/TIMESTAMP, number for DECIMAL). */
+export function chunkColumnsJs(chunk: DuckDBDataChunk): unknown[][] {
+  return chunk.convertColumns(JSDuckDBValueConverter) as unknown[][];
+}

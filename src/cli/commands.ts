@@ -1,0 +1,309 @@
+import { readFileSync } from 'node:fs';
+import { InvalidRequestError } from '../errors/index.ts';
+import { parseUserDocument, principalOf, validateUser } from '../identity/index.ts';
+import { exportPolicyDocument, parsePolicyDocuments, policyToAuthored } from '../policy/index.ts';
+import { openRuntime, type VeilRuntime } from '../server/veil-runtime.ts';
+import { describeForCaller } from '../http/catalog-routes.ts';
+import { chunkRowsJson } from '../engine/index.ts';
+import { setupDemo } from '../demo/demo-setup.ts';
+import { groupPairs, list, pairs, parse, printJson, requirePositional, str, type Options } from './cli-support.ts';
+
+type Command = (args: readonly string[]) => Promise<void>;
+
+async function withRuntime<T>(home: string | undefined, work: (runtime: VeilRuntime) => Promise<T>): Promise<T> {
+  const runtime = await openRuntime(home);
+  try {
+    return await work(runtime);
+  } finally {
+    await runtime.close();
+  }
+}
+
+function readFileArg(values: Record<string, unknown>): string {
+  const file = str(values, 'file');
+  if (file === undefined) throw new InvalidRequestError('pass -f FILE (or -f - for standard input)');
+  return readFileSync(file === '-' ? 0 : file, 'utf8');
+}
+
+const FILE: Options = { file: { type: 'string', short: 'f' } };
+
+export const COMMANDS: Record<string, Record<string, { usage: string; run: Command }>> = {
+  token: {
+    issue: {
+      usage: 'token issue --user NAME [--ttl SECONDS]   prints a signed token for NAME',
+      run: async (args) => {
+        const { values } = parse(args, { user: { type: 'string', short: 'u' }, ttl: { type: 'string' } });
+        const user = str(values, 'user');
+        if (user === undefined) throw new InvalidRequestError('--user is required');
+        await withRuntime(str(values, 'home'), async (runtime) => {
+          runtime.users.get(user);
+          const ttl = Number(str(values, 'ttl') ?? runtime.settings.tokenTtlSeconds);
+          if (!Number.isInteger(ttl) || ttl <= 0) throw new InvalidRequestError('--ttl must be a positive number of seconds');
+          process.stdout.write(`${runtime.issuer.issue(user, ttl)}\n`);
+        });
+      },
+    },
+  },
+  dataset: {
+    register: {
+      usage:
+        'dataset register DB.NAME --location PATH [--format csv|parquet|json] [--description TEXT] [--owner NAME] [--tag TAG]... [--column-tag COL=TAG]... [--column-type COL=TYPE]... [--no-header] [--delimiter C] [--null-string S]',
+      run: async (args) => {
+        const { values, positionals } = parse(args, {
+          location: { type: 'string', short: 'l' },
+          format: { type: 'string' },
+          description: { type: 'string' },
+          owner: { type: 'string' },
+          tag: { type: 'string', multiple: true },
+          'column-tag': { type: 'string', multiple: true },
+          'column-type': { type: 'string', multiple: true },
+          'no-header': { type: 'boolean' },
+          delimiter: { type: 'string' },
+          'null-string': { type: 'string' },
+        });
+        const name = requirePositional(positionals, 0, 'dataset name (database.name)');
+        const location = str(values, 'location');
+        if (location === undefined) throw new InvalidRequestError('--location is required');
+        const format = str(values, 'format');
+        if (format !== undefined && !['csv', 'parquet', 'json'].includes(format)) throw new InvalidRequestError('--format must be csv, parquet or json');
+        await withRuntime(str(values, 'home'), async (runtime) => {
+          const delimiter = str(values, 'delimiter');
+          const nullString = str(values, 'null-string');
+          const description = str(values, 'description');
+          const owner = str(values, 'owner');
+          const dataset = await runtime.catalog.register({
+            name,
+            location,
+            ...(format === undefined ? {} : { format: format as 'csv' | 'parquet' | 'json' }),
+            csv: {
+              ...(values['no-header'] === true ? { header: false } : {}),
+              ...(delimiter === undefined ? {} : { delimiter }),
+              ...(nullString === undefined ? {} : { nullString }),
+            },
+            ...(description === undefined ? {} : { description }),
+            ...(owner === undefined ? {} : { owner }),
+            tags: list(values, 'tag'),
+            columnTags: groupPairs(list(values, 'column-tag'), '--column-tag'),
+            columnTypes: Object.fromEntries(pairs(list(values, 'column-type'), '--column-type')),
+          });
+          printJson(dataset);
+        });
+      },
+    },
+    list: {
+      usage: 'dataset list',
+      run: async (args) => {
+        const { values } = parse(args, {});
+        await withRuntime(str(values, 'home'), async (runtime) => {
+          for (const d of runtime.catalog.datasets.list()) process.stdout.write(`${d.database}.${d.name}\t${d.format}\t${d.description}\n`);
+        });
+      },
+    },
+    describe: {
+      usage: 'dataset describe DB.NAME [--user NAME]   (with --user: as that user sees it)',
+      run: async (args) => {
+        const { values, positionals } = parse(args, { user: { type: 'string', short: 'u' } });
+        const name = requirePositional(positionals, 0, 'dataset name');
+        await withRuntime(str(values, 'home'), async (runtime) => {
+          const user = str(values, 'user');
+          if (user === undefined) printJson(runtime.catalog.datasets.get(name.toLowerCase()));
+          else printJson(describeForCaller(runtime.access.effective(principalOf(runtime.users.get(user)), name)));
+        });
+      },
+    },
+    tag: {
+      usage: 'dataset tag DB.NAME [--add TAG]... [--remove TAG]... [--column COL=TAG]... [--remove-column COL=TAG]...',
+      run: async (args) => {
+        const { values, positionals } = parse(args, {
+          add: { type: 'string', multiple: true },
+          remove: { type: 'string', multiple: true },
+          column: { type: 'string', multiple: true },
+          'remove-column': { type: 'string', multiple: true },
+        });
+        const name = requirePositional(positionals, 0, 'dataset name');
+        const columns: Record<string, { add: string[]; remove: string[] }> = {};
+        for (const [col, tag] of pairs(list(values, 'column'), '--column')) (columns[col] ??= { add: [], remove: [] }).add.push(tag);
+        for (const [col, tag] of pairs(list(values, 'remove-column'), '--remove-column')) (columns[col] ??= { add: [], remove: [] }).remove.push(tag);
+        await withRuntime(str(values, 'home'), async (runtime) => {
+          printJson(runtime.catalog.tag(name.toLowerCase(), { add: list(values, 'add'), remove: list(values, 'remove'), columns }));
+        });
+      },
+    },
+    update: {
+      usage: 'dataset update DB.NAME [--description TEXT] [--owner NAME]',
+      run: async (args) => {
+        const { values, positionals } = parse(args, { description: { type: 'string' }, owner: { type: 'string' } });
+        const name = requirePositional(positionals, 0, 'dataset name');
+        await withRuntime(str(values, 'home'), async (runtime) => {
+          const description = str(values, 'description');
+          const owner = str(values, 'owner');
+          printJson(runtime.catalog.update(name.toLowerCase(), { ...(description === undefined ? {} : { description }), ...(owner === undefined ? {} : { owner }) }));
+        });
+      },
+    },
+    drop: {
+      usage: 'dataset drop DB.NAME   (the files stay where they are)',
+      run: async (args) => {
+        const { values, positionals } = parse(args, {});
+        const name = requirePositional(positionals, 0, 'dataset name');
+        await withRuntime(str(values, 'home'), async (runtime) => {
+          await runtime.catalog.drop(name.toLowerCase());
+          process.stdout.write(`dropped ${name.toLowerCase()}\n`);
+        });
+      },
+    },
+  },
+  user: {
+    add: {
+      usage: 'user add NAME [--group G]... [--attr KEY=VALUE]...   (creates or replaces)',
+      run: async (args) => {
+        const { values, positionals } = parse(args, { group: { type: 'string', multiple: true }, attr: { type: 'string', multiple: true } });
+        const name = requirePositional(positionals, 0, 'user name');
+        const attributes = groupPairs(list(values, 'attr'), '--attr');
+        const flat = Object.fromEntries(Object.entries(attributes).map(([k, v]) => [k, v.length === 1 ? v[0] : v]));
+        await withRuntime(str(values, 'home'), async (runtime) => printJson(runtime.users.put(validateUser({ name, groups: list(values, 'group'), attributes: flat }))));
+      },
+    },
+    list: {
+      usage: 'user list',
+      run: async (args) => {
+        const { values } = parse(args, {});
+        await withRuntime(str(values, 'home'), async (runtime) => printJson(runtime.users.list()));
+      },
+    },
+    remove: {
+      usage: 'user remove NAME',
+      run: async (args) => {
+        const { values, positionals } = parse(args, {});
+        const name = requirePositional(positionals, 0, 'user name');
+        await withRuntime(str(values, 'home'), async (runtime) => {
+          runtime.users.delete(name);
+          process.stdout.write(`removed ${name}\n`);
+        });
+      },
+    },
+    apply: {
+      usage: 'user apply -f FILE   (YAML: users: [{name, groups, attributes}])',
+      run: async (args) => {
+        const { values } = parse(args, FILE);
+        const users = parseUserDocument(readFileArg(values));
+        await withRuntime(str(values, 'home'), async (runtime) => {
+          for (const user of users) runtime.users.put(user);
+          process.stdout.write(`applied ${users.length} user(s)\n`);
+        });
+      },
+    },
+  },
+  policy: {
+    apply: {
+      usage: 'policy apply -f FILE [--prune]   (YAML or JSON; --prune deletes policies not in FILE)',
+      run: async (args) => {
+        const { values } = parse(args, { ...FILE, prune: { type: 'boolean' } });
+        const policies = parsePolicyDocuments(readFileArg(values));
+        await withRuntime(str(values, 'home'), async (runtime) => {
+          const result = runtime.policies.apply(policies, { prune: values['prune'] === true });
+          for (const [what, names] of Object.entries(result)) if (names.length > 0) process.stdout.write(`${what}: ${names.join(', ')}\n`);
+        });
+      },
+    },
+    list: {
+      usage: 'policy list',
+      run: async (args) => {
+        const { values } = parse(args, {});
+        await withRuntime(str(values, 'home'), async (runtime) => {
+          for (const p of runtime.policies.list()) {
+            process.stdout.write(`${p.name}\t${p.effect}\t${p.enabled ? 'enabled' : 'disabled'}\t${p.description ?? ''}\n`);
+          }
+        });
+      },
+    },
+    export: {
+      usage: 'policy export [--json]   (YAML that policy apply accepts)',
+      run: async (args) => {
+        const { values } = parse(args, { json: { type: 'boolean' } });
+        await withRuntime(str(values, 'home'), async (runtime) => {
+          const policies = runtime.policies.list();
+          if (values['json'] === true) printJson({ policies: policies.map(policyToAuthored) });
+          else process.stdout.write(exportPolicyDocument(policies));
+        });
+      },
+    },
+    delete: {
+      usage: 'policy delete NAME',
+      run: async (args) => {
+        const { values, positionals } = parse(args, {});
+        const name = requirePositional(positionals, 0, 'policy name');
+        await withRuntime(str(values, 'home'), async (runtime) => {
+          runtime.policies.delete(name);
+          process.stdout.write(`deleted ${name}\n`);
+        });
+      },
+    },
+  },
+};
+
+export const TOP_LEVEL: Record<string, { usage: string; run: Command }> = {
+  explain: {
+    usage: 'explain --user NAME "SQL"   what NAME would see: columns, transforms, row filters, policies',
+    run: async (args) => {
+      const { values, positionals } = parse(args, { user: { type: 'string', short: 'u' } });
+      const user = str(values, 'user');
+      if (user === undefined) throw new InvalidRequestError('--user is required');
+      const sql = requirePositional(positionals, 0, 'SQL text');
+      await withRuntime(str(values, 'home'), async (runtime) => printJson(await runtime.queries.explain(principalOf(runtime.users.get(user)), sql)));
+    },
+  },
+  query: {
+    usage: 'query --user NAME "SQL" [--max-rows N]   run as NAME through the same pipeline (audited, door cli); prints JSON lines',
+    run: async (args) => {
+      const { values, positionals } = parse(args, { user: { type: 'string', short: 'u' }, 'max-rows': { type: 'string' } });
+      const user = str(values, 'user');
+      if (user === undefined) throw new InvalidRequestError('--user is required');
+      const sql = requirePositional(positionals, 0, 'SQL text');
+      const maxRows = Number(str(values, 'max-rows') ?? 100);
+      await withRuntime(str(values, 'home'), async (runtime) => {
+        const principal = principalOf(runtime.users.get(user));
+        const started = performance.now();
+        const base = {
+          event_time: new Date().toISOString(), request_id: crypto.randomUUID(), user: principal.user, groups: principal.groups,
+          client_application: 'veil-cli', client_address: null, door: 'cli' as const, statement: sql, statement_type: 'query',
+        };
+        let seq: number | undefined;
+        try {
+          const prepared = await runtime.queries.prepare(principal, sql);
+          seq = runtime.audit.begin({ ...base, datasets: prepared.datasets, columns: prepared.columns, policies: prepared.policies, decision: 'allowed', rows_returned: null, bytes_returned: null, duration_ms: null, error_code: null });
+          const stream = await runtime.queries.open(prepared);
+          let rows = 0;
+          try {
+            process.stdout.write(`${JSON.stringify(stream.columns.map((c) => c.name))}\n`);
+            for (let chunk = await stream.nextChunk(); chunk !== null && rows < maxRows; chunk = await stream.nextChunk()) {
+              for (const row of chunkRowsJson(chunk).slice(0, maxRows - rows)) {
+                process.stdout.write(`${JSON.stringify(row)}\n`);
+                rows++;
+              }
+            }
+          } finally {
+            stream.close();
+          }
+          runtime.audit.finish(seq, { decision: 'allowed', rows_returned: rows, bytes_returned: null, duration_ms: performance.now() - started, error_code: null });
+        } catch (error) {
+          const code = (error as { code?: string }).code ?? 'INTERNAL';
+          const completion = { decision: 'error' as const, rows_returned: null, bytes_returned: null, duration_ms: performance.now() - started, error_code: code };
+          if (seq !== undefined) runtime.audit.finish(seq, completion);
+          else runtime.audit.record({ ...base, datasets: [], columns: [], policies: [], ...completion });
+          throw error;
+        }
+      });
+    },
+  },
+  demo: {
+    usage: 'demo [--rows N]   generate and register the demo data, users and policies without serving',
+    run: async (args) => {
+      const { values } = parse(args, { rows: { type: 'string' } });
+      const rows = Number(str(values, 'rows') ?? 100_000);
+      await withRuntime(str(values, 'home'), async (runtime) => {
+        await setupDemo(runtime, rows, (line) => process.stderr.write(`${line}\n`));
+      });
+    },
+  },
+};

@@ -1,0 +1,181 @@
+import { fullName, splitDatasetName, type Dataset } from '../catalog/index.ts';
+import { AccessDeniedError, InvalidRequestError } from '../errors/index.ts';
+import type { Principal } from '../identity/index.ts';
+import type { EffectiveDatasetPolicy } from '../policy/index.ts';
+import type { VeilRuntime } from '../server/veil-runtime.ts';
+import { sendJson, type Route } from './routing.ts';
+import { optionalStringList, readJsonBody, requirePrincipal, stringField, type RequestContext } from './request-context.ts';
+
+export function isAdmin(runtime: VeilRuntime, principal: Principal): boolean {
+  return principal.groups.some((g) => runtime.settings.adminGroups.includes(g));
+}
+
+export function requireAdmin(runtime: VeilRuntime, ctx: RequestContext): Principal {
+  const principal = requirePrincipal(ctx);
+  if (!isAdmin(runtime, principal)) {
+    throw new AccessDeniedError(`this operation needs membership in one of the admin groups (${runtime.settings.adminGroups.join(', ')})`);
+  }
+  return principal;
+}
+
+/** A dataset as the caller may see it: metadata plus the caller's own access per column. */
+export function describeForCaller(effective: EffectiveDatasetPolicy): Record<string, unknown> {
+  const d = effective.dataset;
+  return {
+    name: fullName(d),
+    database: d.database,
+    description: d.description,
+    owner: d.owner,
+    tags: d.tags,
+    format: d.system ? 'system' : d.format,
+    access: effective.readable ? 'read' : 'metadata',
+    ...(effective.denial === undefined ? {} : { denial: effective.denial }),
+    columns: effective.columns.map((c) => ({
+      name: c.column.name,
+      type: c.column.type,
+      tags: c.column.tags,
+      description: c.column.description ?? '',
+      access: effective.readable ? c.access : 'hidden',
+      transform: c.masks.length === 0 ? null : c.masks.map((m) => (m.when === undefined ? m.transform.text : `${m.transform.text} when ${m.when}`)).join('; else '),
+    })),
+    row_filters: effective.rowFilters,
+    policies: effective.policies,
+  };
+}
+
+function summary(effective: EffectiveDatasetPolicy): Record<string, unknown> {
+  const d = effective.dataset;
+  return { name: fullName(d), database: d.database, description: d.description, owner: d.owner, tags: d.tags, access: effective.readable ? 'read' : 'metadata' };
+}
+
+function adminView(dataset: Dataset): Record<string, unknown> {
+  return { ...dataset, name: fullName(dataset) };
+}
+
+export function catalogRoutes(runtime: VeilRuntime): Route[] {
+  const datasetName = (ctx: RequestContext): string => {
+    const name = ctx.params['name'] ?? '';
+    ctx.audit.datasets = [name.toLowerCase()];
+    return name;
+  };
+  return [
+    {
+      method: 'GET',
+      path: '/v1/datasets',
+      handler: async (ctx) => {
+        ctx.audit.statementType = 'list';
+        ctx.audit.statement = `list datasets${ctx.url.search}`;
+        const database = ctx.url.searchParams.get('database')?.toLowerCase();
+        const visible = runtime.access
+          .visibleDatasets(requirePrincipal(ctx))
+          .filter((e) => database === undefined || e.dataset.database === database);
+        sendJson(ctx, 200, { datasets: visible.map(summary) });
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/datasets/{name}',
+      handler: async (ctx) => {
+        ctx.audit.statementType = 'describe';
+        const name = datasetName(ctx);
+        ctx.audit.statement = `describe ${name}`;
+        const effective = runtime.access.effective(requirePrincipal(ctx), name);
+        ctx.audit.policies = effective.policies;
+        sendJson(ctx, 200, describeForCaller(effective));
+      },
+    },
+    {
+      method: 'POST',
+      path: '/v1/datasets',
+      handler: async (ctx) => {
+        ctx.audit.statementType = 'admin';
+        requireAdmin(runtime, ctx);
+        const body = await readJsonBody(ctx.req);
+        const name = stringField(body, 'name', true);
+        ctx.audit.statement = `register ${name}`;
+        ctx.audit.datasets = [name.toLowerCase()];
+        const format = stringField(body, 'format', false);
+        if (format !== undefined && !['csv', 'parquet', 'json'].includes(format)) throw new InvalidRequestError('format must be csv, parquet or json');
+        const csv = (body['csv'] ?? {}) as Record<string, unknown>;
+        const description = stringField(body, 'description', false);
+        const owner = stringField(body, 'owner', false);
+        const tags = optionalStringList(body, 'tags');
+        const dataset = await runtime.catalog.register({
+          name,
+          location: stringField(body, 'location', true),
+          ...(format === undefined ? {} : { format: format as 'csv' | 'parquet' | 'json' }),
+          csv: {
+            ...(typeof csv['header'] === 'boolean' ? { header: csv['header'] } : {}),
+            ...(typeof csv['delimiter'] === 'string' ? { delimiter: csv['delimiter'] } : {}),
+            ...(typeof csv['null_string'] === 'string' ? { nullString: csv['null_string'] } : {}),
+          },
+          ...(description === undefined ? {} : { description }),
+          ...(owner === undefined ? {} : { owner }),
+          ...(tags === undefined ? {} : { tags }),
+          ...(isRecord(body['column_tags']) ? { columnTags: body['column_tags'] as Record<string, string[]> } : {}),
+          ...(isRecord(body['column_types']) ? { columnTypes: body['column_types'] as Record<string, string> } : {}),
+          ...(isRecord(body['column_descriptions']) ? { columnDescriptions: body['column_descriptions'] as Record<string, string> } : {}),
+        });
+        sendJson(ctx, 201, adminView(dataset));
+      },
+    },
+    {
+      method: 'PATCH',
+      path: '/v1/datasets/{name}',
+      handler: async (ctx) => {
+        ctx.audit.statementType = 'admin';
+        requireAdmin(runtime, ctx);
+        const name = datasetName(ctx);
+        ctx.audit.statement = `update ${name}`;
+        const body = await readJsonBody(ctx.req);
+        const description = stringField(body, 'description', false);
+        const owner = stringField(body, 'owner', false);
+        const dataset = runtime.catalog.update(checkedName(name), {
+          ...(description === undefined ? {} : { description }),
+          ...(owner === undefined ? {} : { owner }),
+          ...(isRecord(body['column_descriptions']) ? { columnDescriptions: body['column_descriptions'] as Record<string, string> } : {}),
+        });
+        sendJson(ctx, 200, adminView(dataset));
+      },
+    },
+    {
+      method: 'POST',
+      path: '/v1/datasets/{name}/tags',
+      handler: async (ctx) => {
+        ctx.audit.statementType = 'admin';
+        requireAdmin(runtime, ctx);
+        const name = datasetName(ctx);
+        ctx.audit.statement = `tag ${name}`;
+        const body = await readJsonBody(ctx.req);
+        const add = optionalStringList(body, 'add');
+        const remove = optionalStringList(body, 'remove');
+        const dataset = runtime.catalog.tag(checkedName(name), {
+          ...(add === undefined ? {} : { add }),
+          ...(remove === undefined ? {} : { remove }),
+          ...(isRecord(body['columns']) ? { columns: body['columns'] as Record<string, { add?: string[]; remove?: string[] }> } : {}),
+        });
+        sendJson(ctx, 200, adminView(dataset));
+      },
+    },
+    {
+      method: 'DELETE',
+      path: '/v1/datasets/{name}',
+      handler: async (ctx) => {
+        ctx.audit.statementType = 'admin';
+        requireAdmin(runtime, ctx);
+        const name = datasetName(ctx);
+        ctx.audit.statement = `drop ${name}`;
+        await runtime.catalog.drop(checkedName(name));
+        sendJson(ctx, 200, { dropped: name.toLowerCase() });
+      },
+    },
+  ];
+}
+
+function checkedName(name: string): string {
+  return splitDatasetName(name).join('.');
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

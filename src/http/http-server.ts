@@ -1,0 +1,99 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { isVeilError, type ErrorCode } from '../errors/index.ts';
+import type { VeilRuntime } from '../server/veil-runtime.ts';
+import { adminRoutes } from './admin-routes.ts';
+import { catalogRoutes } from './catalog-routes.ts';
+import { auditStart, dataRoutes } from './data-routes.ts';
+import { decisionFor, HTTP_STATUS } from './http-status.ts';
+import { openApiDocument } from './openapi.ts';
+import { clientApplicationOf, doorOf, type RequestContext } from './request-context.ts';
+import { Router, sendJson, type Route } from './routing.ts';
+
+export interface HttpServerOptions {
+  /** Where internal errors are reported with their request id (never to clients). */
+  readonly logError?: (requestId: string, error: unknown) => void;
+}
+
+/**
+ * The HTTP door. Every request gets an id; /v1 requests are authenticated by their bearer token
+ * alone and leave exactly one audit record, whatever their outcome.
+ */
+export function createHttpServer(runtime: VeilRuntime, options: HttpServerOptions = {}): Server {
+  const logError = options.logError ?? ((id, error) => console.error(`[veil] request ${id} failed:`, error));
+  const routes: Route[] = [
+    { method: 'GET', path: '/healthz', public: true, unaudited: true, handler: async (ctx) => sendJson(ctx, 200, { status: 'ok' }) },
+    {
+      method: 'GET',
+      path: '/openapi.json',
+      public: true,
+      unaudited: true,
+      handler: async (ctx) => sendJson(ctx, 200, openApiDocument()),
+    },
+    ...dataRoutes(runtime),
+    ...catalogRoutes(runtime),
+    ...adminRoutes(runtime),
+  ];
+  const router = new Router(routes);
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const clientApplication = clientApplicationOf(req);
+    const ctx: RequestContext = {
+      requestId: randomUUID(),
+      req,
+      res,
+      url: new URL(req.url ?? '/', 'http://veil.invalid'),
+      params: {},
+      startedAt: Date.now(),
+      clientApplication,
+      clientAddress: req.socket.remoteAddress ?? null,
+      door: doorOf(clientApplication),
+      principal: undefined,
+      audit: { statement: null, statementType: 'request', datasets: [], columns: [], policies: [] },
+    };
+    const started = performance.now();
+    let audited = !ctx.url.pathname.startsWith('/v1');
+    try {
+      const { route, params } = router.match(req.method ?? 'GET', ctx.url.pathname);
+      (ctx as { params: Record<string, string> }).params = params;
+      audited = !route.unaudited;
+      if (!route.public) ctx.principal = runtime.authenticator.authenticate(req.headers.authorization);
+      await route.handler(ctx);
+      if (audited) finishAudit(runtime, ctx, started, 'allowed', null);
+    } catch (error) {
+      const code: ErrorCode = isVeilError(error) ? error.code : 'INTERNAL';
+      if (!isVeilError(error)) logError(ctx.requestId, error);
+      if (audited) finishAudit(runtime, ctx, started, code === 'INTERNAL' ? 'error' : decisionFor(code), code);
+      if (res.headersSent) {
+        // Mid-stream failure: the only honest signal left is an incomplete response.
+        res.destroy();
+        return;
+      }
+      const message = isVeilError(error) ? error.message : `internal error (request ${ctx.requestId})`;
+      const headers: Record<string, string> = code === 'UNAUTHENTICATED' || code === 'INVALID_TOKEN' ? { 'WWW-Authenticate': 'Bearer realm="veil"' } : {};
+      sendJson(ctx, HTTP_STATUS[code], { error: { code, message } }, headers);
+    }
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      logError('unknown', error);
+      res.destroy();
+    });
+  });
+  server.headersTimeout = 30_000;
+  server.requestTimeout = 0; // long result streams are legitimate; the statement timeout bounds queries
+  return server;
+}
+
+function finishAudit(runtime: VeilRuntime, ctx: RequestContext, started: number, decision: 'allowed' | 'denied' | 'error', errorCode: string | null): void {
+  const completion = {
+    decision,
+    rows_returned: ctx.audit.rows ?? null,
+    bytes_returned: ctx.audit.bytes ?? null,
+    duration_ms: Math.round((performance.now() - started) * 1000) / 1000,
+    error_code: errorCode,
+  };
+  if (ctx.audit.seq !== undefined) runtime.audit.finish(ctx.audit.seq, completion);
+  else runtime.audit.record({ ...auditStart(ctx), ...completion });
+}

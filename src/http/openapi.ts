@@ -1,0 +1,106 @@
+/** The OpenAPI 3.1 description served at /openapi.json. */
+export function openApiDocument(): Record<string, unknown> {
+  const error = { $ref: '#/components/responses/Error' };
+  const errors = { '400': error, '401': error, '403': error, '404': error };
+  const resultContent = {
+    'application/json': { schema: { $ref: '#/components/schemas/QueryResult' } },
+    'text/csv': { schema: { type: 'string' } },
+    'application/vnd.apache.arrow.stream': { schema: { type: 'string', format: 'binary' } },
+  };
+  const jsonBody = (schema: Record<string, unknown>) => ({ required: true, content: { 'application/json': { schema } } });
+  const ok = (description: string, schema: Record<string, unknown> = { type: 'object' }) => ({
+    description,
+    content: { 'application/json': { schema } },
+  });
+  const nameParam = { name: 'name', in: 'path', required: true, schema: { type: 'string' }, description: 'database.name' };
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Veil',
+      version: '0.1.0',
+      description:
+        'Secure data access gateway. Every data request is authorized, rewritten to the caller\'s effective policy, executed and audited. Results are never built whole in memory.',
+    },
+    security: [{ bearer: [] }],
+    paths: {
+      '/healthz': { get: { summary: 'Liveness', security: [], responses: { '200': ok('Server is up') } } },
+      '/v1/query': {
+        post: {
+          summary: 'Run one SELECT statement under the caller\'s policies',
+          requestBody: jsonBody({
+            type: 'object',
+            required: ['sql'],
+            properties: { sql: { type: 'string' }, max_rows: { type: 'integer', minimum: 0 } },
+          }),
+          responses: { '200': { description: 'Result, streamed; format chosen by Accept', content: resultContent }, ...errors, '406': error, '408': error },
+        },
+      },
+      '/v1/scan': {
+        post: {
+          summary: 'Read a whole dataset (optionally some columns) under the caller\'s policies',
+          requestBody: jsonBody({
+            type: 'object',
+            required: ['dataset'],
+            properties: { dataset: { type: 'string' }, columns: { type: 'array', items: { type: 'string' } }, max_rows: { type: 'integer', minimum: 0 } },
+          }),
+          responses: { '200': { description: 'Result, streamed', content: resultContent }, ...errors },
+        },
+      },
+      '/v1/explain': {
+        post: {
+          summary: 'Show, per dataset a query touches, visible columns, transforms, row filters and the policies behind them',
+          requestBody: jsonBody({ type: 'object', required: ['sql'], properties: { sql: { type: 'string' } } }),
+          responses: { '200': ok('Explanation'), ...errors },
+        },
+      },
+      '/v1/datasets': {
+        get: {
+          summary: 'Datasets the caller can see',
+          parameters: [{ name: 'database', in: 'query', schema: { type: 'string' } }],
+          responses: { '200': ok('Datasets'), '401': error },
+        },
+        post: { summary: 'Register a dataset (admins)', requestBody: jsonBody({ type: 'object', required: ['name', 'location'] }), responses: { '201': ok('Registered'), ...errors, '409': error } },
+      },
+      '/v1/datasets/{name}': {
+        parameters: [nameParam],
+        get: { summary: 'Schema, tags, description and the caller\'s effective access per column', responses: { '200': ok('Dataset'), ...errors } },
+        patch: { summary: 'Update description, owner, column descriptions (admins)', responses: { '200': ok('Dataset'), ...errors } },
+        delete: { summary: 'Drop a dataset registration (admins; files are kept)', responses: { '200': ok('Dropped'), ...errors } },
+      },
+      '/v1/datasets/{name}/tags': {
+        parameters: [nameParam],
+        post: { summary: 'Add or remove tags on the dataset and its columns (admins)', responses: { '200': ok('Dataset'), ...errors } },
+      },
+      '/v1/policies': {
+        get: { summary: 'List policies (admins); Accept: application/yaml exports them', responses: { '200': ok('Policies'), ...errors } },
+        post: { summary: 'Apply policies from YAML or JSON (admins); ?prune=true deletes the others', responses: { '200': ok('Applied'), ...errors } },
+      },
+      '/v1/policies/{policy}': { delete: { summary: 'Delete a policy (admins)', responses: { '200': ok('Deleted'), ...errors } } },
+      '/v1/users': { get: { summary: 'List users (admins)', responses: { '200': ok('Users'), ...errors } } },
+      '/v1/users/{user}': {
+        put: { summary: 'Create or replace a user with groups and attributes (admins)', responses: { '200': ok('User'), ...errors } },
+        delete: { summary: 'Delete a user (admins)', responses: { '200': ok('Deleted'), ...errors } },
+      },
+      '/v1/me': { get: { summary: 'Who the token says the caller is', responses: { '200': ok('Principal'), '401': error } } },
+    },
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      schemas: {
+        QueryResult: {
+          type: 'object',
+          properties: {
+            columns: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' }, type: { type: 'string' } } } },
+            rows: { type: 'array', items: { type: 'array', items: {} } },
+            row_count: { type: 'integer' },
+            truncated: { type: 'boolean' },
+          },
+        },
+        Error: {
+          type: 'object',
+          properties: { error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } }, required: ['code', 'message'] } },
+        },
+      },
+      responses: { Error: { description: 'Error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } } },
+    },
+  };
+}

@@ -1,0 +1,224 @@
+import { spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { constants as fsConstants, createReadStream, openSync, closeSync, unlinkSync } from 'node:fs';
+import path from 'node:path';
+import type { ServerResponse } from 'node:http';
+import { RecordBatchStreamWriter } from 'apache-arrow';
+import { chunkRowsJson, DuckDBTypeId, type ResultColumn, type ResultStream, type Json } from '../engine/index.ts';
+import { NotAcceptableError, VeilError } from '../errors/index.ts';
+import type { PreparedQuery, QueryService } from '../query/index.ts';
+import { ArrowBatchEncoder } from './arrow-encoder.ts';
+
+export type ResultFormat = 'json' | 'csv' | 'arrow';
+
+export const CONTENT_TYPES: Record<ResultFormat, string> = {
+  json: 'application/json; charset=utf-8',
+  csv: 'text/csv; charset=utf-8',
+  arrow: 'application/vnd.apache.arrow.stream',
+};
+
+/** Picks the result format from the Accept header (JSON when absent or any). */
+export function negotiateFormat(accept: string | undefined): ResultFormat {
+  if (accept === undefined || accept.trim() === '') return 'json';
+  const ranges = accept
+    .split(',')
+    .map((part) => {
+      const [media = '', ...params] = part.trim().toLowerCase().split(';');
+      const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
+      return { media: media.trim(), q: q === undefined ? 1 : Number(q.slice(2)) };
+    })
+    .filter((r) => r.q > 0)
+    .sort((a, b) => b.q - a.q);
+  for (const { media } of ranges) {
+    if (media === 'application/json' || media === '*/*' || media === 'application/*') return 'json';
+    if (media === 'text/csv' || media === 'text/*') return 'csv';
+    if (media === 'application/vnd.apache.arrow.stream') return 'arrow';
+  }
+  throw new NotAcceptableError(accept.slice(0, 200));
+}
+
+export interface DeliveryLimits {
+  readonly maxRows: number;
+  readonly maxBytes: number;
+}
+
+export interface DeliveryOutcome {
+  rows: number;
+  bytes: number;
+}
+
+export class ResultTooLargeError extends VeilError {
+  constructor(maxBytes: number) {
+    super('RESULT_TOO_LARGE', `the result exceeds ${maxBytes} bytes; select fewer rows or columns`);
+  }
+}
+
+/**
+ * Streams a prepared query's result in the requested format. Headers are sent only once the query
+ * has bound and produced its first chunk (or, for CSV, bound), so most errors still get a proper
+ * status; an error after that aborts the response, which clients see as a truncated body.
+ */
+export async function deliverResult(
+  res: ServerResponse,
+  format: ResultFormat,
+  prepared: PreparedQuery,
+  queries: QueryService,
+  limits: DeliveryLimits,
+  spoolDirectory: string,
+  headers: Record<string, string>,
+): Promise<DeliveryOutcome> {
+  if (format === 'csv') return deliverCsv(res, prepared, queries, limits, spoolDirectory, headers);
+  const stream = await queries.open(prepared);
+  try {
+    const first = await stream.nextChunk();
+    res.writeHead(200, { ...headers, 'Content-Type': CONTENT_TYPES[format] });
+    return format === 'json' ? await writeJson(res, stream, first, limits) : await writeArrow(res, stream, first, limits);
+  } finally {
+    stream.close();
+  }
+}
+
+class ByteSink {
+  bytes = 0;
+  constructor(
+    private readonly res: ServerResponse,
+    private readonly maxBytes: number,
+  ) {}
+
+  async write(data: string | Uint8Array): Promise<void> {
+    const size = typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
+    this.bytes += size;
+    if (this.bytes > this.maxBytes) throw new ResultTooLargeError(this.maxBytes);
+    if (this.res.destroyed) throw new Error('client went away');
+    if (!this.res.write(data)) await drain(this.res);
+  }
+}
+
+function drain(res: ServerResponse): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onDrain = (): void => { cleanup(); resolve(); };
+    const onClose = (): void => { cleanup(); reject(new Error('client went away')); };
+    const cleanup = (): void => { res.off('drain', onDrain); res.off('close', onClose); };
+    res.on('drain', onDrain);
+    res.on('close', onClose);
+  });
+}
+
+const INTEGER_TYPES = new Set([DuckDBTypeId.BIGINT, DuckDBTypeId.UBIGINT, DuckDBTypeId.HUGEINT, DuckDBTypeId.UHUGEINT, DuckDBTypeId.DECIMAL]);
+
+/** JSON numbers where they are exact; 64-bit and wider integers beyond 2^53 stay strings. */
+function jsonValueFixer(columns: readonly ResultColumn[]): (row: Json[]) => Json[] {
+  const numeric = columns.map((c) => INTEGER_TYPES.has(c.typeId));
+  if (!numeric.some(Boolean)) return (row) => row;
+  return (row) =>
+    row.map((value, i) => {
+      if (!numeric[i] || typeof value !== 'string') return value;
+      const n = Number(value);
+      return Number.isFinite(n) && (Number.isSafeInteger(n) || !/^-?\d+$/.test(value)) && value.replace(/^-?0*|\.|-/g, '').length <= 15 ? n : value;
+    });
+}
+
+async function writeJson(res: ServerResponse, stream: ResultStream, first: Awaited<ReturnType<ResultStream['nextChunk']>>, limits: DeliveryLimits): Promise<DeliveryOutcome> {
+  const sink = new ByteSink(res, limits.maxBytes);
+  const fix = jsonValueFixer(stream.columns);
+  await sink.write(`{"columns":${JSON.stringify(stream.columns.map((c) => ({ name: c.name, type: c.type })))},"rows":[`);
+  let rows = 0;
+  let truncated = false;
+  for (let chunk = first; chunk !== null; chunk = await stream.nextChunk()) {
+    let parts = chunkRowsJson(chunk);
+    if (rows + parts.length > limits.maxRows) {
+      parts = parts.slice(0, limits.maxRows - rows);
+      truncated = true;
+    }
+    if (parts.length > 0) {
+      await sink.write((rows === 0 ? '' : ',') + parts.map((row) => JSON.stringify(fix(row))).join(','));
+      rows += parts.length;
+    }
+    if (truncated) break;
+  }
+  await sink.write(`],"row_count":${rows},"truncated":${truncated}}`);
+  res.end();
+  return { rows, bytes: sink.bytes };
+}
+
+async function writeArrow(res: ServerResponse, stream: ResultStream, first: Awaited<ReturnType<ResultStream['nextChunk']>>, limits: DeliveryLimits): Promise<DeliveryOutcome> {
+  const sink = new ByteSink(res, limits.maxBytes);
+  const encoder = new ArrowBatchEncoder(stream.columns);
+  const writer = new RecordBatchStreamWriter();
+  const flush = async (): Promise<void> => {
+    const bytes = takeBufferedBytes(writer);
+    if (bytes.byteLength > 0) await sink.write(bytes);
+  };
+  writer.reset(undefined, encoder.schema);
+  let rows = 0;
+  for (let chunk = first; chunk !== null && rows < limits.maxRows; chunk = await stream.nextChunk()) {
+    let batch = encoder.encode(chunk);
+    if (rows + batch.numRows > limits.maxRows) batch = batch.slice(0, limits.maxRows - rows);
+    writer.write(batch);
+    rows += batch.numRows;
+    await flush();
+  }
+  writer.finish();
+  await flush();
+  res.end();
+  return { rows, bytes: sink.bytes };
+}
+
+/**
+ * apache-arrow's writer queues encoded IPC messages in an internal byte queue. Taking them after
+ * every batch (instead of piping the writer's async iterator) keeps memory at one batch and lets
+ * socket backpressure pace DuckDB. Tied to apache-arrow 21's internals; result-writers.test pins it.
+ */
+function takeBufferedBytes(writer: RecordBatchStreamWriter): Uint8Array {
+  const queue = (writer as unknown as { _sink: { _values: Uint8Array[] } })._sink;
+  const values = queue._values;
+  queue._values = [];
+  if (values.length === 1) return values[0]!;
+  return Buffer.concat(values);
+}
+
+/**
+ * CSV comes from DuckDB's own writer: COPY of the checked query into a FIFO that Node reads and
+ * forwards, so no value is touched in JavaScript (PERFORMANCE.md: the native writer is 3-6x faster).
+ */
+async function deliverCsv(
+  res: ServerResponse,
+  prepared: PreparedQuery,
+  queries: QueryService,
+  limits: DeliveryLimits,
+  spoolDirectory: string,
+  headers: Record<string, string>,
+): Promise<DeliveryOutcome> {
+  await queries.describe(prepared); // binds: 400/403 before any header is sent
+  const fifo = path.join(spoolDirectory, `${randomUUID()}.csv`);
+  const made = spawnSync('mkfifo', ['-m', '600', fifo]);
+  if (made.status !== 0) throw new Error(`mkfifo failed: ${made.stderr.toString()}`);
+  const sink = new ByteSink(res, limits.maxBytes);
+  const reader = createReadStream(fifo, { highWaterMark: 1 << 20 });
+  let readerOpened = false;
+  reader.once('open', () => { readerOpened = true; });
+  const copy = queries.copy(prepared, fifo, 'FORMAT csv, HEADER true', limits.maxRows);
+  copy.catch(() => {
+    // DuckDB failed before opening the FIFO: open the write end ourselves so the reader sees EOF.
+    if (!readerOpened) {
+      try {
+        closeSync(openSync(fifo, fsConstants.O_WRONLY | fsConstants.O_NONBLOCK));
+      } catch {
+        reader.destroy();
+      }
+    }
+  });
+  try {
+    res.writeHead(200, { ...headers, 'Content-Type': CONTENT_TYPES.csv });
+    for await (const data of reader) await sink.write(data as Buffer);
+    const rows = await copy;
+    res.end();
+    return { rows, bytes: sink.bytes };
+  } catch (error) {
+    reader.destroy();
+    await copy.catch(() => undefined);
+    throw error;
+  } finally {
+    try { unlinkSync(fifo); } catch { /* already gone */ }
+  }
+}
