@@ -209,8 +209,16 @@ async function deliverCsv(
     }
   });
   try {
+    // Headers wait for DuckDB's first bytes (or its failure), so errors that surface while the
+    // writer starts (a failing cast in the first rows) still get a proper status and message.
+    const iterator = reader[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+    let next = await iterator.next();
+    if (next.done) await copy;
     res.writeHead(200, { ...headers, 'Content-Type': CONTENT_TYPES.csv });
-    for await (const data of reader) await sink.write(data as Buffer);
+    while (!next.done) {
+      await sink.write(next.value);
+      next = await iterator.next();
+    }
     const rows = await copy;
     res.end();
     return { rows, bytes: sink.bytes };
