@@ -66,9 +66,12 @@ export function catalogRoutes(runtime: VeilRuntime): Route[] {
         ctx.audit.statementType = 'list';
         ctx.audit.statement = `list datasets${ctx.url.search}`;
         const database = ctx.url.searchParams.get('database')?.toLowerCase();
+        // Built-in datasets (veil_system.*) are listed on request: a listing shows the data people work with.
+        const includeSystem = ctx.url.searchParams.get('include_system') === 'true' || database === 'veil_system';
         const visible = runtime.access
           .visibleDatasets(requirePrincipal(ctx))
-          .filter((e) => database === undefined || e.dataset.database === database);
+          .filter((e) => database === undefined || e.dataset.database === database)
+          .filter((e) => includeSystem || !e.dataset.system);
         sendJson(ctx, 200, { datasets: visible.map(summary) });
       },
     },
