@@ -1,0 +1,90 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chunkRowsJson } from '../engine/index.ts';
+import { principalOf, type Principal } from '../identity/index.ts';
+import { validatePolicy } from '../policy/index.ts';
+import { openRuntime, type VeilRuntime } from '../server/veil-runtime.ts';
+
+/**
+ * Golden tests of the rewriter: the exact SQL that runs for a query, and what running it returns
+ * on a real DuckDB. A change in the rewritten text must be looked at, not just re-recorded.
+ */
+let home: string;
+let runtime: VeilRuntime;
+let ann: Principal;
+
+before(async () => {
+  home = mkdtempSync(path.join(os.tmpdir(), 'veil-golden-'));
+  mkdirSync(path.join(home, 'storage', 'p'), { recursive: true });
+  writeFileSync(path.join(home, 'storage', 'p', 'people.csv'), 'id,name,ssn,region,score\n1,Ann Lee,123-45-6789,US,10.5\n2,Bo Chan,987-65-4321,DE,20\n3,Cy Diaz,555-12-3456,US,\n');
+  runtime = await openRuntime(home);
+  await runtime.catalog.register({ name: 'db.people', location: 'p/people.csv', columnTags: { name: ['pii.name'], ssn: ['pii.ssn'] } });
+  runtime.users.put({ name: 'ann', groups: ['analysts'], attributes: { region: 'US' } });
+  runtime.policies.apply([
+    validatePolicy({
+      name: 'analysts',
+      subjects: { groups: ['analysts'] },
+      resources: [{ database: 'db' }],
+      row_filter: "region = user_attribute('region')",
+      hide: { tags: ['pii.name'] },
+      masks: [{ tags: ['pii.ssn'], transform: 'mask_show_last(4)' }, { columns: ['score'], transform: 'null', when: 'score > 15' }],
+    }),
+  ]);
+  ann = principalOf(runtime.users.get('ann'));
+});
+
+after(async () => {
+  await runtime.close();
+  rmSync(home, { recursive: true, force: true });
+});
+
+async function run(sql: string): Promise<{ rewritten: string; rows: unknown[][] }> {
+  const prepared = await runtime.queries.prepare(ann, sql);
+  const stream = await runtime.queries.open(prepared);
+  const rows: unknown[][] = [];
+  try {
+    for (let chunk = await stream.nextChunk(); chunk !== null; chunk = await stream.nextChunk()) rows.push(...chunkRowsJson(chunk));
+  } finally {
+    stream.close();
+  }
+  return { rewritten: prepared.sql, rows };
+}
+
+const SCAN =
+  '(SELECT __veil_raw.id AS id, veil_internal.veil_mask_show_last(CAST(__veil_raw.ssn AS VARCHAR), 4) AS ssn, __veil_raw.region AS region, ' +
+  'CASE  WHEN ((CAST((__veil_raw.score > 15) AS BOOLEAN) IS DISTINCT FROM false)) THEN (CAST(NULL AS DOUBLE)) ELSE __veil_raw.score END AS score ' +
+  "FROM veil_internal.src__db__people AS __veil_raw WHERE (__veil_raw.region = 'US'))";
+
+test('SELECT * becomes a scan with the filter, the hidden column gone and masks applied', async () => {
+  const { rewritten, rows } = await run('SELECT * FROM db.people ORDER BY id');
+  assert.equal(rewritten, `SELECT * FROM ${SCAN} AS people ORDER BY id`);
+  assert.deepEqual(rows, [
+    ['1', 'XXX-XX-6789', 'US', 10.5],
+    ['3', 'XXX-XX-3456', 'US', null],
+  ]);
+});
+
+test('the alias the query uses is kept; identity is a constant, not a session lookup', async () => {
+  const { rewritten, rows } = await run('SELECT p.ssn FROM db.people AS p WHERE p.id = 3');
+  assert.equal(rewritten, `SELECT p.ssn FROM ${SCAN} AS p WHERE (p.id = 3)`);
+  assert.deepEqual(rows, [['XXX-XX-3456']]);
+});
+
+test('references inside CTEs and subqueries are rewritten; CTE names are not datasets', async () => {
+  const { rewritten, rows } = await run('WITH people AS (SELECT * FROM db.people) SELECT count(*) FROM people WHERE id IN (SELECT id FROM db.people)');
+  assert.equal(rewritten, `WITH people AS (SELECT * FROM ${SCAN} AS people)SELECT count_star() FROM people WHERE (id = ANY(SELECT id FROM ${SCAN} AS people))`);
+  assert.deepEqual(rows, [['2']]);
+});
+
+test('a whole-row reference expands to the visible, masked columns only', async () => {
+  const { rows } = await run('SELECT to_json(p) FROM db.people p ORDER BY id LIMIT 1');
+  assert.deepEqual(rows, [['{"id":1,"ssn":"XXX-XX-6789","region":"US","score":10.5}']]);
+});
+
+test('a filter on a masked column compares the masked value', async () => {
+  const { rows } = await run("SELECT count(*) FROM db.people WHERE ssn = '123-45-6789'");
+  assert.deepEqual(rows, [['0']]);
+});
