@@ -1,0 +1,86 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const root = path.resolve(import.meta.dirname, '..');
+let home: string;
+
+/** The CLI as users run it: a separate process on a real home. */
+async function veil(...args: string[]): Promise<{ stdout: string; stderr: string }> {
+  return run(process.execPath, ['--import', 'tsx', path.join(root, 'src/cli/main.ts'), ...args, '--home', home], { cwd: root });
+}
+
+before(async () => {
+  home = mkdtempSync(path.join(os.tmpdir(), 'veil-cli-'));
+  await veil('demo', '--rows', '300');
+});
+after(() => rmSync(home, { recursive: true, force: true }));
+
+test('token issue prints only a signed JWT', async () => {
+  const { stdout } = await veil('token', 'issue', '--user', 'alice', '--ttl', '60');
+  assert.match(stdout, /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\n$/);
+  const claims = JSON.parse(Buffer.from(stdout.split('.')[1]!, 'base64url').toString()) as { sub: string; exp: number; iat: number };
+  assert.equal(claims.sub, 'alice');
+  assert.equal(claims.exp - claims.iat, 60);
+});
+
+test('token issue for an unknown user fails clearly', async () => {
+  await assert.rejects(veil('token', 'issue', '--user', 'mallory'), (error: { stderr: string; code: number }) => {
+    assert.match(error.stderr, /user mallory does not exist/);
+    assert.equal(error.code, 1);
+    return true;
+  });
+});
+
+test('policy export round-trips through apply', async () => {
+  const { stdout: exported } = await veil('policy', 'export');
+  const file = path.join(home, 'exported.yaml');
+  writeFileSync(file, exported);
+  const { stdout } = await veil('policy', 'apply', '-f', file);
+  assert.match(stdout, /^unchanged: /m);
+  assert.doesNotMatch(stdout, /updated|created/);
+});
+
+test('policy apply rejects an invalid file and changes nothing', async () => {
+  const file = path.join(home, 'bad.yaml');
+  writeFileSync(file, 'policies:\n  - name: ok\n    subjects: {everyone: true}\n    resources: [{database: x}]\n  - name: bad\n    subjects: {everyone: true}\n    resources: [{database: x}]\n    row_fliter: "true"\n');
+  await assert.rejects(veil('policy', 'apply', '-f', file), /unknown key "row_fliter"/);
+  const { stdout } = await veil('policy', 'list');
+  assert.doesNotMatch(stdout, /^ok\t/m);
+});
+
+test('explain and query run as a user through the same pipeline', async () => {
+  const { stdout } = await veil('explain', '--user', 'bob', 'SELECT * FROM drug_xyz.trial_july2020');
+  const explanation = JSON.parse(stdout) as { datasets: { columns: { name: string; access: string }[]; policies: string[] }[] };
+  assert.equal(explanation.datasets[0]?.columns.find((c) => c.name === 'ssn')?.access, 'hidden');
+  assert.deepEqual(explanation.datasets[0]?.policies, ['research-read']);
+  const query = await veil('query', '--user', 'alice', 'SELECT DISTINCT country FROM drug_xyz.trial_july2020');
+  assert.equal(query.stdout, '["country"]\n["US"]\n');
+});
+
+test('dataset register, tag, describe and drop', async () => {
+  const dir = path.join(home, 'storage', 'extra');
+  await run('mkdir', ['-p', path.join(dir, 'region=EU'), path.join(dir, 'region=US')]);
+  writeFileSync(path.join(dir, 'region=EU', 'a.csv'), 'id,email\n1,a@x.org\n');
+  writeFileSync(path.join(dir, 'region=US', 'b.csv'), 'id,email\n2,b@y.org\n');
+  const { stdout } = await veil('dataset', 'register', 'extra.contacts', '--location', 'extra', '--format', 'csv', '--column-tag', 'email=pii.email', '--description', 'Contacts');
+  const dataset = JSON.parse(stdout) as { columns: { name: string; tags: string[]; partition?: boolean }[] };
+  assert.deepEqual(dataset.columns.map((c) => c.name).sort(), ['email', 'id', 'region']);
+  assert.equal(dataset.columns.find((c) => c.name === 'region')?.partition, true);
+  await veil('dataset', 'tag', 'extra.contacts', '--add', 'crm', '--column', 'id=pii.id');
+  const described = JSON.parse((await veil('dataset', 'describe', 'extra.contacts')).stdout) as { tags: string[]; columns: { name: string; tags: string[] }[] };
+  assert.deepEqual(described.tags, ['crm']);
+  assert.deepEqual(described.columns.find((c) => c.name === 'id')?.tags, ['pii.id']);
+  await veil('dataset', 'drop', 'extra.contacts');
+  const { stdout: listed } = await veil('dataset', 'list');
+  assert.doesNotMatch(listed, /extra\.contacts/);
+});
+
+test('registration outside the storage root is refused', async () => {
+  await assert.rejects(veil('dataset', 'register', 'x.passwd', '--location', '/etc/passwd', '--format', 'csv'), /outside the storage roots/);
+});
