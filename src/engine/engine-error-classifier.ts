@@ -1,4 +1,4 @@
-import { QueryFailedError, QueryTimeoutError, type VeilError } from '../errors/index.ts';
+import { QueryFailedError, QueryTimeoutError, VeilError } from '../errors/index.ts';
 
 /**
  * DuckDB error kinds whose text is derived only from the query text and catalog shape (never from
@@ -48,6 +48,7 @@ function withheldMessage(kind: string): string {
 
 export function engineErrorToVeilError(error: unknown, timedOut: boolean, timeoutMs: number): VeilError {
   if (timedOut) return new QueryTimeoutError(timeoutMs);
+  if (error instanceof VeilError) return error;
   const classified = classifyEngineError(error);
   return new QueryFailedError(classified.publicMessage, {
     engineErrorKind: classified.kind,
