@@ -1,7 +1,8 @@
 import {
   Binary, Bool, DateDay, Field, Float32, Float64, Int16, Int32, Int64, Int8, Schema, Struct, TimestampMillisecond, Uint16, Uint32,
-  Uint64, Uint8, Utf8, RecordBatch, makeData, vectorFromArray, type DataType,
+  Uint64, Uint8, Utf8, RecordBatch, makeData, type DataType,
 } from 'apache-arrow';
+import { buildColumn } from './arrow-columns.ts';
 import { chunkColumnsJs, chunkColumnsJson, DuckDBTypeId, type DuckDBDataChunk, type ResultColumn } from '../engine/index.ts';
 
 /**
@@ -60,17 +61,12 @@ export class ArrowBatchEncoder {
       const values =
         encoding.source === 'json'
           ? (jsonColumns[i] ?? []).map((v) => (v === null ? null : typeof v === 'string' ? v : JSON.stringify(v)))
-          : normalize(jsColumns[i] ?? [], encoding.arrowType);
-      return vectorFromArray(values as never[], encoding.arrowType as never).data[0]!;
+          : (jsColumns[i] ?? []);
+      return buildColumn(encoding.arrowType, values);
     });
     const data = makeData({ type: new Struct(this.schema.fields), length: chunk.rowCount, nullCount: 0, children });
     return new RecordBatch(this.schema, data);
   }
-}
-
-function normalize(values: unknown[], type: DataType): unknown[] {
-  if (type instanceof Binary) return values.map((v) => (v === null ? null : v instanceof Uint8Array ? v : new Uint8Array()));
-  return values;
 }
 
 /** Arrow field names must be unique for pandas; DuckDB may return duplicates (SELECT a, a). */

@@ -53,7 +53,9 @@ export async function compilePolicyPredicate(
       switch (nodeClass) {
         case 'FUNCTION': {
           const name = stringField(value, 'function_name').toLowerCase();
-          if (stringField(value, 'schema') !== '' || stringField(value, 'catalog') !== '') fail(`schema-qualified function ${name}`);
+          const schema = stringField(value, 'schema');
+          const catalog = stringField(value, 'catalog');
+          if (!((catalog === '' || catalog === 'system') && (schema === '' || schema === 'main'))) fail(`schema-qualified function ${name}`);
           if ((IDENTITY_FUNCTIONS as readonly string[]).includes(name)) {
             substitutions.push({ holder: value, sql: identityValue(name, value, principal, fail) });
             return;

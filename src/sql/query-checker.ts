@@ -116,8 +116,14 @@ function checkExpression(node: AstObject, nodeClass: string): void {
   }
   if (nodeClass === 'FUNCTION' || nodeClass === 'WINDOW') {
     const name = stringField(node, 'function_name');
-    const qualifier = [stringField(node, 'catalog'), stringField(node, 'schema')].filter((s) => s !== '').join('.');
-    if (qualifier !== '') throw new SqlNotAllowedError(`${qualifier}.${name}`, `schema-qualified function ${qualifier}.${name} is not allowed`);
+    const catalog = stringField(node, 'catalog');
+    const schema = stringField(node, 'schema');
+    // The parser itself qualifies some built-ins (list and struct literals) as main.<fn>; the
+    // system catalog's main schema is where every built-in lives. Any other qualifier (our
+    // internal schema, a user schema) is refused.
+    const builtIn = (catalog === '' || catalog === 'system') && (schema === '' || schema === 'main');
+    const qualifier = [catalog, schema].filter((s) => s !== '').join('.');
+    if (!builtIn) throw new SqlNotAllowedError(`${qualifier}.${name}`, `schema-qualified function ${qualifier}.${name} is not allowed`);
     if (!isAllowedFunction(name)) throw new SqlNotAllowedError(name, `function ${name} is not allowed`);
     if (node['export_state'] === true) throw new SqlNotAllowedError('EXPORT_STATE', 'EXPORT_STATE is not allowed');
   }

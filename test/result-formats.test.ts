@@ -1,0 +1,93 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { tableFromIPC } from 'apache-arrow';
+import { startTestServer, type TestServer } from './support/test-server.ts';
+
+/** JSON, CSV and Arrow carry the same values, for every column type and for empty and large results. */
+let s: TestServer;
+before(async () => {
+  s = await startTestServer({ rows: 5000 });
+});
+after(async () => {
+  await s.close();
+});
+
+const TYPED = `SELECT * FROM (VALUES
+  (1::TINYINT, 2::SMALLINT, 3::INTEGER, 9007199254740993::BIGINT, 1.5::FLOAT, 2.25::DOUBLE, 12.34::DECIMAL(10,2), true, 'héllo ✓', DATE '2020-02-29', TIMESTAMP '2020-07-01 10:11:12', [1, 2], {'a': 1}, '\\xAA'::BLOB),
+  (NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)
+) t(ti, si, i, bi, f, d, dec, b, s, dt, ts, l, st, bl)`;
+
+async function arrow(user: string, sql: string) {
+  const response = await s.post(user, '/v1/query', { sql }, { Accept: 'application/vnd.apache.arrow.stream' });
+  assert.equal(response.status, 200);
+  assert.equal(response.headers.get('content-type'), 'application/vnd.apache.arrow.stream');
+  return tableFromIPC(new Uint8Array(await response.arrayBuffer()));
+}
+
+test('Arrow keeps types and values, nulls included', async () => {
+  const table = await arrow('alice', TYPED);
+  assert.equal(table.numRows, 2);
+  const types = Object.fromEntries(table.schema.fields.map((f) => [f.name, String(f.type)]));
+  assert.deepEqual(types, {
+    ti: 'Int8', si: 'Int16', i: 'Int32', bi: 'Int64', f: 'Float32', d: 'Float64', dec: 'Float64', b: 'Bool', s: 'Utf8',
+    dt: 'Date32<DAY>', ts: 'Timestamp<MILLISECOND>', l: 'Utf8', st: 'Utf8', bl: 'Binary',
+  });
+  const first = table.get(0)!.toJSON() as Record<string, unknown>;
+  assert.equal(first['bi'], 9007199254740993n);
+  assert.equal(first['dec'], 12.34);
+  assert.equal(first['b'], true);
+  assert.equal(first['s'], 'héllo ✓');
+  assert.equal(first['dt'], Date.UTC(2020, 1, 29));
+  assert.equal(first['ts'], Date.UTC(2020, 6, 1, 10, 11, 12));
+  assert.equal(first['l'], '[1,2]');
+  assert.deepEqual([...(first['bl'] as Uint8Array)], [0xaa]);
+  const second = table.get(1)!.toJSON() as Record<string, unknown>;
+  assert.ok(Object.values(second).every((v) => v === null));
+});
+
+test('JSON keeps exact integers beyond 2^53 as strings and small ones as numbers', async () => {
+  const { body } = await s.query('alice', TYPED);
+  assert.equal(body.rows?.[0]?.[3], '9007199254740993');
+  assert.equal(body.rows?.[0]?.[2], 3);
+  assert.equal(body.rows?.[0]?.[6], 12.34);
+});
+
+test('the three formats agree on a whole masked dataset', async () => {
+  const sql = 'SELECT participant_id, ssn, zip, dose_mg, consent_research FROM drug_xyz.trial_july2020';
+  const json = await s.rows('alice', sql);
+  const table = await arrow('alice', sql);
+  assert.equal(table.numRows, json.length);
+  assert.ok(json.length > 2048, 'more than one DuckDB chunk');
+  const arrowRows = table.toArray().map((r) => Object.values(r.toJSON() as Record<string, unknown>));
+  assert.deepEqual(arrowRows, json);
+  const csv = await (await s.post('alice', '/v1/query', { sql }, { Accept: 'text/csv' })).text();
+  const csvRows = csv.trimEnd().split('\n').slice(1).map((line) => line.split(','));
+  const asText = (v: unknown): string => (typeof v === 'number' ? String(Number(v)) : String(v));
+  assert.deepEqual(csvRows.map((r) => r.map((v, i) => (typeof json[0]?.[i] === 'number' ? String(Number(v)) : v))), json.map((r) => r.map(asText)));
+});
+
+test('empty results are well-formed in every format', async () => {
+  const sql = "SELECT ssn, dose_mg FROM drug_xyz.trial_july2020 WHERE country = 'nowhere'";
+  const table = await arrow('alice', sql);
+  assert.equal(table.numRows, 0);
+  assert.deepEqual(table.schema.fields.map((f) => f.name), ['ssn', 'dose_mg']);
+  const csv = await (await s.post('alice', '/v1/query', { sql }, { Accept: 'text/csv' })).text();
+  assert.equal(csv, 'ssn,dose_mg\n');
+  assert.deepEqual((await s.query('alice', sql)).body.rows, []);
+});
+
+test('max_rows applies to Arrow and CSV too', async () => {
+  const sql = 'SELECT ssn FROM drug_xyz.trial_july2020';
+  const response = await s.post('alice', '/v1/query', { sql, max_rows: 3000 }, { Accept: 'application/vnd.apache.arrow.stream' });
+  assert.equal(tableFromIPC(new Uint8Array(await response.arrayBuffer())).numRows, 3000);
+  const csv = await (await s.post('alice', '/v1/query', { sql, max_rows: 5 }, { Accept: 'text/csv' })).text();
+  assert.equal(csv.trimEnd().split('\n').length, 6);
+});
+
+test('a failing cast in CSV delivery gets a proper error before any byte', async () => {
+  const response = await s.post('erin', '/v1/query', { sql: 'SELECT CAST(full_name AS INTEGER) FROM drug_xyz.trial_july2020' }, { Accept: 'text/csv' });
+  assert.equal(response.status, 400);
+  const body = (await response.json()) as { error: { code: string; message: string } };
+  assert.equal(body.error.code, 'QUERY_FAILED');
+  assert.doesNotMatch(body.error.message, /'[A-Z][a-z]+ [A-Z][a-z]+'/, 'no name quoted');
+});
