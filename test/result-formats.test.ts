@@ -91,3 +91,40 @@ test('a failing cast in CSV delivery gets a proper error before any byte', async
   assert.equal(body.error.code, 'QUERY_FAILED');
   assert.doesNotMatch(body.error.message, /'[A-Z][a-z]+ [A-Z][a-z]+'/, 'no name quoted');
 });
+
+test('a client that disconnects mid-stream is audited and the server keeps serving', async () => {
+  for (const accept of ['application/json', 'text/csv', 'application/vnd.apache.arrow.stream']) {
+    const controller = new AbortController();
+    const response = await s.post('erin', '/v1/query', { sql: 'SELECT a.*, b.ssn AS s2 FROM drug_xyz.trial_july2020 a, drug_xyz.trial_july2020 b' }, { Accept: accept, 'X-Veil-Client': `disconnect-test ${accept}` });
+    assert.equal(response.status, 200);
+    const reader = response.body!.getReader();
+    await reader.read();
+    controller.abort();
+    await reader.cancel();
+  }
+  const deadline = Date.now() + 20_000;
+  let rows: unknown[][] = [];
+  while (Date.now() < deadline) {
+    rows = await s.rows('erin', `SELECT client_application, decision, error_code FROM veil_system.audit_log WHERE client_application LIKE 'disconnect-test%' AND decision <> 'allowed' ORDER BY 1`);
+    if (rows.length === 3) break;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  assert.deepEqual(rows.map((r) => [r[1], r[2]]), [['error', 'CLIENT_DISCONNECTED'], ['error', 'CLIENT_DISCONNECTED'], ['error', 'CLIENT_DISCONNECTED']]);
+  assert.deepEqual(await s.rows('alice', 'SELECT count(*) > 0 FROM drug_xyz.trial_july2020'), [[true]]);
+});
+
+test('concurrent requests in every format all complete correctly', async () => {
+  const sql = "SELECT count(*) AS n, min(ssn) AS s FROM drug_xyz.trial_july2020 WHERE arm = 'placebo'";
+  const expected = await s.rows('alice', sql);
+  const results = await Promise.all(
+    Array.from({ length: 12 }, async (_, i) => {
+      const accept = ['application/json', 'text/csv', 'application/vnd.apache.arrow.stream'][i % 3]!;
+      const response = await s.post('alice', '/v1/query', { sql }, { Accept: accept });
+      assert.equal(response.status, 200);
+      if (accept === 'text/csv') return (await response.text()).trimEnd().split('\n')[1]!.split(',');
+      if (accept === 'application/json') return ((await response.json()) as { rows: unknown[][] }).rows[0]!.map(String);
+      return Object.values(tableFromIPC(new Uint8Array(await response.arrayBuffer())).get(0)!.toJSON()).map(String);
+    }),
+  );
+  for (const row of results) assert.deepEqual(row, expected[0]!.map(String));
+});

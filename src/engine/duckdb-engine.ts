@@ -48,18 +48,37 @@ export interface ResultStream {
 }
 
 export const INTERNAL_SCHEMA = 'veil_internal';
+const PARSER_CONNECTIONS = 4;
 
 export class DuckDbEngine {
   private readonly gate: Semaphore;
   private closed = false;
 
+  private readonly parserGate: Semaphore;
+
   private constructor(
     private readonly instance: DuckDBInstance,
-    /** Used for parse/deserialize calls only: fast, never runs user data. */
-    private readonly parserConnection: DuckDBConnection,
+    /**
+     * Connections for parse/print calls only (fast, never touch data). A DuckDB connection runs
+     * one statement at a time, so concurrent requests each borrow their own.
+     */
+    private readonly parserConnections: DuckDBConnection[],
     maxConcurrentQueries: number,
   ) {
     this.gate = new Semaphore(maxConcurrentQueries);
+    this.parserGate = new Semaphore(parserConnections.length);
+  }
+
+  private async withParser<T>(work: (connection: DuckDBConnection) => Promise<T>): Promise<T> {
+    const release = await this.parserGate.acquire();
+    const connection = this.parserConnections.pop();
+    if (connection === undefined) throw new Error('parser connection pool is empty');
+    try {
+      return await work(connection);
+    } finally {
+      this.parserConnections.push(connection);
+      release();
+    }
   }
 
   static async open(options: EngineOptions, setupStatements: readonly string[] = []): Promise<DuckDbEngine> {
@@ -87,13 +106,14 @@ export class DuckDbEngine {
     } finally {
       setup.closeSync();
     }
-    const parserConnection = await instance.connect();
-    return new DuckDbEngine(instance, parserConnection, options.maxConcurrentQueries ?? 8);
+    const parserConnections: DuckDBConnection[] = [];
+    for (let i = 0; i < PARSER_CONNECTIONS; i++) parserConnections.push(await instance.connect());
+    return new DuckDbEngine(instance, parserConnections, options.maxConcurrentQueries ?? 8);
   }
 
   /** DuckDB's own parser: returns json_serialize_sql's JSON text (which may carry {"error":true}). */
   async serializeSql(sql: string): Promise<string> {
-    const reader = await this.parserConnection.runAndReadAll('SELECT json_serialize_sql($1::VARCHAR)', [sql]);
+    const reader = await this.withParser((c) => c.runAndReadAll('SELECT json_serialize_sql($1::VARCHAR)', [sql]));
     const value = reader.getRows()[0]?.[0];
     if (typeof value !== 'string') throw new QueryFailedError('parser returned no result');
     return value;
@@ -102,7 +122,7 @@ export class DuckDbEngine {
   /** Turns a (checked, rewritten) AST back into SQL text with DuckDB's own printer. */
   async deserializeSql(astJson: string): Promise<string> {
     try {
-      const reader = await this.parserConnection.runAndReadAll('SELECT json_deserialize_sql($1::JSON)', [astJson]);
+      const reader = await this.withParser((c) => c.runAndReadAll('SELECT json_deserialize_sql($1::JSON)', [astJson]));
       const value = reader.getRows()[0]?.[0];
       if (typeof value !== 'string') throw new QueryFailedError('SQL printer returned no result');
       return value;
@@ -212,7 +232,7 @@ export class DuckDbEngine {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.parserConnection.closeSync();
+    for (const connection of this.parserConnections) connection.closeSync();
     this.instance.closeSync();
   }
 }

@@ -22,6 +22,7 @@ export type ErrorCode =
   | 'INVALID_DATASET'
   | 'STORAGE_ERROR'
   | 'NOT_ACCEPTABLE'
+  | 'CLIENT_DISCONNECTED'
   | 'INTERNAL';
 
 export class VeilError extends Error {
@@ -147,6 +148,13 @@ export class StorageError extends VeilError {
 export class NotAcceptableError extends VeilError {
   constructor(accept: string) {
     super('NOT_ACCEPTABLE', `cannot produce ${accept}; use application/json, text/csv or application/vnd.apache.arrow.stream`);
+  }
+}
+
+/** The client closed the connection while its result was streaming. */
+export class ClientDisconnectedError extends VeilError {
+  constructor() {
+    super('CLIENT_DISCONNECTED', 'the client closed the connection before the result was complete');
   }
 }
 

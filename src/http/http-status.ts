@@ -20,6 +20,8 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   INVALID_DATASET: 400,
   STORAGE_ERROR: 500,
   NOT_ACCEPTABLE: 406,
+  // nginx's convention; never actually sent, the client is gone
+  CLIENT_DISCONNECTED: 499,
   INTERNAL: 500,
 };
 

@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { ServerResponse } from 'node:http';
 import { RecordBatchStreamWriter } from 'apache-arrow';
 import { chunkRowsJson, DuckDBTypeId, type ResultColumn, type ResultStream, type Json } from '../engine/index.ts';
-import { NotAcceptableError, VeilError } from '../errors/index.ts';
+import { ClientDisconnectedError, NotAcceptableError, VeilError } from '../errors/index.ts';
 import type { PreparedQuery, QueryService } from '../query/index.ts';
 import { ArrowBatchEncoder } from './arrow-encoder.ts';
 
@@ -89,7 +89,7 @@ class ByteSink {
     const size = typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
     this.bytes += size;
     if (this.bytes > this.maxBytes) throw new ResultTooLargeError(this.maxBytes);
-    if (this.res.destroyed) throw new Error('client went away');
+    if (this.res.destroyed) throw new ClientDisconnectedError();
     if (!this.res.write(data)) await drain(this.res);
   }
 }
@@ -97,7 +97,7 @@ class ByteSink {
 function drain(res: ServerResponse): Promise<void> {
   return new Promise((resolve, reject) => {
     const onDrain = (): void => { cleanup(); resolve(); };
-    const onClose = (): void => { cleanup(); reject(new Error('client went away')); };
+    const onClose = (): void => { cleanup(); reject(new ClientDisconnectedError()); };
     const cleanup = (): void => { res.off('drain', onDrain); res.off('close', onClose); };
     res.on('drain', onDrain);
     res.on('close', onClose);

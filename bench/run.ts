@@ -1,0 +1,235 @@
+/**
+ * `npm run bench`: the performance figures of issue "benchmark" for alice's policy.
+ *
+ *   (a) SELECT * of alice's view of a generated 2,000,000-row trial, delivered over HTTP as CSV and
+ *       as Arrow, from a CSV and from a Parquet source, next to DuckDB's own COPY of the same masked
+ *       projection to a local file in the same run (target: at most 1.3x).
+ *   (b) the rewrite overhead per query, p50 and p99, for a 200-column dataset under 500 policies
+ *       (target: p99 at most 5 ms).
+ *
+ * The machine is shared and noisy: every figure is compared with a baseline measured in the same run
+ * (PERFORMANCE.md), and delivery times are medians of interleaved runs.
+ *
+ * Environment:
+ *   VEIL_BENCH_HOME          where generated data is kept between runs (default <repo>/.bench-home)
+ *   VEIL_BENCH_ROWS          rows of the generated trial (default 2000000; e.g. 200000 for a quick run)
+ *   VEIL_BENCH_RUNS          interleaved delivery runs (default 3)
+ *   VEIL_BENCH_PARTS         a, b or a,b (default a,b)
+ *   VEIL_BENCH_CLIENT        worker (default: HTTP client in a worker thread) or inline (same thread as the server)
+ *   VEIL_BENCH_DIAGNOSTICS   1 (default) adds the breakdown rows to (a); 0 skips them
+ *   VEIL_BENCH_REWRITE_ITERS warm prepare iterations per query shape (default 1000)
+ *   VEIL_BENCH_COLD_ITERS    cold prepare iterations per query shape (default 50)
+ *   VEIL_BENCH_TIMEOUT_MS    limit of one delivery measurement (default 600000)
+ *
+ * Output: the report on stdout, progress on stderr, a JSON summary in bench/results/latest.json.
+ * Exit status 1 when anything failed (including a consistency check); missed targets are reported,
+ * not failures.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DELIVERY_TARGET_RATIO, formatDeliveryReport, runDeliveryBenchmark, type DeliveryReport } from './delivery.ts';
+import { formatRewriteReport, REWRITE_TARGET_P99_MS, roundLatency, runRewriteBenchmark, type RewriteReport } from './rewrite.ts';
+import { envChoice, envInteger, errorMessage, progress, round } from './support.ts';
+
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const RESULTS_FILE = path.join(REPO, 'bench', 'results', 'latest.json');
+
+interface Config {
+  readonly benchHome: string;
+  readonly veilHome: string;
+  readonly rows: number;
+  readonly runs: number;
+  readonly parts: readonly ('a' | 'b')[];
+  readonly clientMode: 'worker' | 'inline';
+  readonly diagnostics: boolean;
+  readonly rewriteIterations: number;
+  readonly coldIterations: number;
+  readonly timeoutMs: number;
+}
+
+function readConfig(): Config {
+  const benchHome = path.resolve(process.env['VEIL_BENCH_HOME']?.trim() || path.join(REPO, '.bench-home'));
+  const rows = envInteger('VEIL_BENCH_ROWS', 2_000_000, 1000);
+  if (rows > 8_999_999) throw new Error('VEIL_BENCH_ROWS must be at most 8,999,999 (the generator keeps participant ids disjoint below that)');
+  const partsText = (process.env['VEIL_BENCH_PARTS'] ?? 'a,b').toLowerCase();
+  const parts = [...new Set(partsText.split(',').map((p) => p.trim()).filter((p) => p !== ''))];
+  if (parts.length === 0 || !parts.every((p): p is 'a' | 'b' => p === 'a' || p === 'b')) throw new Error(`VEIL_BENCH_PARTS must be a, b or a,b (got "${partsText}")`);
+  return {
+    benchHome,
+    // One Veil home per data size, so switching sizes never regenerates or mixes data.
+    veilHome: path.join(benchHome, `rows-${rows}`),
+    rows,
+    runs: envInteger('VEIL_BENCH_RUNS', 3),
+    parts: parts.sort(),
+    clientMode: envChoice('VEIL_BENCH_CLIENT', ['worker', 'inline'] as const, 'worker'),
+    diagnostics: envChoice('VEIL_BENCH_DIAGNOSTICS', ['1', '0', 'true', 'false', 'yes', 'no'] as const, '1').match(/^(1|true|yes)$/) !== null,
+    rewriteIterations: envInteger('VEIL_BENCH_REWRITE_ITERS', 1000, 10),
+    coldIterations: envInteger('VEIL_BENCH_COLD_ITERS', 50, 5),
+    timeoutMs: envInteger('VEIL_BENCH_TIMEOUT_MS', 600_000, 1000),
+  };
+}
+
+function packageVersion(name: string): string {
+  try {
+    return (JSON.parse(readFileSync(path.join(REPO, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+function deliveryJson(report: DeliveryReport): unknown {
+  return {
+    rows_generated: report.rows,
+    runs: report.runs,
+    client: report.clientMode,
+    alice_region: report.aliceRegion,
+    setup_ms: round(report.setupMs, 0),
+    target_ratio: DELIVERY_TARGET_RATIO,
+    sources: report.sources.map((s) => ({
+      source: s.source,
+      dataset: s.dataset,
+      source_file_bytes: s.sourceFileBytes,
+      enforcement_ratio_masked_over_unmasked: round(s.enforcementRatio),
+      measurements: s.measurements.map((m) => ({
+        kind: m.kind,
+        label: m.label,
+        diagnostic: m.diagnostic,
+        median_ms: round(m.summary.median, 1),
+        min_ms: round(m.summary.min, 1),
+        max_ms: round(m.summary.max, 1),
+        times_ms: m.timesMs,
+        headers_ms_median: m.headersMsMedian === null ? null : round(m.headersMsMedian, 1),
+        rows: m.rows,
+        bytes: m.bytes,
+        ratio_to_copy: round(m.ratioToCopy),
+        paired_ratio_to_copy: round(m.pairedRatioToCopy),
+        ...(m.kind === 'http-csv' || m.kind === 'http-arrow' ? { meets_target: m.ratioToCopy <= DELIVERY_TARGET_RATIO } : {}),
+      })),
+    })),
+    checks: report.checks,
+  };
+}
+
+function rewriteJson(report: RewriteReport): unknown {
+  return {
+    columns: report.columns,
+    policies: report.policies,
+    datasets: report.datasets,
+    shaping_policies: report.shapingPolicies,
+    visible_columns: report.visibleColumns,
+    masked_columns: report.maskedColumns,
+    hidden_columns: report.hiddenColumns,
+    row_filters: report.rowFilters,
+    iterations: report.iterations,
+    cold_iterations: report.coldIterations,
+    target_p99_ms: REWRITE_TARGET_P99_MS,
+    snapshot_reload_ms: roundLatency(report.snapshotReload),
+    shapes: report.shapes.map((s) => ({
+      shape: s.shape,
+      sql: s.sql,
+      rewritten_sql_chars: s.rewrittenSqlChars,
+      warm_ms: roundLatency(s.warm),
+      parse_baseline_ms: roundLatency(s.parseBaseline),
+      cold_ms: roundLatency(s.cold),
+      warm_breakdown_p50_ms: Object.fromEntries(Object.entries(s.breakdownP50).map(([k, v]) => [k, round(v)])),
+      meets_target: s.meetsTarget,
+    })),
+  };
+}
+
+async function main(): Promise<number> {
+  const config = readConfig();
+  const started = new Date();
+  progress(`config: rows ${config.rows}, runs ${config.runs}, parts ${config.parts.join(',')}, client ${config.clientMode}, home ${config.veilHome}`);
+  let delivery: DeliveryReport | undefined;
+  let rewrite: RewriteReport | undefined;
+  const failures: string[] = [];
+
+  if (config.parts.includes('a')) {
+    try {
+      delivery = await runDeliveryBenchmark({
+        home: config.veilHome,
+        rows: config.rows,
+        runs: config.runs,
+        clientMode: config.clientMode,
+        diagnostics: config.diagnostics,
+        timeoutMs: config.timeoutMs,
+      });
+      for (const c of delivery.checks) if (!c.ok) failures.push(`check ${c.name}: ${c.detail}`);
+    } catch (error) {
+      failures.push(`part (a) failed: ${errorMessage(error)}`);
+      progress(`part (a) failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    }
+  }
+  if (config.parts.includes('b')) {
+    try {
+      rewrite = await runRewriteBenchmark({ iterations: config.rewriteIterations, warmup: 50, coldIterations: config.coldIterations });
+    } catch (error) {
+      failures.push(`part (b) failed: ${errorMessage(error)}`);
+      progress(`part (b) failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    }
+  }
+
+  const cpus = os.cpus();
+  const header = [
+    `Veil benchmark  ${started.toISOString()}`,
+    `machine: ${cpus.length} cores (${cpus[0]?.model.trim() ?? 'unknown'}), ${Math.round(os.totalmem() / 1024 ** 3)} GiB, load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}; node ${process.version}, duckdb ${packageVersion('@duckdb/node-api')}`,
+  ];
+  const sections = [header.join('\n')];
+  if (delivery !== undefined) sections.push(formatDeliveryReport(delivery));
+  if (rewrite !== undefined) sections.push(formatRewriteReport(rewrite));
+  if (failures.length > 0) sections.push(`FAILED:\n${failures.map((f) => `  - ${f}`).join('\n')}`);
+  process.stdout.write(`\n${sections.join('\n\n')}\n`);
+
+  const summary = {
+    generated_at: started.toISOString(),
+    duration_s: round((Date.now() - started.getTime()) / 1000, 1),
+    command: 'npm run bench',
+    config: {
+      rows: config.rows,
+      runs: config.runs,
+      parts: config.parts,
+      client: config.clientMode,
+      diagnostics: config.diagnostics,
+      rewrite_iterations: config.rewriteIterations,
+      cold_iterations: config.coldIterations,
+      veil_home: config.veilHome,
+    },
+    machine: {
+      cores: cpus.length,
+      cpu: cpus[0]?.model.trim() ?? 'unknown',
+      memory_gib: round(os.totalmem() / 1024 ** 3, 1),
+      load_at_end: os.loadavg().map((l) => round(l, 2)),
+      node: process.version,
+      duckdb_node_api: packageVersion('@duckdb/node-api'),
+      apache_arrow: packageVersion('apache-arrow'),
+    },
+    delivery: delivery === undefined ? null : deliveryJson(delivery),
+    rewrite: rewrite === undefined ? null : rewriteJson(rewrite),
+    ok: failures.length === 0,
+    failures,
+  };
+  try {
+    mkdirSync(path.dirname(RESULTS_FILE), { recursive: true });
+    writeFileSync(RESULTS_FILE, JSON.stringify(summary, null, 2) + '\n');
+    progress(`wrote ${path.relative(REPO, RESULTS_FILE)}`);
+  } catch (error) {
+    failures.push(`could not write ${RESULTS_FILE}: ${errorMessage(error)}`);
+    progress(`could not write ${RESULTS_FILE}: ${errorMessage(error)}`);
+  }
+  return failures.length === 0 ? 0 : 1;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+    // Everything is closed by now; a lingering handle must not keep a finished benchmark alive.
+    setTimeout(() => process.exit(code), 10_000).unref();
+  },
+  (error: unknown) => {
+    process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exitCode = 1;
+  },
+);
