@@ -5,7 +5,7 @@
  * reported as medians, with ratios against the COPY baseline of the same run.
  */
 import { randomUUID } from 'node:crypto';
-import { existsSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -339,6 +339,7 @@ async function ensureParquetDataset(runtime: VeilRuntime): Promise<void> {
     progress(`delivery: writing the Parquet copy ${target}`);
     const partial = `${target}.partial-${process.pid}`;
     const started = performance.now();
+    mkdirSync(path.dirname(target), { recursive: true });
     try {
       await runtime.engine.runInternal(`COPY (SELECT * FROM ${sourceViewName(csv)}) TO ${sqlString(partial)} (FORMAT parquet)`);
       renameSync(partial, target);

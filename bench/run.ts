@@ -130,6 +130,7 @@ function rewriteJson(report: RewriteReport): unknown {
       shape: s.shape,
       sql: s.sql,
       rewritten_sql_chars: s.rewrittenSqlChars,
+      rewritten_sql_preview: s.rewrittenSqlPreview,
       warm_ms: roundLatency(s.warm),
       parse_baseline_ms: roundLatency(s.parseBaseline),
       cold_ms: roundLatency(s.cold),
@@ -142,6 +143,7 @@ function rewriteJson(report: RewriteReport): unknown {
 async function main(): Promise<number> {
   const config = readConfig();
   const started = new Date();
+  const loadAtStart = os.loadavg();
   progress(`config: rows ${config.rows}, runs ${config.runs}, parts ${config.parts.join(',')}, client ${config.clientMode}, home ${config.veilHome}`);
   let delivery: DeliveryReport | undefined;
   let rewrite: RewriteReport | undefined;
@@ -175,7 +177,10 @@ async function main(): Promise<number> {
   const cpus = os.cpus();
   const header = [
     `Veil benchmark  ${started.toISOString()}`,
-    `machine: ${cpus.length} cores (${cpus[0]?.model.trim() ?? 'unknown'}), ${Math.round(os.totalmem() / 1024 ** 3)} GiB, load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}; node ${process.version}, duckdb ${packageVersion('@duckdb/node-api')}`,
+    `machine: ${cpus.length} cores (${cpus[0]?.model.trim() ?? 'unknown'}), ${Math.round(os.totalmem() / 1024 ** 3)} GiB; node ${process.version}, duckdb ${packageVersion('@duckdb/node-api')}`,
+    `load average (1/5/15 min) at start ${loadAtStart.map((l) => l.toFixed(2)).join(' ')}, at end ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}${
+      (loadAtStart[0] ?? 0) > 0.5 ? ' (busy at start: other work shares the machine, expect noise)' : ''
+    }`,
   ];
   const sections = [header.join('\n')];
   if (delivery !== undefined) sections.push(formatDeliveryReport(delivery));
@@ -201,6 +206,7 @@ async function main(): Promise<number> {
       cores: cpus.length,
       cpu: cpus[0]?.model.trim() ?? 'unknown',
       memory_gib: round(os.totalmem() / 1024 ** 3, 1),
+      load_at_start: loadAtStart.map((l) => round(l, 2)),
       load_at_end: os.loadavg().map((l) => round(l, 2)),
       node: process.version,
       duckdb_node_api: packageVersion('@duckdb/node-api'),

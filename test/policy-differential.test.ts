@@ -13,12 +13,20 @@
  *
  * Properties:
  *  1. differential: outcome (rows, or error code) equals the reference, over a space of policies
- *     whose transforms keep every column's type (so values are exactly predictable);
+ *     whose transforms keep every column's type (so values are exactly predictable); queries are
+ *     SELECT * / columns / * EXCLUDE / DISTINCT / count(*) / count(col) / min+max / GROUP BY, with
+ *     an optional WHERE on a masked value, optional ORDER BY id, optional table alias;
  *  2. metamorphic: the outcome never depends on the order in which the policies were created;
- *  3. parameterised transforms: when several masks of the same transform with different parameters
+ *  3. EXCLUDE: naming a hidden column in `* EXCLUDE (…)` answers COLUMN_ACCESS_DENIED like any
+ *     other reference to it;
+ *  4. parameterised transforms: when several masks of the same transform with different parameters
  *     hit one cell, the least revealing one wins (mask_show_last(2) over mask_show_last(4));
- *  4. cross-type masks: a string transform on a non-string column (allowed by validation) with a
+ *  5. cross-type masks: a string transform on a non-string column (allowed by validation) with a
  *     `when` condition yields the masked text where the condition holds and the raw value elsewhere.
+ *
+ * Properties 3–5 pin discrepancies found when this test was written (they fail until the product
+ * changes); 1 and 2 hold. VEIL_PBT_RUNS (default 150) sets the number of runs of property 1; the
+ * others run a third of that.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -342,10 +350,17 @@ interface Pred {
   lit: Val;
 }
 interface QuerySpec {
-  kind: 'star' | 'cols' | 'count' | 'group';
+  /**
+   * star: SELECT *; cols: SELECT a, b; exclude: SELECT * EXCLUDE (a); distinct: SELECT DISTINCT a;
+   * count: count(*); countcol: count(a); minmax: min(a), max(a); group: a, count(*) GROUP BY a.
+   */
+  kind: 'star' | 'cols' | 'exclude' | 'distinct' | 'count' | 'countcol' | 'minmax' | 'group';
   cols: Col[];
   where: Pred | null;
+  /** Only for star, cols and exclude. */
   orderById: boolean;
+  /** FROM db1.people AS p, with every column reference qualified as p.col */
+  alias: boolean;
 }
 
 function literalSql(col: Col, v: Val): string {
@@ -354,27 +369,42 @@ function literalSql(col: Col, v: Val): string {
   return String(v);
 }
 
+const ordered = (q: QuerySpec): boolean => q.orderById && (q.kind === 'star' || q.kind === 'cols' || q.kind === 'exclude');
+const firstCol = (q: QuerySpec): Col => q.cols[0] ?? 'id';
+
 function querySql(q: QuerySpec): string {
-  const where = q.where === null ? '' : ` WHERE ${q.where.col} ${q.where.op}${q.where.op.startsWith('IS') ? '' : ` ${literalSql(q.where.col, q.where.lit)}`}`;
-  const order = q.orderById && (q.kind === 'star' || q.kind === 'cols') ? ' ORDER BY id' : '';
+  const ref = (c: Col): string => (q.alias ? `p.${c}` : c);
+  const from = q.alias ? `${DATASET} AS p` : DATASET;
+  const w = q.where;
+  const where = w === null ? '' : ` WHERE ${ref(w.col)} ${w.op}${w.op.startsWith('IS') ? '' : ` ${literalSql(w.col, w.lit)}`}`;
+  const order = ordered(q) ? ` ORDER BY ${ref('id')}` : '';
+  const a = ref(firstCol(q));
   switch (q.kind) {
     case 'star':
-      return `SELECT * FROM ${DATASET}${where}${order}`;
+      return `SELECT * FROM ${from}${where}${order}`;
     case 'cols':
-      return `SELECT ${q.cols.join(', ')} FROM ${DATASET}${where}${order}`;
+      return `SELECT ${q.cols.map(ref).join(', ')} FROM ${from}${where}${order}`;
+    case 'exclude':
+      return `SELECT * EXCLUDE (${firstCol(q)}) FROM ${from}${where}${order}`;
+    case 'distinct':
+      return `SELECT DISTINCT ${a} FROM ${from}${where}`;
     case 'count':
-      return `SELECT count(*) AS n FROM ${DATASET}${where}`;
+      return `SELECT count(*) AS n FROM ${from}${where}`;
+    case 'countcol':
+      return `SELECT count(${a}) AS n FROM ${from}${where}`;
+    case 'minmax':
+      return `SELECT min(${a}) AS lo, max(${a}) AS hi FROM ${from}${where}`;
     case 'group':
-      return `SELECT ${q.cols[0] ?? 'id'}, count(*) AS n FROM ${DATASET}${where} GROUP BY ${q.cols[0] ?? 'id'}`;
+      return `SELECT ${a}, count(*) AS n FROM ${from}${where} GROUP BY ${a}`;
   }
 }
 
 function namedColumns(q: QuerySpec): Col[] {
   const named: Col[] = [];
   if (q.kind === 'cols') named.push(...q.cols);
-  if (q.kind === 'group') named.push(q.cols[0] ?? 'id');
+  if (q.kind !== 'star' && q.kind !== 'cols' && q.kind !== 'count') named.push(firstCol(q));
   if (q.where !== null) named.push(q.where.col);
-  if (q.orderById && (q.kind === 'star' || q.kind === 'cols')) named.push('id');
+  if (ordered(q)) named.push('id');
   return named;
 }
 
@@ -386,32 +416,49 @@ function predHolds(pred: Pred, row: Row): boolean {
 }
 
 /** Expected rows; `keys` (when ORDER BY id) are the sort keys the rows must be ascending in. */
-type Expected = { error: string; why: string } | { rows: Val[][]; keys?: Val[] };
+type Expected = { error: string; why: string; alsoSeen?: string } | { rows: Val[][]; keys?: Val[] };
 
 function expectedOutcome(policies: readonly AuthoredPolicy[], p: Principal, q: QuerySpec, now: number): Expected {
   const ref = referenceView(policies, p, now);
   if ('error' in ref) return ref;
   const { columns, rows } = ref.view;
   const hidden = namedColumns(q).find((c) => !columns.includes(c));
-  if (hidden !== undefined) return { error: 'COLUMN_ACCESS_DENIED', why: `${hidden} is not readable` };
+  if (hidden !== undefined) {
+    // A hidden column in EXCLUDE (star expansion is bound first) can come back as QUERY_FAILED; the
+    // dedicated EXCLUDE property below pins that discrepancy, so this property tolerates it.
+    const excludedHidden = q.kind === 'exclude' && !columns.includes(firstCol(q));
+    return { error: 'COLUMN_ACCESS_DENIED', why: `${hidden} is not readable`, ...(excludedHidden ? { alsoSeen: 'QUERY_FAILED' } : {}) };
+  }
   const selected = q.where === null ? rows : rows.filter((r) => predHolds(q.where as Pred, r));
+  const a = firstCol(q);
+  const distinct = (values: readonly Val[]): Val[] => [...new Map(values.map((v) => [JSON.stringify(v), v])).values()];
   switch (q.kind) {
     case 'count':
       return { rows: [[String(selected.length)]] };
+    case 'countcol':
+      return { rows: [[String(selected.filter((r) => r[a] !== null).length)]] };
+    case 'minmax': {
+      const values = selected.map((r) => r[a]).filter((v) => v !== null).sort((x, y) => compareKeys(x, y));
+      return { rows: [[values[0] ?? null, values[values.length - 1] ?? null]] };
+    }
+    case 'distinct':
+      return { rows: distinct(selected.map((r) => r[a])).map((v) => [v]) };
     case 'group': {
-      const col = q.cols[0] ?? 'id';
       const counts = new Map<string, [Val, number]>();
       for (const r of selected) {
-        const key = JSON.stringify(r[col]);
-        counts.set(key, [r[col], (counts.get(key)?.[1] ?? 0) + 1]);
+        const key = JSON.stringify(r[a]);
+        counts.set(key, [r[a], (counts.get(key)?.[1] ?? 0) + 1]);
       }
       return { rows: [...counts.values()].map(([v, n]) => [v, String(n)]) };
     }
     case 'star':
-    case 'cols': {
-      const out = q.kind === 'star' ? columns : q.cols;
+    case 'cols':
+    case 'exclude': {
+      const out = q.kind === 'star' ? columns : q.kind === 'exclude' ? columns.filter((c) => c !== a) : q.cols;
+      // Excluding the only readable column leaves an empty select list: DuckDB refuses it.
+      if (out.length === 0) return { error: 'QUERY_FAILED', why: 'empty select list' };
       const projected = selected.map((r) => out.map((c) => r[c]));
-      return q.orderById ? { rows: projected, keys: selected.map((r) => r.id) } : { rows: projected };
+      return ordered(q) ? { rows: projected, keys: selected.map((r) => r.id) } : { rows: projected };
     }
   }
 }
@@ -515,7 +562,9 @@ function describeCase(title: string, p: Principal, policies: readonly AuthoredPo
 }
 
 function sameOutcome(expected: Expected, actual: Actual): boolean {
-  if ('error' in expected || 'error' in actual) return 'error' in expected && 'error' in actual && expected.error === actual.error;
+  if ('error' in expected || 'error' in actual) {
+    return 'error' in expected && 'error' in actual && (expected.error === actual.error || expected.alsoSeen === actual.error);
+  }
   return rowsMatch(expected, actual.rows);
 }
 
@@ -557,7 +606,7 @@ const principalArb: fc.Arbitrary<PrincipalSpec> = fc.record({
 const subjectsArb: fc.Arbitrary<AuthoredSubjects> = fc
   .tuple(
     fc.oneof(
-      { weight: 5, arbitrary: fc.constant<AuthoredSubjects>({ everyone: true }) },
+      { weight: 8, arbitrary: fc.constant<AuthoredSubjects>({ everyone: true }) },
       { weight: 2, arbitrary: fc.subarray(POLICY_USERS, { minLength: 1 }).map((users): AuthoredSubjects => ({ users })) },
       { weight: 2, arbitrary: fc.subarray(GROUPS, { minLength: 1 }).map((groups): AuthoredSubjects => ({ groups })) },
       {
@@ -638,7 +687,7 @@ function policySpecArb(masks: fc.Arbitrary<AuthoredMask>): fc.Arbitrary<PolicySp
   const shaping = {
     rowFilter: fc.option(fc.constantFrom(...ROW_FILTER_TEXTS), { nil: null, freq: 2 }),
     hide: fc.option(selectorArb(COLS, TAG_PATTERNS), { nil: null, freq: 4 }),
-    masks: fc.array(masks, { maxLength: 2 }),
+    masks: fc.oneof(fc.constant<AuthoredMask[]>([]), fc.array(masks, { minLength: 1, maxLength: 2 })),
   };
   return fc.oneof(
     {
@@ -695,10 +744,21 @@ const BASE_GRANT: PolicySpec = {
   window: 'always',
 };
 
+/** Often a baseline grant (sometimes shaping too), then 1–5 random policies. */
 function policySetArb(masks: fc.Arbitrary<AuthoredMask>): fc.Arbitrary<PolicySpec[]> {
+  const baseArb = fc.oneof(
+    { weight: 1, arbitrary: fc.constant(null) },
+    { weight: 2, arbitrary: fc.constant(BASE_GRANT) },
+    {
+      weight: 2,
+      arbitrary: fc
+        .tuple(fc.array(masks, { minLength: 1, maxLength: 2 }), fc.option(fc.constantFrom(...ROW_FILTER_TEXTS), { nil: null, freq: 2 }))
+        .map(([m, rowFilter]): PolicySpec => ({ ...BASE_GRANT, masks: m, rowFilter })),
+    },
+  );
   return fc
-    .tuple(fc.boolean(), fc.array(policySpecArb(masks), { minLength: 1, maxLength: 5 }))
-    .map(([base, rest]) => (base ? [BASE_GRANT, ...rest] : rest));
+    .tuple(baseArb, fc.array(policySpecArb(masks), { minLength: 1, maxLength: 5 }))
+    .map(([base, rest]) => (base === null ? rest : [base, ...rest]));
 }
 
 /** Literals per column: raw values, masked forms of them, and values no row has. */
@@ -722,10 +782,11 @@ const predArb: fc.Arbitrary<Pred> = fc.constantFrom(...COLS).chain((col) => {
 });
 
 const queryArb: fc.Arbitrary<QuerySpec> = fc.record({
-  kind: fc.constantFrom<QuerySpec['kind']>('star', 'star', 'cols', 'cols', 'count', 'group'),
+  kind: fc.constantFrom<QuerySpec['kind']>('star', 'star', 'cols', 'cols', 'exclude', 'distinct', 'count', 'countcol', 'minmax', 'group'),
   cols: fc.shuffledSubarray([...COLS], { minLength: 1, maxLength: 4 }),
   where: fc.option(predArb, { nil: null, freq: 2 }),
   orderById: fc.boolean(),
+  alias: fc.boolean(),
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -741,7 +802,10 @@ test('sanity: with a plain grant every raw row comes back unchanged', async () =
   assert.deepEqual(result.rows, RAW.map((r) => COLS.map((c) => r[c])));
 });
 
-test('differential: queries over random policies match the plain-TypeScript reference', async () => {
+test('differential: queries over random policies match the plain-TypeScript reference', async (t) => {
+  // What the runs reached, reported as a diagnostic so a vacuous run (all errors) is visible.
+  const seen = new Map<string, number>();
+  const count = (key: string): void => void seen.set(key, (seen.get(key) ?? 0) + 1);
   await fc.assert(
     fc.asyncProperty(principalArb, policySetArb(maskArb(TYPE_PRESERVING)), fc.array(queryArb, { minLength: 1, maxLength: 3 }), async (who, specs, queries) => {
       const now = Date.now();
@@ -753,10 +817,18 @@ test('differential: queries over random policies match the plain-TypeScript refe
         const expected = expectedOutcome(policies, p, q, now);
         const actual = await runQuery(p, sql);
         if (!sameOutcome(expected, actual)) throw new Error(describeCase('product and reference disagree', p, policies, sql, expected, actual));
+        count('error' in expected ? expected.error : expected.rows.length === 0 ? 'rows: none' : 'rows: some');
+      }
+      const view = referenceView(policies, p, now);
+      if ('view' in view) {
+        if (view.view.rows.length < RAW.length) count('view: row-filtered');
+        if (view.view.columns.length < COLS.length) count('view: some columns hidden');
+        if (view.view.rows.some((r) => view.view.columns.some((c) => r[c] !== (RAW.find((x) => x.id === r.id) ?? r)[c]))) count('view: some cells masked');
       }
     }),
     { numRuns: CASES, includeErrorInReport: true },
   );
+  t.diagnostic(`outcomes: ${JSON.stringify(Object.fromEntries([...seen].sort()))}`);
 });
 
 test('metamorphic: the result does not depend on the order in which policies were created', async () => {
@@ -785,6 +857,29 @@ test('metamorphic: the result does not depend on the order in which policies wer
   );
 });
 
+test('EXCLUDE: naming a hidden column in EXCLUDE answers COLUMN_ACCESS_DENIED, like any other reference to it', async () => {
+  const hideArb = fc.oneof(
+    fc.subarray([...COLS], { minLength: 1, maxLength: 3 }).map((columns): AuthoredSelector => ({ columns })),
+    fc.constantFrom('pii', 'pii.email', 'phi', 'metric', 'geo').map((tag): AuthoredSelector => ({ tags: [tag] })),
+  );
+  await fc.assert(
+    fc.asyncProperty(hideArb, fc.constantFrom(...COLS), fc.boolean(), async (hide, col, alias) => {
+      const now = Date.now();
+      const policies: AuthoredPolicy[] = [{ ...authored([BASE_GRANT], now)[0] as AuthoredPolicy, hide }];
+      applyPolicies(policies);
+      const p = principalFor({ user: 'bob', groups: [], region: [], dept: [] });
+      const q: QuerySpec = { kind: 'exclude', cols: [col], where: null, orderById: false, alias };
+      const sql = querySql(q);
+      const expected = expectedOutcome(policies, p, q, now);
+      const strict = 'error' in expected ? { error: expected.error, why: expected.why } : expected;
+      const actual = await runQuery(p, sql);
+      if (!sameOutcome(strict, actual)) throw new Error(describeCase('EXCLUDE of a hidden column', p, policies, sql, strict, actual));
+    }),
+    // The minimal case found when this test was written runs first, so the report is always that one.
+    { numRuns: Math.ceil(CASES / 3), includeErrorInReport: true, examples: [[{ columns: ['name'] }, 'name', false]] },
+  );
+});
+
 test('parameterised transforms: of several masks of one transform, the least revealing wins per cell', async () => {
   const layerArb = fc.oneof(
     fc.record({ col: fc.constant<Col>('name'), transform: fc.integer({ min: 0, max: 4 }).map((n) => `mask_show_last(${n})`), when: whenArb }),
@@ -805,13 +900,17 @@ test('parameterised transforms: of several masks of one transform, the least rev
       ];
       applyPolicies(policies);
       const p = principalFor({ user: 'bob', groups: [], region: [], dept: [] });
-      const q: QuerySpec = { kind: 'cols', cols: ['id', 'name', 'score'], where: null, orderById: true };
+      const q: QuerySpec = { kind: 'cols', cols: ['id', 'name', 'score'], where: null, orderById: true, alias: false };
       const sql = querySql(q);
       const expected = expectedOutcome(policies, p, q, now);
       const actual = await runQuery(p, sql);
       if (!sameOutcome(expected, actual)) throw new Error(describeCase('a more revealing mask won', p, policies, sql, expected, actual));
     }),
-    { numRuns: Math.ceil(CASES / 3), includeErrorInReport: true },
+    {
+      numRuns: Math.ceil(CASES / 3),
+      includeErrorInReport: true,
+      examples: [[[['a', { col: 'name', transform: 'mask_show_last(4)', when: undefined }], ['b', { col: 'name', transform: 'mask_show_last(1)', when: undefined }]]]],
+    },
   );
 });
 
@@ -847,6 +946,6 @@ test('cross-type masks: a conditional string transform on a non-string column ma
       const ok = 'rows' in actual && assertEqualArrays(sortedKeys(expectedRows), sortedKeys(actual.rows.map((r) => r.map((v, i) => text(v, COLS[i] as Col)))));
       if (!ok) throw new Error(describeCase('cross-type mask', p, policies, sql, { rows: expectedRows }, actual));
     }),
-    { numRuns: Math.ceil(CASES / 3), includeErrorInReport: true },
+    { numRuns: Math.ceil(CASES / 3), includeErrorInReport: true, examples: [[[{ col: 'id', transform: 'redact', when: 'flag' }]]] },
   );
 });

@@ -9,12 +9,16 @@ import { QueryFailedError, QueryTimeoutError, VeilError } from '../errors/index.
 const STRUCTURAL_ERROR_KINDS = new Set(['Parser', 'Binder', 'Catalog', 'Syntax', 'Not implemented', 'Dependency']);
 
 /** Binder messages that name a column the query used but the (policy-applied) relation lacks. */
+// "ssn", or ""name"" when DuckDB quotes a keyword inside its own quotes
+const QUOTED = '""?([^"]+)""?';
 const MISSING_COLUMN_PATTERNS = [
-  /Referenced column "([^"]+)" not found/,
-  /does not have a column named "([^"]+)"/,
-  /Column "([^"]+)" in (?:EXCLUDE|REPLACE|RENAME) list not found/,
-  /column "([^"]+)" (?:not found|does not exist)/i,
+  new RegExp(`Referenced column ${QUOTED} not found`),
+  new RegExp(`does not have a column named ${QUOTED}`),
+  new RegExp(`Column ${QUOTED} in (?:EXCLUDE|REPLACE|RENAME) list not found`),
+  new RegExp(`column ${QUOTED} (?:not found|does not exist)`, 'i'),
 ];
+
+
 
 export interface ClassifiedEngineError {
   readonly kind: string;

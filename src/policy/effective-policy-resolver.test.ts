@@ -128,3 +128,16 @@ test('policy validation rejects misspelt keys and bad transforms', () => {
   assert.throws(() => validatePolicy({ name: 'x', subjects: {}, resources: [{ database: 'db' }] }), /subjects must name/);
   assert.throws(() => validatePolicy({ name: 'x', effect: 'deny', subjects: { everyone: true }, resources: [{ database: 'db' }], row_filter: 'true' }), /deny policy takes no/);
 });
+
+test('parameters count in mask strength: the less revealing one wins, whatever the policy names', () => {
+  for (const [first, second] of [['a', 'b'], ['b', 'a']]) {
+    const { effective } = access([
+      grant(),
+      { name: first, effect: 'restrict', subjects: { everyone: true }, resources: [{ database: 'db' }], masks: [{ columns: ['email'], transform: 'mask_show_last(4)' }, { columns: ['score'], transform: 'round(1)' }] },
+      { name: second, effect: 'restrict', subjects: { everyone: true }, resources: [{ database: 'db' }], masks: [{ columns: ['email'], transform: 'mask_show_last(1)' }, { columns: ['score'], transform: 'round(0)' }] },
+    ]);
+    const layers = (name: string) => effective.columns.find((c) => c.column.name === name)?.masks.map((m) => m.transform.text);
+    assert.deepEqual(layers('email'), ['mask_show_last(1)']);
+    assert.deepEqual(layers('score'), ['round(0)']);
+  }
+});

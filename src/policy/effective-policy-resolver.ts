@@ -105,12 +105,40 @@ function selects(selector: { columns?: readonly string[]; tags?: readonly string
   return (selector.columns ?? []).includes(column.name) || anyTagMatches(selector.tags ?? [], columnTags(dataset, column));
 }
 
-function strength(layer: MaskLayer): number {
-  return TRANSFORM_STRENGTH.indexOf(layer.transform.name);
+/** Compares how much two transforms reveal: negative when `a` reveals less (is stronger). */
+export function compareStrength(a: TransformSpec, b: TransformSpec): number {
+  const byName = TRANSFORM_STRENGTH.indexOf(a.name) - TRANSFORM_STRENGTH.indexOf(b.name);
+  if (byName !== 0) return byName;
+  return parameterRevealing(a) - parameterRevealing(b);
+}
+
+/**
+ * Within one transform, how much its parameter reveals: mask_show_last(1) shows less than (4),
+ * round(0) less than round(1), a 20-year age bucket less than a 10-year one.
+ */
+function parameterRevealing(spec: TransformSpec): number {
+  const n = typeof spec.args[0] === 'number' ? spec.args[0] : undefined;
+  switch (spec.name) {
+    case 'mask_show_first':
+    case 'mask_show_last':
+      return n ?? 0;
+    case 'round':
+      return n ?? 0;
+    case 'age_bucket':
+      return -(n ?? 10);
+    default:
+      return 0;
+  }
 }
 
 function compareLayers(a: MaskLayer, b: MaskLayer): number {
-  return strength(a) - strength(b) || (a.when === undefined ? 0 : 1) - (b.when === undefined ? 0 : 1) || a.policy.localeCompare(b.policy) || (a.when ?? '').localeCompare(b.when ?? '');
+  return (
+    compareStrength(a.transform, b.transform) ||
+    (a.when === undefined ? 0 : 1) - (b.when === undefined ? 0 : 1) ||
+    a.transform.text.localeCompare(b.transform.text) ||
+    a.policy.localeCompare(b.policy) ||
+    (a.when ?? '').localeCompare(b.when ?? '')
+  );
 }
 
 /** Orders the mask rules on one column into the layers a cell is evaluated against. */
@@ -118,7 +146,7 @@ export function maskLayers(rules: readonly MaskLayer[]): MaskLayer[] {
   const sorted = [...rules].sort(compareLayers);
   const base = sorted.find((l) => l.when === undefined);
   // Conditional rules weaker than the unconditional one can never show less; they are dropped.
-  const conditional = sorted.filter((l) => l.when !== undefined && (base === undefined || strength(l) < strength(base)));
+  const conditional = sorted.filter((l) => l.when !== undefined && (base === undefined || compareStrength(l.transform, base.transform) < 0));
   return base === undefined ? conditional : [...conditional, base];
 }
 

@@ -158,6 +158,18 @@ export function transformSql(spec: TransformSpec, column: string, type: string, 
   }
 }
 
+/** The SQL type a transform produces for a column of `type` (when it applies). */
+export function transformOutputType(spec: TransformSpec, type: string): string {
+  switch (spec.name) {
+    case 'null':
+    case 'round':
+    case 'year':
+      return type;
+    default:
+      return 'VARCHAR';
+  }
+}
+
 /** Deterministic sub-keys, so that the hmac and tokenize outputs are unrelated. */
 function deriveKey(masking: Buffer, purpose: string): Buffer {
   return createHmac('sha256', masking).update(`veil:${purpose}`).digest();

@@ -3,7 +3,7 @@ import type { DuckDbEngine } from '../engine/index.ts';
 import { sqlIdentifier } from '../engine/index.ts';
 import { fullName } from '../catalog/index.ts';
 import type { Principal } from '../identity/index.ts';
-import { transformSql, type EffectiveDatasetPolicy, type TransformContext } from '../policy/index.ts';
+import { transformOutputType, transformSql, type EffectiveDatasetPolicy, type TransformContext } from '../policy/index.ts';
 import { isAstObject, type AstObject } from './ast.ts';
 import { compilePolicyPredicate, RAW_ALIAS } from './policy-expression-compiler.ts';
 import { parseSelect } from './sql-parser.ts';
@@ -45,18 +45,28 @@ export async function buildScan(
     const raw = `${RAW_ALIAS}.${sqlIdentifier(entry.column.name)}`;
     let expression = raw;
     if (entry.access === 'masked') {
-      const branches: string[] = [];
-      let otherwise = raw;
+      const branches: { when: string | undefined; sql: string; type: string }[] = [];
       for (const layer of entry.masks) {
         let masked = transformSql(layer.transform, raw, entry.column.type, context);
+        let type = transformOutputType(layer.transform, entry.column.type);
         if (masked === undefined) {
           nulled.push({ column: entry.column.name, transform: layer.transform.text });
           masked = `CAST(NULL AS ${entry.column.type})`;
+          type = entry.column.type;
         }
-        if (layer.when === undefined) otherwise = masked;
-        else branches.push(`WHEN (${await compile(layer.when, layer.policy)}) IS NOT FALSE THEN ${masked}`);
+        branches.push({ when: layer.when === undefined ? undefined : await compile(layer.when, layer.policy), sql: masked, type });
       }
-      expression = branches.length === 0 ? otherwise : `CASE ${branches.join(' ')} ELSE ${otherwise} END`;
+      const unconditional = branches.find((b) => b.when === undefined);
+      const otherwise = unconditional ?? { when: undefined, sql: raw, type: entry.column.type };
+      const conditional = branches.filter((b) => b.when !== undefined);
+      if (conditional.length === 0) {
+        expression = otherwise.sql;
+      } else {
+        // CASE needs one type: when the layers disagree (a string mask over a number), every branch becomes text.
+        const common = [otherwise, ...conditional].every((b) => b.type === otherwise.type) ? undefined : 'VARCHAR';
+        const cast = (sql: string): string => (common === undefined ? sql : `CAST(${sql} AS ${common})`);
+        expression = `CASE ${conditional.map((b) => `WHEN (${b.when}) IS NOT FALSE THEN ${cast(b.sql)}`).join(' ')} ELSE ${cast(otherwise.sql)} END`;
+      }
     }
     selectList.push(`${expression} AS ${sqlIdentifier(entry.column.name)}`);
     visible.push(entry.column.name);
