@@ -25,6 +25,7 @@
  * Exit status 1 when anything failed (including a consistency check); missed targets are reported,
  * not failures.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -77,6 +78,17 @@ function packageVersion(name: string): string {
   } catch {
     return 'unknown';
   }
+}
+
+/** The commit measured, and whether product files differed from it (uncommitted changes). */
+function gitState(): { commit: string; dirty: boolean | null } {
+  const run = (args: string[]): string | null => {
+    const result = spawnSync('git', args, { cwd: REPO, encoding: 'utf8', timeout: 10_000 });
+    return result.status === 0 ? result.stdout.trim() : null;
+  };
+  const commit = run(['rev-parse', '--short', 'HEAD']) ?? 'unknown';
+  const status = run(['status', '--porcelain', '--untracked-files=no', '--', 'src', 'package.json', 'package-lock.json']);
+  return { commit, dirty: status === null ? null : status !== '' };
 }
 
 function deliveryJson(report: DeliveryReport): unknown {
@@ -144,6 +156,7 @@ async function main(): Promise<number> {
   const config = readConfig();
   const started = new Date();
   const loadAtStart = os.loadavg();
+  const git = gitState();
   progress(`config: rows ${config.rows}, runs ${config.runs}, parts ${config.parts.join(',')}, client ${config.clientMode}, home ${config.veilHome}`);
   let delivery: DeliveryReport | undefined;
   let rewrite: RewriteReport | undefined;
@@ -176,7 +189,7 @@ async function main(): Promise<number> {
 
   const cpus = os.cpus();
   const header = [
-    `Veil benchmark  ${started.toISOString()}`,
+    `Veil benchmark  ${started.toISOString()}  commit ${git.commit}${git.dirty === true ? ' + uncommitted changes in src' : ''}`,
     `machine: ${cpus.length} cores (${cpus[0]?.model.trim() ?? 'unknown'}), ${Math.round(os.totalmem() / 1024 ** 3)} GiB; node ${process.version}, duckdb ${packageVersion('@duckdb/node-api')}`,
     `load average (1/5/15 min) at start ${loadAtStart.map((l) => l.toFixed(2)).join(' ')}, at end ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}${
       (loadAtStart[0] ?? 0) > 0.5 ? ' (busy at start: other work shares the machine, expect noise)' : ''
@@ -192,6 +205,8 @@ async function main(): Promise<number> {
     generated_at: started.toISOString(),
     duration_s: round((Date.now() - started.getTime()) / 1000, 1),
     command: 'npm run bench',
+    git_commit: git.commit,
+    src_uncommitted_changes: git.dirty,
     config: {
       rows: config.rows,
       runs: config.runs,

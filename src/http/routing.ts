@@ -1,4 +1,4 @@
-import { NotFoundError } from '../errors/index.ts';
+import { InvalidRequestError, NotFoundError } from '../errors/index.ts';
 import type { RequestContext } from './request-context.ts';
 
 export interface Route {
@@ -40,7 +40,11 @@ export class Router {
       if (route.method !== method) continue;
       const params: Record<string, string> = {};
       route.names.forEach((name, i) => {
-        params[name] = decodeURIComponent(match[i + 1] ?? '');
+        try {
+          params[name] = decodeURIComponent(match[i + 1] ?? '');
+        } catch {
+          throw new InvalidRequestError(`malformed percent-encoding in ${name}`);
+        }
       });
       return { route, params };
     }

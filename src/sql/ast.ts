@@ -1,4 +1,4 @@
-import type { JsonValue } from '../util/lossless-json.ts';
+import { RawJsonNumber, type JsonValue } from '../util/lossless-json.ts';
 
 /**
  * DuckDB's serialized parse tree (json_serialize_sql), as far as Veil depends on it. Nodes are
@@ -10,7 +10,7 @@ export type AstObject = { [key: string]: JsonValue };
 export const QUERY_NODE_TYPES = ['SELECT_NODE', 'SET_OPERATION_NODE', 'RECURSIVE_CTE_NODE', 'CTE_NODE'] as const;
 export const TABLE_REF_TYPES = ['BASE_TABLE', 'JOIN', 'SUBQUERY', 'EMPTY', 'EXPRESSION_LIST', 'PIVOT', 'SHOW_REF', 'TABLE_FUNCTION'] as const;
 export const MODIFIER_TYPES = ['ORDER_MODIFIER', 'LIMIT_MODIFIER', 'LIMIT_PERCENT_MODIFIER', 'DISTINCT_MODIFIER'] as const;
-export const ORDER_TYPES = ['ORDER_DEFAULT', 'ORDER_ASCENDING', 'ORDER_DESCENDING'] as const;
+export const ORDER_TYPES = ['ORDER_DEFAULT', 'ORDER_ASCENDING', 'ORDER_DESCENDING', 'ASCENDING', 'DESCENDING'] as const;
 /** Extra type information inside a cast target or constant type. */
 export const TYPE_INFO_TYPES = [
   'DECIMAL_TYPE_INFO', 'STRING_TYPE_INFO', 'LIST_TYPE_INFO', 'STRUCT_TYPE_INFO', 'ENUM_TYPE_INFO', 'USER_TYPE_INFO', 'ARRAY_TYPE_INFO',
@@ -28,7 +28,7 @@ export const EXPRESSION_CLASSES = [
 export type ExpressionClass = (typeof EXPRESSION_CLASSES)[number];
 
 export function isAstObject(value: JsonValue | undefined): value is AstObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && typeof value !== 'bigint';
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof RawJsonNumber);
 }
 
 export function stringField(node: AstObject, key: string): string {

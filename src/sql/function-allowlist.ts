@@ -157,7 +157,7 @@ const DATE_TIME = [
 const LISTS_AND_ARRAYS = [
   // Construction (`[a, b]` -> list_value); generate_series/range/repeat also
   // exist as table functions, but those are TABLE_FUNCTION nodes, not FUNCTION.
-  'list_value', 'list_pack', 'array_value', 'generate_series', 'range',
+  'list_value', 'list_pack', 'array_value',
   'generate_subscripts', 'unnest', 'flatten', 'cardinality',
   // Lambdas: list_transform(l, lambda x: x + 1) etc.
   'apply', 'array_apply', 'array_transform', 'list_apply', 'list_transform',
@@ -174,7 +174,7 @@ const LISTS_AND_ARRAYS = [
   'array_append', 'list_append', 'array_prepend', 'list_prepend',
   'array_push_back', 'array_push_front', 'array_pop_back', 'array_pop_front',
   'array_cat', 'array_concat', 'list_cat', 'list_concat', 'array_slice',
-  'list_slice', 'array_resize', 'list_resize', 'array_reverse', 'list_reverse',
+  'list_slice', 'array_reverse', 'list_reverse',
   'array_select', 'list_select', 'array_where', 'list_where', 'array_zip',
   'list_zip', 'array_distinct', 'list_distinct', 'array_unique', 'list_unique',
   'array_intersect', 'list_intersect',

@@ -54,7 +54,8 @@ export function checkUserQuery(root: AstObject): CheckedQuery {
   const sessionKeywords = new Set<string>();
   let usesStar = false;
 
-  const visit = (value: JsonValue, ctes: ReadonlySet<string>, depth: number): void => {
+  let cteCounter = 0;
+  const visit = (value: JsonValue, ctes: CteScope, depth: number): void => {
     if (depth > MAX_AST_DEPTH) throw new SqlNotAllowedError('nesting', `the query nests deeper than ${MAX_AST_DEPTH} levels`);
     if (Array.isArray(value)) {
       for (const item of value) visit(item, ctes, depth + 1);
@@ -69,15 +70,15 @@ export function checkUserQuery(root: AstObject): CheckedQuery {
       if (nodeClass === 'COLUMN_REF') {
         const names = value['column_names'];
         if (Array.isArray(names)) {
-          for (const n of names) if (typeof n === 'string') columnNames.add(n.toLowerCase());
+          for (const n of names) if (typeof n === 'string') columnNames.add(asciiLower(n));
           const only = names.length === 1 ? names[0] : undefined;
-          if (typeof only === 'string' && SESSION_KEYWORDS.has(only.toLowerCase())) sessionKeywords.add(only.toLowerCase());
+          if (typeof only === 'string' && SESSION_KEYWORDS.has(asciiLower(only))) sessionKeywords.add(asciiLower(only));
         }
       }
       if (nodeClass === 'STAR') usesStar = true;
     } else if (typeof nodeType === 'string') {
       if (includes(QUERY_NODE_TYPES, nodeType)) {
-        scope = withCteNames(value, ctes);
+        scope = bindCtes(value, ctes, depth);
       } else if (includes(TABLE_REF_TYPES, nodeType)) {
         const reference = checkTableRef(value, nodeType, ctes);
         if (reference !== undefined) {
@@ -89,25 +90,52 @@ export function checkUserQuery(root: AstObject): CheckedQuery {
       }
     }
     for (const key of Object.keys(value)) {
+      if (key === 'cte_map' && scope !== ctes) continue; // already walked by bindCtes
       const child = value[key];
       if (child !== undefined && typeof child === 'object' && child !== null) visit(child, scope, depth + 1);
     }
   };
 
-  visit(root, new Set(), 0);
+  /**
+   * Walks the WITH list of a query node with DuckDB's scoping: a CTE body sees the CTEs before
+   * it (and itself only when it is recursive); the query body sees them all. Every CTE gets a
+   * generated name and every reference to it is renamed, so a reference that DuckDB would not
+   * bind to the CTE cannot silently bind to a catalog object of the same name instead.
+   */
+  const bindCtes = (node: AstObject, outer: CteScope, depth: number): CteScope => {
+    const cteMap = node['cte_map'];
+    const entries = isAstObject(cteMap) ? cteMap['map'] : undefined;
+    if (!Array.isArray(entries) || entries.length === 0) return outer;
+    const scope = new Map(outer);
+    for (const entry of entries) {
+      if (!isAstObject(entry) || typeof entry['key'] !== 'string' || !isAstObject(entry['value'])) {
+        throw new SqlNotAllowedError('WITH', 'unexpected shape of a WITH clause');
+      }
+      const name = asciiLower(entry['key']);
+      const generated = `__veil_cte_${cteCounter++}`;
+      const definition = entry['value'];
+      const query = definition['query'];
+      const body = isAstObject(query) ? query['node'] : undefined;
+      const recursive = isAstObject(body) && body['type'] === 'RECURSIVE_CTE_NODE';
+      const bodyScope = recursive ? new Map([...scope, [name, generated]]) : new Map(scope);
+      if (recursive) body['cte_name'] = generated;
+      visit(definition, bodyScope, depth + 1);
+      entry['key'] = generated;
+      scope.set(name, generated);
+    }
+    return scope;
+  };
+
+  visit(root, new Map(), 0);
   return { root, tables, columnNames, usesStar, sessionKeywords };
 }
 
-function withCteNames(node: AstObject, outer: ReadonlySet<string>): ReadonlySet<string> {
-  const cteMap = node['cte_map'];
-  const entries = isAstObject(cteMap) ? cteMap['map'] : undefined;
-  const names = new Set(outer);
-  if (Array.isArray(entries)) {
-    for (const entry of entries) if (isAstObject(entry) && typeof entry['key'] === 'string') names.add(entry['key'].toLowerCase());
-  }
-  const recursiveName = node['cte_name'];
-  if (typeof recursiveName === 'string') names.add(recursiveName.toLowerCase());
-  return names;
+/** CTE names in scope (ASCII lower case, as DuckDB folds them) to their generated names. */
+type CteScope = ReadonlyMap<string, string>;
+
+/** DuckDB folds identifiers to lower case in ASCII only; JavaScript's toLowerCase folds more (K → k). */
+export function asciiLower(text: string): string {
+  return text.replace(/[A-Z]/g, (c) => c.toLowerCase());
 }
 
 function checkExpression(node: AstObject, nodeClass: string): void {
@@ -129,7 +157,7 @@ function checkExpression(node: AstObject, nodeClass: string): void {
   }
 }
 
-function checkTableRef(node: AstObject, type: string, ctes: ReadonlySet<string>): TableReference | undefined {
+function checkTableRef(node: AstObject, type: string, ctes: CteScope): TableReference | undefined {
   switch (type) {
     case 'BASE_TABLE': {
       if (node['at_clause'] !== null && node['at_clause'] !== undefined) throw new SqlNotAllowedError('AT', 'time travel (AT clause) is not supported');
@@ -139,12 +167,15 @@ function checkTableRef(node: AstObject, type: string, ctes: ReadonlySet<string>)
       const typed = [catalog, schema, table].filter((s) => s !== '').join('.');
       if (catalog === '' && schema === '') {
         // An unqualified name is a CTE in scope; datasets are always database.name.
-        if (ctes.has(table.toLowerCase())) return undefined;
-        throw new DatasetNotFoundError(table);
+        const generated = ctes.get(asciiLower(table));
+        if (generated === undefined) throw new DatasetNotFoundError(table);
+        if (stringField(node, 'alias') === '') node['alias'] = table;
+        node['table_name'] = generated;
+        return undefined;
       }
       if (catalog !== '') throw new DatasetNotFoundError(typed);
       const alias = stringField(node, 'alias');
-      return { node, dataset: `${schema}.${table}`.toLowerCase(), alias: alias !== '' ? alias : table };
+      return { node, dataset: asciiLower(`${schema}.${table}`), alias: alias !== '' ? alias : table };
     }
     case 'TABLE_FUNCTION': {
       const fn = node['function'];

@@ -73,9 +73,9 @@ test('the alias the query uses is kept; identity is a constant, not a session lo
   assert.deepEqual(rows, [['XXX-XX-3456']]);
 });
 
-test('references inside CTEs and subqueries are rewritten; CTE names are not datasets', async () => {
+test('references inside CTEs and subqueries are rewritten; CTEs get generated names so they never bind to a catalog object', async () => {
   const { rewritten, rows } = await run('WITH people AS (SELECT * FROM db.people) SELECT count(*) FROM people WHERE id IN (SELECT id FROM db.people)');
-  assert.equal(rewritten, `WITH people AS (SELECT * FROM ${SCAN} AS people)SELECT count_star() FROM people WHERE (id = ANY(SELECT id FROM ${SCAN} AS people))`);
+  assert.equal(rewritten, `WITH __veil_cte_0 AS (SELECT * FROM ${SCAN} AS people)SELECT count_star() FROM __veil_cte_0 AS people WHERE (id = ANY(SELECT id FROM ${SCAN} AS people))`);
   assert.deepEqual(rows, [['2']]);
 });
 

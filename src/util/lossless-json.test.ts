@@ -11,10 +11,17 @@ test('keeps integers beyond 2^53 exact', () => {
 });
 
 test('round-trips strings with escapes, floats, nesting', () => {
-  const value = { a: 'x"y\\z\n\u0001é', b: [1.5, -2e-7, true, false, null, { c: [] }] };
+  const value = { a: 'x"y\\z\n\u0001é', b: [true, false, null, { c: [] }] };
   const text = JSON.stringify(value);
   assert.deepEqual(parseLosslessJson(text), value);
   assert.equal(stringifyLosslessJson(parseLosslessJson(text)), text);
+});
+
+test('non-integer numbers keep their source text (50.0 stays 50.0)', () => {
+  const text = '{"a":50.0,"b":-2e-7,"c":1E+2,"d":0.5}';
+  assert.equal(stringifyLosslessJson(parseLosslessJson(text)), text);
+  const parsed = parseLosslessJson(text) as Record<string, unknown>;
+  assert.equal(Number(parsed['d']), 0.5);
 });
 
 test('a __proto__ key stays plain data', () => {

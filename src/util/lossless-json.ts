@@ -5,7 +5,19 @@
  * would round them to floats that json_deserialize_sql then rejects or (worse) silently changes a
  * user's constant. Unsafe integers become bigint and are written back digit for digit.
  */
-export type JsonValue = null | boolean | number | bigint | string | JsonValue[] | { [key: string]: JsonValue };
+export type JsonValue = null | boolean | number | bigint | string | RawJsonNumber | JsonValue[] | { [key: string]: JsonValue };
+
+/**
+ * A non-integer number kept as its source text: `50.0` must go back as `50.0` (DuckDB's
+ * deserializer rejects `50` where it expects a DOUBLE), and `1e2` as `1e2`.
+ */
+export class RawJsonNumber {
+  constructor(readonly text: string) {}
+
+  valueOf(): number {
+    return Number(this.text);
+  }
+}
 
 export function parseLosslessJson(text: string): JsonValue {
   let pos = 0;
@@ -93,7 +105,7 @@ export function parseLosslessJson(text: string): JsonValue {
       const asNumber = Number(token);
       return Number.isSafeInteger(asNumber) ? asNumber : BigInt(token);
     }
-    return Number(token);
+    return new RawJsonNumber(token);
   };
 
   const value = parseValue();
@@ -117,6 +129,7 @@ export function stringifyLosslessJson(value: JsonValue): string {
     default:
       break;
   }
+  if (value instanceof RawJsonNumber) return value.text;
   if (Array.isArray(value)) return `[${value.map(stringifyLosslessJson).join(',')}]`;
   const parts: string[] = [];
   for (const key of Object.keys(value)) {
