@@ -144,6 +144,7 @@ function rewriteJson(report: RewriteReport): unknown {
       rewritten_sql_chars: s.rewrittenSqlChars,
       rewritten_sql_preview: s.rewrittenSqlPreview,
       warm_ms: roundLatency(s.warm),
+      repeat_ms: roundLatency(s.repeat),
       parse_baseline_ms: roundLatency(s.parseBaseline),
       cold_ms: roundLatency(s.cold),
       warm_breakdown_p50_ms: Object.fromEntries(Object.entries(s.breakdownP50).map(([k, v]) => [k, round(v)])),
