@@ -6,6 +6,7 @@ import type { Principal } from '../identity/index.ts';
 import { resolveEffectivePolicy, type EffectiveDatasetPolicy, type PolicyDefinition, type PolicyStore } from '../policy/index.ts';
 import { buildScan, type CompiledScan } from '../sql/index.ts';
 import { readGeneration, type SqliteDatabase } from '../store/index.ts';
+import { Semaphore } from '../util/semaphore.ts';
 
 interface Snapshot {
   readonly generation: number;
@@ -33,6 +34,7 @@ export class AccessService {
   private snapshotCache: Snapshot | undefined;
   private readonly scanCache = new Map<string, CompiledScan>();
   private readonly effectiveCache = new Map<string, CachedEffective>();
+  private readonly scanBuilds = new Semaphore(1);
 
   constructor(
     private readonly controlDb: SqliteDatabase,
@@ -114,10 +116,18 @@ export class AccessService {
     const key = scanKey(principal, effective, referenceDate);
     const cached = this.scanCache.get(key);
     if (cached !== undefined) return cached;
-    const scan = await buildScan(this.engine, effective, principal, { referenceDate });
-    if (this.scanCache.size >= SCAN_CACHE_LIMIT) this.scanCache.delete(this.scanCache.keys().next().value as string);
-    this.scanCache.set(key, scan);
-    return scan;
+    // One build at a time: scans create catalog entries (views), and concurrent DDL conflicts.
+    const release = await this.scanBuilds.acquire();
+    try {
+      const again = this.scanCache.get(key);
+      if (again !== undefined) return again;
+      const scan = await buildScan(this.engine, effective, principal, { referenceDate });
+      if (this.scanCache.size >= SCAN_CACHE_LIMIT) this.scanCache.delete(this.scanCache.keys().next().value as string);
+      this.scanCache.set(key, scan);
+      return scan;
+    } finally {
+      release();
+    }
   }
 }
 

@@ -1,20 +1,22 @@
 import { sourceViewName } from '../catalog/index.ts';
 import type { DuckDbEngine } from '../engine/index.ts';
-import { sqlIdentifier } from '../engine/index.ts';
+import { INTERNAL_SCHEMA, sqlIdentifier } from '../engine/index.ts';
 import { fullName } from '../catalog/index.ts';
 import type { Principal } from '../identity/index.ts';
 import { transformOutputType, transformSql, type EffectiveDatasetPolicy, type TransformContext } from '../policy/index.ts';
-import { isAstObject, type AstObject } from './ast.ts';
 import { compilePolicyPredicate, RAW_ALIAS } from './policy-expression-compiler.ts';
-import { parseSelect } from './sql-parser.ts';
-import { preserialize } from '../util/lossless-json.ts';
+import { createHash } from 'node:crypto';
 
 /** The policy-applied scan of one dataset for one principal. */
 export interface CompiledScan {
   /** SELECT … FROM <source view> AS __veil_raw WHERE <row filters> */
   readonly sql: string;
-  /** The same, parsed: the node spliced into user queries. Treat as immutable. */
-  readonly node: AstObject;
+  /**
+   * Internal view holding `sql`, named by its content hash (schema-qualified, quoted). User
+   * queries reference it in place of the dataset; users can never name it themselves, since
+   * every name they write is resolved through the catalog.
+   */
+  readonly view: { readonly schema: string; readonly name: string };
   /** Visible output columns, in order. */
   readonly columns: readonly string[];
   /** Columns whose transform could not apply to their type and were nulled instead (fail closed). */
@@ -76,8 +78,8 @@ export async function buildScan(
   for (const filter of effective.rowFilters) filters.push(`(${await compile(filter.predicate, filter.policy)})`);
   const where = filters.length === 0 ? '' : ` WHERE ${filters.join(' AND ')}`;
   const sql = `SELECT ${selectList.join(', ')} FROM ${sourceViewName(dataset)} AS ${RAW_ALIAS}${where}`;
-  const parsed = await parseSelect(engine, sql, Number.MAX_SAFE_INTEGER);
-  if (!isAstObject(parsed.node)) throw new Error('scan did not parse');
-  preserialize(parsed.node);
-  return { sql, node: parsed.node, columns: visible, nulledColumns: nulled };
+  const viewName = `scan_${createHash('sha256').update(sql).digest('hex').slice(0, 32)}`;
+  // Content-addressed: the same policy for the same facts reuses one view across users.
+  await engine.runInternal(`CREATE VIEW IF NOT EXISTS ${INTERNAL_SCHEMA}.${sqlIdentifier(viewName)} AS ${sql}`);
+  return { sql, view: { schema: INTERNAL_SCHEMA, name: viewName }, columns: visible, nulledColumns: nulled };
 }
