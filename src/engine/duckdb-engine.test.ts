@@ -69,4 +69,8 @@ test('data-dependent error text is withheld; structural errors keep their first 
   const binder = classifyEngineError(new Error('Binder Error: Referenced column "ssn" not found in FROM clause!\nCandidate bindings: "a"\n\nLINE 1: SELECT veil_internal.secret'));
   assert.equal(binder.missingColumn, 'ssn');
   assert.doesNotMatch(binder.publicMessage, /LINE|veil_internal/);
+  const qualify = classifyEngineError(new Error("Binder Error: Referenced column email not found in FROM clause and can't find in alias map."));
+  assert.equal(qualify.missingColumn, 'email');
+  const keyword = classifyEngineError(new Error('Binder Error: Column ""name"" in EXCLUDE list not found in FROM clause'));
+  assert.equal(keyword.missingColumn, 'name');
 });

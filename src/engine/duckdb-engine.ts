@@ -37,6 +37,8 @@ export interface ResultColumn {
 
 export interface ExecuteOptions {
   readonly timeoutMs: number;
+  /** Aborting interrupts the running statement (the caller no longer wants its result). */
+  readonly signal?: AbortSignal;
 }
 
 /** A running query whose rows are pulled chunk by chunk; always close it. */
@@ -216,6 +218,8 @@ export class DuckDbEngine {
       timedOut = true;
       connection.interrupt();
     }, options.timeoutMs);
+    const onAbort = (): void => connection.interrupt();
+    options.signal?.addEventListener('abort', onAbort);
     try {
       const prepared = await prepareSingle(connection, `COPY (${selectSql}) TO ${sqlString(target)} (${formatOptions})`);
       const count = (await (await prepared.run()).getRows())[0]?.[0];
@@ -224,6 +228,7 @@ export class DuckDbEngine {
       throw engineErrorToVeilError(error, timedOut, options.timeoutMs);
     } finally {
       clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
       connection.closeSync();
       release();
     }
@@ -288,4 +293,44 @@ export type { Json };
 /** Columns of a chunk as JS values (bigint for BIGINT, Date for DATE/TIMESTAMP, number for DECIMAL). */
 export function chunkColumnsJs(chunk: DuckDBDataChunk): unknown[][] {
   return chunk.convertColumns(JSDuckDBValueConverter) as unknown[][];
+}
+
+/**
+ * A result column in the shape Arrow wants, read with as little per-value work as the vector
+ * allows: fixed-width vectors hand over their raw buffer (DuckDB's little-endian validity words
+ * have exactly Arrow's bitmap layout), strings are read item by item, everything else goes
+ * through DuckDB's JS value conversion.
+ */
+export type ArrowReadyColumn =
+  | { readonly kind: 'fixed'; readonly data: ArrayBufferView; readonly validity: Uint8Array | null }
+  | { readonly kind: 'strings'; readonly values: (string | null)[] }
+  | { readonly kind: 'values'; readonly values: unknown[] };
+
+const FIXED_WIDTH_TYPES = new Set([
+  DuckDBTypeId.TINYINT, DuckDBTypeId.SMALLINT, DuckDBTypeId.INTEGER, DuckDBTypeId.BIGINT, DuckDBTypeId.UTINYINT, DuckDBTypeId.USMALLINT,
+  DuckDBTypeId.UINTEGER, DuckDBTypeId.UBIGINT, DuckDBTypeId.FLOAT, DuckDBTypeId.DOUBLE, DuckDBTypeId.DATE, DuckDBTypeId.TIMESTAMP,
+  DuckDBTypeId.TIMESTAMP_S, DuckDBTypeId.TIMESTAMP_MS, DuckDBTypeId.TIMESTAMP_NS, DuckDBTypeId.TIMESTAMP_TZ,
+]);
+
+/** The fields of @duckdb/node-api 1.5 vectors this relies on (declared private there, stable in practice; tests pin them). */
+interface RawVector {
+  readonly items?: ArrayBufferView & { slice(start?: number, end?: number): ArrayBufferView; readonly length: number };
+  readonly validity?: { readonly data: BigUint64Array | null };
+  getItem(index: number): unknown;
+}
+
+export function chunkColumnForArrow(chunk: DuckDBDataChunk, index: number, typeId: DuckDBTypeId): ArrowReadyColumn {
+  const rows = chunk.rowCount;
+  const vector = chunk.getColumnVector(index) as unknown as RawVector;
+  if (FIXED_WIDTH_TYPES.has(typeId) && vector.items !== undefined && vector.items.length === rows && vector.validity !== undefined) {
+    const words = vector.validity.data;
+    const validity = words === null ? null : new Uint8Array(words.buffer.slice(words.byteOffset, words.byteOffset + Math.ceil(rows / 8)));
+    return { kind: 'fixed', data: vector.items.slice(0, rows), validity };
+  }
+  if (typeId === DuckDBTypeId.VARCHAR) {
+    const values: (string | null)[] = new Array(rows);
+    for (let i = 0; i < rows; i++) values[i] = vector.getItem(i) as string | null;
+    return { kind: 'strings', values };
+  }
+  return { kind: 'values', values: chunk.convertColumnValues(index, JSDuckDBValueConverter) as unknown[] };
 }

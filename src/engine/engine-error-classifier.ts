@@ -13,6 +13,8 @@ const STRUCTURAL_ERROR_KINDS = new Set(['Parser', 'Binder', 'Catalog', 'Syntax',
 const QUOTED = '""?([^"]+)""?';
 const MISSING_COLUMN_PATTERNS = [
   new RegExp(`Referenced column ${QUOTED} not found`),
+  // in QUALIFY and window clauses DuckDB leaves the name unquoted
+  /Referenced column ([A-Za-z_][A-Za-z0-9_]*) not found/,
   new RegExp(`does not have a column named ${QUOTED}`),
   new RegExp(`Column ${QUOTED} in (?:EXCLUDE|REPLACE|RENAME) list not found`),
   new RegExp(`column ${QUOTED} (?:not found|does not exist)`, 'i'),

@@ -1,4 +1,4 @@
-import { Binary, Bool, DateDay, Float32, Float64, Int16, Int32, Int64, Int8, TimestampMillisecond, Uint16, Uint32, Uint64, Uint8, Utf8, makeData, type Data, type DataType } from 'apache-arrow';
+import { Binary, Bool, DateDay, Float32, Float64, Int16, Int32, Int64, Int8, Timestamp, TimestampMillisecond, Uint16, Uint32, Uint64, Uint8, Utf8, makeData, type Data, type DataType } from 'apache-arrow';
 
 /**
  * Builds Arrow column data straight from a chunk's JS values into typed arrays, instead of
@@ -29,7 +29,31 @@ export function buildColumn(type: DataType, values: readonly unknown[]): Data {
   if (type instanceof TimestampMillisecond) {
     return makeData({ type, ...base, data: BigInt64Array.from(values, (v) => (v instanceof Date ? BigInt(v.getTime()) : 0n)) });
   }
+  if (type instanceof Timestamp) {
+    // Only reached for values DuckDB converted to Date (millisecond precision): scale to the unit.
+    const perMs = [1n / 1000n, 1n, 1000n, 1_000_000n][type.unit] ?? 1n;
+    return makeData({ type, ...base, data: BigInt64Array.from(values, (v) => (v instanceof Date ? BigInt(v.getTime()) * perMs : 0n)) });
+  }
   throw new TypeError(`no Arrow column builder for ${String(type)}`);
+}
+
+const POPCOUNT = Uint8Array.from({ length: 256 }, (_, i) => {
+  let n = 0;
+  for (let b = i; b > 0; b >>= 1) n += b & 1;
+  return n;
+});
+
+/** A column whose values arrive as DuckDB's raw fixed-width buffer plus its validity bitmap. */
+export function buildFixedColumn(type: DataType, data: ArrayBufferView, validity: Uint8Array | null, length: number): Data {
+  let nullCount = 0;
+  if (validity !== null) {
+    let valid = 0;
+    const fullBytes = length >> 3;
+    for (let i = 0; i < fullBytes; i++) valid += POPCOUNT[validity[i]!]!;
+    for (let i = fullBytes << 3; i < length; i++) if ((validity[i >> 3]! >> (i & 7)) & 1) valid++;
+    nullCount = length - valid;
+  }
+  return makeData({ type, length, nullCount, ...(nullCount > 0 && validity !== null ? { nullBitmap: validity } : {}), data: data as never } as never);
 }
 
 function num(v: unknown): number {

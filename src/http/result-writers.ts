@@ -202,7 +202,17 @@ async function deliverCsv(
   const reader = createReadStream(fifo, { highWaterMark: 1 << 20 });
   let readerOpened = false;
   reader.once('open', () => { readerOpened = true; });
-  const copy = queries.copy(prepared, fifo, 'FORMAT csv, HEADER true', limits.rowLimitRequested ? limits.maxRows : undefined);
+  const abort = new AbortController();
+  // A client that goes away while DuckDB is still computing (nothing to write yet) must stop the
+  // query at once, not when the next write fails.
+  const onClientGone = (): void => {
+    if (!res.writableFinished) {
+      abort.abort();
+      reader.destroy();
+    }
+  };
+  res.once('close', onClientGone);
+  const copy = queries.copy(prepared, fifo, 'FORMAT csv, HEADER true', limits.rowLimitRequested ? limits.maxRows : undefined, abort.signal);
   copy.catch(() => {
     // DuckDB failed before opening the FIFO: open the write end ourselves so the reader sees EOF.
     if (!readerOpened) {
@@ -213,9 +223,9 @@ async function deliverCsv(
       }
     }
   });
+  // Headers wait for DuckDB's first bytes (or its failure), so errors that surface while the
+  // writer starts (a failing cast in the first rows) still get a proper status and message.
   try {
-    // Headers wait for DuckDB's first bytes (or its failure), so errors that surface while the
-    // writer starts (a failing cast in the first rows) still get a proper status and message.
     const iterator = reader[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
     let next = await iterator.next();
     if (next.done) await copy;
@@ -225,13 +235,18 @@ async function deliverCsv(
       next = await iterator.next();
     }
     const rows = await copy;
+    if (abort.signal.aborted) throw new ClientDisconnectedError();
     res.end();
     return { rows, bytes: sink.bytes };
   } catch (error) {
+    // Interrupt DuckDB; closing the read end makes a writer blocked on a full pipe fail with EPIPE.
+    const clientGone = abort.signal.aborted;
+    abort.abort();
     reader.destroy();
     await copy.catch(() => undefined);
-    throw error;
+    throw clientGone ? new ClientDisconnectedError() : error;
   } finally {
+    res.off('close', onClientGone);
     try { unlinkSync(fifo); } catch { /* already gone */ }
   }
 }

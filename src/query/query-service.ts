@@ -134,12 +134,13 @@ export class QueryService {
   }
 
   /** Runs the rewritten query through DuckDB's native writer into `target` (a file or FIFO). */
-  async copy(prepared: PreparedQuery, target: string, formatOptions: string, maxRows: number | undefined): Promise<number> {
+  async copy(prepared: PreparedQuery, target: string, formatOptions: string, maxRows: number | undefined, signal?: AbortSignal): Promise<number> {
     await this.beforeExecute(prepared);
     const select = maxRows === undefined ? prepared.sql : `SELECT * FROM (${prepared.sql}) LIMIT ${maxRows}`;
     try {
       return await this.engine.copyTo(select, target, formatOptions, {
         timeoutMs: this.settings.statementTimeoutMs,
+        ...(signal === undefined ? {} : { signal }),
       });
     } catch (error) {
       throw this.mapHiddenColumn(error, prepared);
