@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { InvalidRequestError } from '../errors/index.ts';
-import { parseUserDocument, principalOf, validateUser } from '../identity/index.ts';
+import { LocalTokenIssuer, parseUserDocument, principalOf, UserStore, validateUser } from '../identity/index.ts';
+import { VeilHome } from '../home/index.ts';
+import { openControlDatabase } from '../store/index.ts';
 import { exportPolicyDocument, parsePolicyDocuments, policyToAuthored } from '../policy/index.ts';
 import { openRuntime, type VeilRuntime } from '../server/veil-runtime.ts';
 import { describeForCaller } from '../http/catalog-routes.ts';
@@ -35,12 +37,18 @@ export const COMMANDS: Record<string, Record<string, { usage: string; run: Comma
         const { values } = parse(args, { user: { type: 'string', short: 'u' }, ttl: { type: 'string' } });
         const user = str(values, 'user');
         if (user === undefined) throw new InvalidRequestError('--user is required');
-        await withRuntime(str(values, 'home'), async (runtime) => {
-          runtime.users.get(user);
-          const ttl = Number(str(values, 'ttl') ?? runtime.settings.tokenTtlSeconds);
+        // Only the keys and the user store: no engine, so that issuing a token is instant.
+        const home = VeilHome.fromOptions(str(values, 'home'));
+        home.ensure();
+        const db = openControlDatabase(home.catalogDatabasePath);
+        try {
+          new UserStore(db).get(user);
+          const ttl = Number(str(values, 'ttl') ?? home.loadSettings().tokenTtlSeconds);
           if (!Number.isInteger(ttl) || ttl <= 0) throw new InvalidRequestError('--ttl must be a positive number of seconds');
-          process.stdout.write(`${runtime.issuer.issue(user, ttl)}\n`);
-        });
+          process.stdout.write(`${new LocalTokenIssuer(home.loadKeys().tokenSigning).issue(user, ttl)}\n`);
+        } finally {
+          db.close();
+        }
       },
     },
   },
