@@ -181,12 +181,17 @@ export class DuckDbEngine {
       connection = await this.instance.connect();
       const result: DuckDBResult = await (await prepareSingle(connection, sql)).stream();
       const columns = resultColumns(result);
+      // A fetch may still be running when the consumer closes (prefetching, early stop): the
+      // connection is closed only once it has settled, never under DuckDB's feet.
+      let inflight: Promise<unknown> | undefined;
       return {
         columns,
         nextChunk: async () => {
           if (finished) return null;
+          const fetch = result.fetchChunk();
+          inflight = fetch;
           try {
-            const chunk = await result.fetchChunk();
+            const chunk = await fetch;
             if (chunk === null || chunk.rowCount === 0) {
               finish();
               return null;
@@ -195,9 +200,14 @@ export class DuckDbEngine {
           } catch (error) {
             finish();
             throw engineErrorToVeilError(error, timedOut, options.timeoutMs);
+          } finally {
+            if (inflight === fetch) inflight = undefined;
           }
         },
-        close: finish,
+        close: () => {
+          if (inflight === undefined) finish();
+          else inflight.then(finish, finish);
+        },
       };
     } catch (error) {
       finish();
