@@ -84,3 +84,7 @@ test('dataset register, tag, describe and drop', async () => {
 test('registration outside the storage root is refused', async () => {
   await assert.rejects(veil('dataset', 'register', 'x.passwd', '--location', '/etc/passwd', '--format', 'csv'), /outside the storage roots/);
 });
+
+test('a location that climbs out of the storage root through a glob is refused', async () => {
+  await assert.rejects(veil('dataset', 'register', 'x.escape', '--location', 'clinical-trials/*/../../../../etc/passwd', '--format', 'csv'), /must not contain "\.\."/);
+});

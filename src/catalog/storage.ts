@@ -31,6 +31,8 @@ export class LocalFileStorage implements StorageBackend {
 
   resolve(location: string, filePattern: string): ResolvedLocation {
     if (location.includes('\u0000')) throw new InvalidDatasetError('location contains a NUL character');
+    // ".." could climb out of the root inside the glob part, which realpath cannot check.
+    if (location.split(/[\\/]/).includes('..')) throw new InvalidDatasetError('location must not contain ".." segments');
     const root = this.roots[0];
     if (root === undefined) throw new InvalidDatasetError('no storage root is configured');
     const absolute = path.isAbsolute(location) ? path.normalize(location) : path.resolve(root, location);
