@@ -131,3 +131,12 @@ test('concurrent requests in every format all complete correctly', async () => {
   );
   for (const row of results) assert.deepEqual(row, expected[0]!.map(String));
 });
+
+test('Arrow strings: inline and out-of-line UTF-8, empty and NULL, across chunks', async () => {
+  const sql = `SELECT CASE WHEN i % 4 = 0 THEN NULL WHEN i % 4 = 1 THEN '' WHEN i % 4 = 2 THEN 'ünï ✓ ' || i ELSE 'a long string, well over twelve bytes: ünïcødé ' || repeat('ab', i % 50) END AS s
+    FROM (SELECT row_number() OVER () AS i FROM drug_xyz.trial_july2020) ORDER BY i`;
+  const json = await s.rows('alice', sql);
+  assert.ok(json.length > 2048, 'more than one chunk');
+  const table = await arrow('alice', sql);
+  assert.deepEqual(table.getChild('s')!.toArray(), json.map((r) => r[0]));
+});

@@ -10,6 +10,7 @@ import {
   JSDuckDBValueConverter,
   type Json,
 } from '@duckdb/node-api';
+import duckdbBindings from '@duckdb/node-bindings';
 import { InvalidSqlError, QueryFailedError, VeilError } from '../errors/index.ts';
 import { engineErrorToVeilError } from './engine-error-classifier.ts';
 import { Semaphore } from '../util/semaphore.ts';
@@ -313,6 +314,7 @@ export function chunkColumnsJs(chunk: DuckDBDataChunk): unknown[][] {
  */
 export type ArrowReadyColumn =
   | { readonly kind: 'fixed'; readonly data: ArrayBufferView; readonly validity: Uint8Array | null }
+  | { readonly kind: 'utf8'; readonly offsets: Int32Array; readonly data: Uint8Array; readonly validity: Uint8Array | null }
   | { readonly kind: 'strings'; readonly values: (string | null)[] }
   | { readonly kind: 'values'; readonly values: unknown[] };
 
@@ -324,6 +326,8 @@ const FIXED_WIDTH_TYPES = new Set([
 
 /** The fields of @duckdb/node-api 1.5 vectors this relies on (declared private there, stable in practice; tests pin them). */
 interface RawVector {
+  /** VARCHAR vectors: the 16-byte duckdb_string_t slots (length, then inline bytes or a pointer). */
+  readonly dataView?: DataView;
   readonly items?: ArrayBufferView & { slice(start?: number, end?: number): ArrayBufferView; readonly length: number };
   readonly validity?: { readonly data: BigUint64Array | null };
   getItem(index: number): unknown;
@@ -337,10 +341,44 @@ export function chunkColumnForArrow(chunk: DuckDBDataChunk, index: number, typeI
     const validity = words === null ? null : new Uint8Array(words.buffer.slice(words.byteOffset, words.byteOffset + Math.ceil(rows / 8)));
     return { kind: 'fixed', data: vector.items.slice(0, rows), validity };
   }
+  if (typeId === DuckDBTypeId.VARCHAR && vector.dataView !== undefined && vector.validity !== undefined) {
+    return utf8Column(vector.dataView, vector.validity.data, rows);
+  }
   if (typeId === DuckDBTypeId.VARCHAR) {
     const values: (string | null)[] = new Array(rows);
     for (let i = 0; i < rows; i++) values[i] = vector.getItem(i) as string | null;
     return { kind: 'strings', values };
   }
   return { kind: 'values', values: chunk.convertColumnValues(index, JSDuckDBValueConverter) as unknown[] };
+}
+
+/**
+ * A VARCHAR vector's UTF-8 bytes copied straight into Arrow's offsets + data layout: no decode to
+ * JavaScript strings and no re-encode. duckdb_string_t: uint32 length, then up to 12 inline bytes,
+ * or (longer strings) a 4-byte prefix and a pointer, read through the bindings.
+ * @see https://duckdb.org/docs/stable/clients/c/vector (string_t layout)
+ */
+function utf8Column(view: DataView, words: BigUint64Array | null, rows: number): ArrowReadyColumn {
+  const validity = words === null ? null : new Uint8Array(words.buffer.slice(words.byteOffset, words.byteOffset + Math.ceil(rows / 8)));
+  const isValid = (i: number): boolean => validity === null || ((validity[i >> 3]! >> (i & 7)) & 1) === 1;
+  let total = 0;
+  for (let i = 0; i < rows; i++) if (isValid(i)) total += view.getUint32(i * 16, true);
+  const data = new Uint8Array(total);
+  const offsets = new Int32Array(rows + 1);
+  const slots = new Uint8Array(view.buffer, view.byteOffset, rows * 16);
+  let position = 0;
+  for (let i = 0; i < rows; i++) {
+    offsets[i] = position;
+    if (!isValid(i)) continue;
+    const length = view.getUint32(i * 16, true);
+    if (length <= 12) {
+      const start = i * 16 + 4;
+      for (let k = 0; k < length; k++) data[position + k] = slots[start + k]!;
+    } else {
+      data.set(duckdbBindings.get_data_from_pointer(view.buffer as ArrayBuffer, view.byteOffset + i * 16 + 8, length), position);
+    }
+    position += length;
+  }
+  offsets[rows] = position;
+  return { kind: 'utf8', offsets, data, validity };
 }

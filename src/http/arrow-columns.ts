@@ -45,15 +45,23 @@ const POPCOUNT = Uint8Array.from({ length: 256 }, (_, i) => {
 
 /** A column whose values arrive as DuckDB's raw fixed-width buffer plus its validity bitmap. */
 export function buildFixedColumn(type: DataType, data: ArrayBufferView, validity: Uint8Array | null, length: number): Data {
-  let nullCount = 0;
-  if (validity !== null) {
-    let valid = 0;
-    const fullBytes = length >> 3;
-    for (let i = 0; i < fullBytes; i++) valid += POPCOUNT[validity[i]!]!;
-    for (let i = fullBytes << 3; i < length; i++) if ((validity[i >> 3]! >> (i & 7)) & 1) valid++;
-    nullCount = length - valid;
-  }
+  const nullCount = countNulls(validity, length);
   return makeData({ type, length, nullCount, ...(nullCount > 0 && validity !== null ? { nullBitmap: validity } : {}), data: data as never } as never);
+}
+
+/** A Utf8 column from ready offsets and UTF-8 bytes (straight from DuckDB's string slots). */
+export function buildUtf8Column(type: DataType, offsets: Int32Array, data: Uint8Array, validity: Uint8Array | null, length: number): Data {
+  const nullCount = countNulls(validity, length);
+  return makeData({ type, length, nullCount, ...(nullCount > 0 && validity !== null ? { nullBitmap: validity } : {}), valueOffsets: offsets, data } as never);
+}
+
+function countNulls(validity: Uint8Array | null, length: number): number {
+  if (validity === null) return 0;
+  let valid = 0;
+  const fullBytes = length >> 3;
+  for (let i = 0; i < fullBytes; i++) valid += POPCOUNT[validity[i]!]!;
+  for (let i = fullBytes << 3; i < length; i++) if ((validity[i >> 3]! >> (i & 7)) & 1) valid++;
+  return length - valid;
 }
 
 function num(v: unknown): number {

@@ -3,7 +3,7 @@ import {
   TimestampNanosecond, TimestampSecond, Uint16, Uint32, Uint64, Uint8, Utf8, RecordBatch, makeData, type DataType,
 } from 'apache-arrow';
 import { chunkColumnForArrow, chunkColumnsJson, DuckDBTypeId, type DuckDBDataChunk, type ResultColumn } from '../engine/index.ts';
-import { buildColumn, buildFixedColumn } from './arrow-columns.ts';
+import { buildColumn, buildFixedColumn, buildUtf8Column } from './arrow-columns.ts';
 
 /**
  * Turns DuckDB result chunks into Arrow record batches. Types map one to one where Arrow has an
@@ -62,6 +62,7 @@ export class ArrowBatchEncoder {
       }
       const column = chunkColumnForArrow(chunk, i, this.columns[i]!.typeId);
       if (column.kind === 'fixed') return buildFixedColumn(encoding.arrowType, column.data, column.validity, chunk.rowCount);
+      if (column.kind === 'utf8') return buildUtf8Column(encoding.arrowType, column.offsets, column.data, column.validity, chunk.rowCount);
       return buildColumn(encoding.arrowType, column.values);
     });
     const data = makeData({ type: new Struct(this.schema.fields), length: chunk.rowCount, nullCount: 0, children });
