@@ -301,11 +301,6 @@ export function chunkColumnsJson(chunk: DuckDBDataChunk): Json[][] {
 }
 export type { Json };
 
-/** Columns of a chunk as JS values (bigint for BIGINT, Date for DATE/TIMESTAMP, number for DECIMAL). */
-export function chunkColumnsJs(chunk: DuckDBDataChunk): unknown[][] {
-  return chunk.convertColumns(JSDuckDBValueConverter) as unknown[][];
-}
-
 /**
  * A result column in the shape Arrow wants, read with as little per-value work as the vector
  * allows: fixed-width vectors hand over their raw buffer (DuckDB's little-endian validity words

@@ -30,9 +30,9 @@ export function buildColumn(type: DataType, values: readonly unknown[]): Data {
     return makeData({ type, ...base, data: BigInt64Array.from(values, (v) => (v instanceof Date ? BigInt(v.getTime()) : 0n)) });
   }
   if (type instanceof Timestamp) {
-    // Only reached for values DuckDB converted to Date (millisecond precision): scale to the unit.
-    const perMs = [1n / 1000n, 1n, 1000n, 1_000_000n][type.unit] ?? 1n;
-    return makeData({ type, ...base, data: BigInt64Array.from(values, (v) => (v instanceof Date ? BigInt(v.getTime()) * perMs : 0n)) });
+    // Only reached for values DuckDB converted to Date (millisecond precision): express them in the unit.
+    const fromMs = (ms: number): bigint => [BigInt(Math.floor(ms / 1000)), BigInt(ms), BigInt(ms) * 1000n, BigInt(ms) * 1_000_000n][type.unit] ?? BigInt(ms);
+    return makeData({ type, ...base, data: BigInt64Array.from(values, (v) => (v instanceof Date ? fromMs(v.getTime()) : 0n)) });
   }
   throw new TypeError(`no Arrow column builder for ${String(type)}`);
 }

@@ -114,20 +114,8 @@ export function parseLosslessJson(text: string): JsonValue {
   return value;
 }
 
-/** Immutable subtrees whose JSON text is computed once (policy scans spliced into many queries). */
-const preserialized = new WeakMap<object, string>();
-
-/** Freezes a subtree's JSON text: later stringify calls emit it as is. The subtree must not change. */
-export function preserialize(value: { [key: string]: JsonValue }): void {
-  preserialized.set(value, stringifyLosslessJson(value));
-}
-
 export function stringifyLosslessJson(value: JsonValue): string {
   if (value === null) return 'null';
-  if (typeof value === 'object') {
-    const text = preserialized.get(value);
-    if (text !== undefined) return text;
-  }
   switch (typeof value) {
     case 'bigint':
       return value.toString();
