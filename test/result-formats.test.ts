@@ -76,6 +76,27 @@ test('empty results are well-formed in every format', async () => {
   assert.deepEqual((await s.query('alice', sql)).body.rows, []);
 });
 
+test('CSV carries the result column types on request (X-Veil-Result-Schema), names in any script', async () => {
+  const sql = `SELECT ti, bi, dec, b, s AS "naïve ✓ name", dt, ts FROM (${TYPED})`;
+  const plain = await s.post('alice', '/v1/query', { sql }, { Accept: 'text/csv' });
+  assert.equal(plain.headers.get('x-veil-result-schema'), null, 'only when asked');
+  await plain.text();
+  const response = await s.post('alice', '/v1/query', { sql }, { Accept: 'text/csv', 'X-Veil-Result-Schema': 'include' });
+  assert.equal(response.status, 200);
+  const header = response.headers.get('x-veil-result-schema');
+  assert.ok(header !== null && /^[A-Za-z0-9_-]+$/.test(header));
+  assert.deepEqual(JSON.parse(Buffer.from(header, 'base64url').toString('utf8')), [
+    { name: 'ti', type: 'TINYINT' },
+    { name: 'bi', type: 'BIGINT' },
+    { name: 'dec', type: 'DECIMAL(10,2)' },
+    { name: 'b', type: 'BOOLEAN' },
+    { name: 'naïve ✓ name', type: 'VARCHAR' },
+    { name: 'dt', type: 'DATE' },
+    { name: 'ts', type: 'TIMESTAMP' },
+  ]);
+  assert.equal((await response.text()).split('\n')[0], 'ti,bi,dec,b,naïve ✓ name,dt,ts');
+});
+
 test('max_rows applies to Arrow and CSV too', async () => {
   const sql = 'SELECT ssn FROM drug_xyz.trial_july2020';
   const response = await s.post('alice', '/v1/query', { sql, max_rows: 3000 }, { Accept: 'application/vnd.apache.arrow.stream' });

@@ -146,15 +146,22 @@ export class DuckDbEngine {
     }
   }
 
-  /** Column names and types of a relation without reading its rows. */
+  /** Column names and types of a relation: the statement is bound, never run. */
   async describeQuery(sql: string): Promise<ResultColumn[]> {
     const connection = await this.instance.connect();
     try {
-      const prepared = await prepareSingle(connection, `SELECT * FROM (${sql}) LIMIT 0`);
-      const result = await prepared.run();
-      return resultColumns(result);
+      return resultColumns(await prepareSingle(connection, `SELECT * FROM (${sql}) LIMIT 0`));
     } finally {
       connection.closeSync();
+    }
+  }
+
+  /** The result columns of a checked SELECT, with engine errors classified as for execute. */
+  async describeResult(sql: string): Promise<ResultColumn[]> {
+    try {
+      return await this.describeQuery(sql);
+    } catch (error) {
+      throw engineErrorToVeilError(error, false, 0);
     }
   }
 
@@ -263,7 +270,7 @@ async function prepareSingle(connection: DuckDBConnection, sql: string): Promise
   return extracted.prepare(0);
 }
 
-function resultColumns(result: DuckDBResult): ResultColumn[] {
+function resultColumns(result: Pick<DuckDBResult, 'columnCount' | 'columnName' | 'columnType'>): ResultColumn[] {
   const columns: ResultColumn[] = [];
   for (let i = 0; i < result.columnCount; i++) {
     const type = result.columnType(i);

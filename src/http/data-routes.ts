@@ -15,7 +15,7 @@ export function dataRoutes(runtime: VeilRuntime): Route[] {
     const maxRows = Math.min(requestedMaxRows ?? runtime.settings.maxResultRows, runtime.settings.maxResultRows);
     // Durable before any byte of the result leaves (SECURITY.md invariant 10).
     ctx.audit.seq = runtime.audit.begin(auditStart(ctx));
-    const outcome = await deliverResult(ctx.res, format, prepared, runtime.queries, { maxRows, rowLimitRequested: requestedMaxRows !== undefined && requestedMaxRows < runtime.settings.maxResultRows, maxBytes: runtime.settings.maxResultBytes }, runtime.home.spoolDirectory, {
+    const outcome = await deliverResult(ctx.res, format, prepared, runtime.queries, { maxRows, rowLimitRequested: requestedMaxRows !== undefined && requestedMaxRows < runtime.settings.maxResultRows, maxBytes: runtime.settings.maxResultBytes, includeSchema: wantsResultSchema(ctx) }, runtime.home.spoolDirectory, {
       'X-Request-Id': ctx.requestId,
       'X-Veil-Row-Limit': String(maxRows),
       'Cache-Control': 'no-store',
@@ -66,6 +66,11 @@ export function dataRoutes(runtime: VeilRuntime): Route[] {
       },
     },
   ];
+}
+
+function wantsResultSchema(ctx: RequestContext): boolean {
+  const value = ctx.req.headers['x-veil-result-schema'];
+  return (Array.isArray(value) ? value[0] : value)?.trim().toLowerCase() === 'include';
 }
 
 export function auditStart(ctx: RequestContext) {

@@ -46,6 +46,12 @@ export interface DeliveryLimits {
    */
   readonly rowLimitRequested: boolean;
   readonly maxBytes: number;
+  /**
+   * CSV only: the caller asked for the result's column types (request header
+   * X-Veil-Result-Schema: include), which CSV cannot carry itself. Clients use them to type the
+   * values they parse (the Python client's pandas path without pyarrow).
+   */
+  readonly includeSchema?: boolean;
 }
 
 export interface DeliveryOutcome {
@@ -199,6 +205,13 @@ function takeBufferedBytes(writer: RecordBatchStreamWriter): Uint8Array {
   return Buffer.concat(values);
 }
 
+export const RESULT_SCHEMA_HEADER = 'X-Veil-Result-Schema';
+
+/** base64url of the JSON column list: header-safe whatever characters the column names hold. */
+export function encodeResultSchema(columns: readonly ResultColumn[]): string {
+  return Buffer.from(JSON.stringify(columns.map((c) => ({ name: c.name, type: c.type }))), 'utf8').toString('base64url');
+}
+
 /**
  * CSV comes from DuckDB's own writer: COPY of the checked query into a spool file that Node sends
  * while DuckDB is still writing it, so no value is touched in JavaScript (PERFORMANCE.md: the
@@ -221,6 +234,9 @@ async function deliverCsv(
     if (!res.writableFinished) abort.abort();
   };
   res.once('close', onClientGone);
+  // Bound on its own connection while the COPY starts, so it costs no latency.
+  const schema = limits.includeSchema === true ? queries.describe(prepared) : undefined;
+  schema?.catch(() => undefined);
   const copy = queries.copy(prepared, spool, 'FORMAT csv, HEADER true', limits.rowLimitRequested ? limits.maxRows : undefined, abort.signal);
   const chunks = followFile(spool, copy, abort.signal);
   try {
@@ -228,7 +244,8 @@ async function deliverCsv(
     // writer starts (a failing cast in the first rows) still get a proper status and message.
     let next = await chunks.next();
     if (next.done) await copy;
-    res.writeHead(200, { ...headers, 'Content-Type': CONTENT_TYPES.csv });
+    const schemaHeader: Record<string, string> = schema === undefined ? {} : { [RESULT_SCHEMA_HEADER]: encodeResultSchema(await schema) };
+    res.writeHead(200, { ...headers, ...schemaHeader, 'Content-Type': CONTENT_TYPES.csv });
     while (!next.done) {
       await sink.write(next.value);
       next = await chunks.next();

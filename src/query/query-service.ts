@@ -1,5 +1,5 @@
 import { fullName } from '../catalog/index.ts';
-import type { DuckDbEngine, ResultStream } from '../engine/index.ts';
+import type { DuckDbEngine, ResultColumn, ResultStream } from '../engine/index.ts';
 import { sqlIdentifier } from '../engine/index.ts';
 import { ColumnAccessDeniedError, InvalidRequestError, QueryFailedError, SqlNotAllowedError } from '../errors/index.ts';
 import type { Principal } from '../identity/index.ts';
@@ -128,6 +128,16 @@ export class QueryService {
     await this.beforeExecute(prepared);
     try {
       return await this.engine.execute(prepared.sql, { timeoutMs: this.settings.statementTimeoutMs });
+    } catch (error) {
+      throw this.mapHiddenColumn(error, prepared);
+    }
+  }
+
+  /** Names and types of the result columns, from binding the rewritten query (nothing is read). */
+  async describe(prepared: PreparedQuery): Promise<ResultColumn[]> {
+    await this.beforeExecute(prepared);
+    try {
+      return await this.engine.describeResult(prepared.sql);
     } catch (error) {
       throw this.mapHiddenColumn(error, prepared);
     }
