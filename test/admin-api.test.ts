@@ -74,7 +74,7 @@ test('users are managed over HTTP; a removed user\'s token stops working', async
   assert.equal(response.status, 200);
   const token = s.token('zed');
   const me = await fetch(`${s.url}/v1/me`, { headers: { Authorization: `Bearer ${token}` } });
-  assert.deepEqual(await me.json(), { user: 'zed', groups: ['data_science'], attributes: { region: ['DE'] } });
+  assert.deepEqual(await me.json(), { user: 'zed', groups: ['data_science'], attributes: { region: ['DE'] }, authenticated_by: { method: 'local', via: null }, admin: false });
   const countries = await fetch(`${s.url}/v1/query`, {
     method: 'POST',
     headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },

@@ -37,6 +37,21 @@ test('token issue for an unknown user fails clearly', async () => {
   });
 });
 
+test('token create / list / revoke manage API tokens without showing secrets twice', async () => {
+  const created = await veil('token', 'create', '--user', 'bob', '--label', 'cron job', '--expires-days', '7');
+  assert.match(created.stdout, /^veil_pat_[0-9a-f]{16}_[A-Za-z0-9_-]{43}\n$/);
+  assert.match(created.stderr, /cannot be shown again/);
+  const id = created.stdout.slice('veil_pat_'.length, 'veil_pat_'.length + 16);
+  const listed = await veil('token', 'list', '--user', 'bob');
+  const tokens = JSON.parse(listed.stdout) as { id: string; label: string; revoked_at: string | null; expires_at: string | null }[];
+  assert.deepEqual(tokens.map((t) => [t.id, t.label, t.revoked_at]), [[id, 'cron job', null]]);
+  assert.ok(tokens[0]!.expires_at !== null);
+  assert.ok(!listed.stdout.includes(created.stdout.trim().slice(-43)));
+  const revoked = JSON.parse((await veil('token', 'revoke', id)).stdout) as { revoked_at: string | null };
+  assert.notEqual(revoked.revoked_at, null);
+  await assert.rejects(veil('token', 'create', '--user', 'bob', '--label', 'x', '--expires-days', 'soon'), /expires_in_days/);
+});
+
 test('policy export round-trips through apply', async () => {
   const { stdout: exported } = await veil('policy', 'export');
   const file = path.join(home, 'exported.yaml');

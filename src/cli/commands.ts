@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { InvalidRequestError } from '../errors/index.ts';
-import { LocalTokenIssuer, parseUserDocument, principalOf, UserStore, validateUser } from '../identity/index.ts';
+import { ApiTokenStore, LocalTokenIssuer, parseUserDocument, principalOf, UserStore, validateUser } from '../identity/index.ts';
 import { VeilHome } from '../home/index.ts';
 import { openControlDatabase } from '../store/index.ts';
 import { exportPolicyDocument, parsePolicyDocuments, policyToAuthored } from '../policy/index.ts';
@@ -18,6 +18,18 @@ async function withRuntime<T>(home: string | undefined, work: (runtime: VeilRunt
     return await work(runtime);
   } finally {
     await runtime.close();
+  }
+}
+
+/** Token and user bookkeeping needs only the control database: no engine, so it is instant. */
+async function withControlDb<T>(homeDir: string | undefined, work: (db: ReturnType<typeof openControlDatabase>) => T): Promise<T> {
+  const home = VeilHome.fromOptions(homeDir);
+  home.ensure();
+  const db = openControlDatabase(home.catalogDatabasePath);
+  try {
+    return work(db);
+  } finally {
+    db.close();
   }
 }
 
@@ -49,6 +61,37 @@ export const COMMANDS: Record<string, Record<string, { usage: string; run: Comma
         } finally {
           db.close();
         }
+      },
+    },
+    create: {
+      usage: 'token create --user NAME --label TEXT [--expires-days N]   creates an API token (printed once; only its hash is kept)',
+      run: async (args) => {
+        const { values } = parse(args, { user: { type: 'string', short: 'u' }, label: { type: 'string' }, 'expires-days': { type: 'string' } });
+        const user = str(values, 'user');
+        const label = str(values, 'label');
+        if (user === undefined || label === undefined) throw new InvalidRequestError('--user and --label are required');
+        const days = str(values, 'expires-days');
+        await withControlDb(str(values, 'home'), (db) => {
+          new UserStore(db).get(user);
+          const { token, info } = new ApiTokenStore(db).create({ user, label, createdBy: 'cli', ...(days === undefined ? {} : { expiresInDays: Number(days) }) });
+          process.stderr.write(`API token ${info.id} for ${user}${info.expires_at === null ? '' : `, expires ${info.expires_at}`}. Store it now: it cannot be shown again.\n`);
+          process.stdout.write(`${token}\n`);
+        });
+      },
+    },
+    list: {
+      usage: 'token list [--user NAME]   API tokens (never their secrets)',
+      run: async (args) => {
+        const { values } = parse(args, { user: { type: 'string', short: 'u' } });
+        await withControlDb(str(values, 'home'), (db) => printJson(new ApiTokenStore(db).list(str(values, 'user'))));
+      },
+    },
+    revoke: {
+      usage: 'token revoke ID   revokes an API token at once',
+      run: async (args) => {
+        const { values, positionals } = parse(args, {});
+        const id = requirePositional(positionals, 0, 'token id');
+        await withControlDb(str(values, 'home'), (db) => printJson(new ApiTokenStore(db).revoke(id)));
       },
     },
   },

@@ -23,6 +23,8 @@ export interface VeilSettings {
   /** HIPAA Safe Harbor: 3-digit zip prefixes with fewer than 20,000 people (2000 census). */
   readonly zip3RestrictedPrefixes: readonly string[];
   readonly tokenTtlSeconds: number;
+  /** Trusted external identity providers, validated by the identity module (docs/identity.md). */
+  readonly oidcProviders: readonly unknown[];
 }
 
 export const DEFAULT_SETTINGS: VeilSettings = {
@@ -39,6 +41,7 @@ export const DEFAULT_SETTINGS: VeilSettings = {
     '821', '823', '830', '831', '878', '879', '884', '890', '893',
   ],
   tokenTtlSeconds: 3600,
+  oidcProviders: [],
 };
 
 const SETTINGS_KEYS: Record<string, keyof VeilSettings> = {
@@ -52,6 +55,7 @@ const SETTINGS_KEYS: Record<string, keyof VeilSettings> = {
   max_concurrent_queries: 'maxConcurrentQueries',
   zip3_restricted_prefixes: 'zip3RestrictedPrefixes',
   token_ttl_seconds: 'tokenTtlSeconds',
+  oidc_providers: 'oidcProviders',
 };
 
 export interface VeilKeys {

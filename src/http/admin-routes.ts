@@ -2,7 +2,7 @@ import { InvalidRequestError } from '../errors/index.ts';
 import { validateUser } from '../identity/index.ts';
 import { exportPolicyDocument, parsePolicyDocuments, policyToAuthored, validatePolicy, type PolicyDefinition } from '../policy/index.ts';
 import type { VeilRuntime } from '../server/veil-runtime.ts';
-import { requireAdmin } from './catalog-routes.ts';
+import { isAdmin, requireAdmin } from './catalog-routes.ts';
 import { sendJson, type Route } from './routing.ts';
 import { readJsonBody, readTextBody, requirePrincipal } from './request-context.ts';
 
@@ -14,7 +14,13 @@ export function adminRoutes(runtime: VeilRuntime): Route[] {
       handler: async (ctx) => {
         ctx.audit.statementType = 'whoami';
         const principal = requirePrincipal(ctx);
-        sendJson(ctx, 200, { user: principal.user, groups: principal.groups, attributes: principal.attributes });
+        sendJson(ctx, 200, {
+          user: principal.user,
+          groups: principal.groups,
+          attributes: principal.attributes,
+          authenticated_by: ctx.authentication ?? null,
+          admin: isAdmin(runtime, principal),
+        });
       },
     },
     {

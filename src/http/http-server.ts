@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { isVeilError, type ErrorCode } from '../errors/index.ts';
 import type { VeilRuntime } from '../server/veil-runtime.ts';
 import { adminRoutes } from './admin-routes.ts';
+import { tokenRoutes } from './token-routes.ts';
 import { catalogRoutes } from './catalog-routes.ts';
 import { auditStart, dataRoutes } from './data-routes.ts';
 import { decisionFor, HTTP_STATUS } from './http-status.ts';
@@ -33,6 +34,7 @@ export function createHttpServer(runtime: VeilRuntime, options: HttpServerOption
     ...dataRoutes(runtime),
     ...catalogRoutes(runtime),
     ...adminRoutes(runtime),
+    ...tokenRoutes(runtime),
   ];
   const router = new Router(routes);
 
@@ -57,7 +59,11 @@ export function createHttpServer(runtime: VeilRuntime, options: HttpServerOption
       const { route, params } = router.match(req.method ?? 'GET', ctx.url.pathname);
       (ctx as { params: Record<string, string> }).params = params;
       audited = !route.unaudited;
-      if (!route.public) ctx.principal = runtime.authenticator.authenticate(req.headers.authorization);
+      if (!route.public) {
+        const { principal, method, via } = runtime.authenticator.authenticateRequest(req.headers.authorization);
+        ctx.principal = principal;
+        ctx.authentication = { method, via };
+      }
       await route.handler(ctx);
       if (audited) finishAudit(runtime, ctx, started, 'allowed', null);
     } catch (error) {
@@ -75,7 +81,8 @@ export function createHttpServer(runtime: VeilRuntime, options: HttpServerOption
     }
   };
 
-  const server = createServer((req, res) => {
+  // Identity-provider tokens with many groups exceed Node's 16 KiB header default.
+  const server = createServer({ maxHeaderSize: 64 * 1024 }, (req, res) => {
     handle(req, res).catch((error: unknown) => {
       logError('unknown', error);
       res.destroy();

@@ -81,7 +81,19 @@ export function openApiDocument(): Record<string, unknown> {
         put: { summary: 'Create or replace a user with groups and attributes (admins)', responses: { '200': ok('User'), ...errors } },
         delete: { summary: 'Delete a user (admins)', responses: { '200': ok('Deleted'), ...errors } },
       },
-      '/v1/me': { get: { summary: 'Who the token says the caller is', responses: { '200': ok('Principal'), '401': error } } },
+      '/v1/me': { get: { summary: 'Who the token says the caller is, and how it was verified', responses: { '200': ok('Principal'), '401': error } } },
+      '/v1/tokens': {
+        get: { summary: 'List API tokens (admins: all or ?user=; others: their own). Secrets are never listed', responses: { '200': ok('Tokens'), ...errors } },
+        post: {
+          summary: 'Create an API token for a service account (admins for anyone, users for themselves); the secret is returned once',
+          requestBody: jsonBody({ type: 'object', required: ['label'], properties: { user: { type: 'string' }, label: { type: 'string' }, expires_in_days: { type: 'integer' } } }),
+          responses: { '201': ok('Token'), ...errors },
+        },
+      },
+      '/v1/tokens/{id}': {
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+        delete: { summary: 'Revoke an API token; effective on the next request', responses: { '200': ok('Token'), ...errors } },
+      },
     },
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { InvalidRequestError, UnauthenticatedError } from '../errors/index.ts';
 import type { Door } from '../audit/index.ts';
-import type { Principal } from '../identity/index.ts';
+import type { AuthenticationMethod, Principal } from '../identity/index.ts';
 
 export const MAX_BODY_BYTES = 4 * 1024 * 1024;
 
@@ -17,6 +17,8 @@ export interface RequestContext {
   readonly clientAddress: string | null;
   readonly door: Door;
   principal: Principal | undefined;
+  /** How the principal was established (set with it). */
+  authentication?: { readonly method: AuthenticationMethod; readonly via: string | null };
   /** Filled by handlers for the audit record. */
   audit: {
     statement: string | null;

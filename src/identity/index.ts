@@ -1,6 +1,9 @@
 export { UserStore, validateUser } from './user-store.ts';
 export { LocalTokenIssuer, LOCAL_ISSUER, LOCAL_AUDIENCE } from './local-token-issuer.ts';
-export { Authenticator } from './authenticator.ts';
+export { Authenticator, mergeIdentity, type Authentication, type AuthenticationMethod } from './authenticator.ts';
+export { ApiTokenStore, API_TOKEN_PREFIX, type ApiTokenInfo } from './api-token-store.ts';
+export { OidcProvider, parseOidcProviders, type OidcProviderConfig, type ClaimedIdentity } from './oidc-provider.ts';
+export { parseJwks, OIDC_ALGORITHMS, type OidcAlgorithm } from './jwks.ts';
 export { principalOf } from './user-types.ts';
 export type { Principal, UserRecord, AttributeValue } from './user-types.ts';
 export { parseUserDocument } from './user-documents.ts';

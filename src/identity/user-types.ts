@@ -23,5 +23,6 @@ export function principalOf(user: UserRecord): Principal {
 }
 
 export const USER_NAME_PATTERN = /^[A-Za-z0-9_.@-]{1,128}$/;
-export const GROUP_NAME_PATTERN = /^[A-Za-z0-9_.@-]{1,128}$/;
+/** Wide enough for identity providers' group names (Keycloak paths, display names with spaces). */
+export const GROUP_NAME_PATTERN = /^[\p{L}\p{N}_.@:/+ -]{1,256}$/u;
 export const ATTRIBUTE_NAME_PATTERN = /^[a-z_][a-z0-9_]{0,63}$/;

@@ -2,7 +2,7 @@ import { AuditLog, AUDIT_COLUMNS } from '../audit/index.ts';
 import { CatalogService, DatasetStore, LocalFileStorage, sourceViewName } from '../catalog/index.ts';
 import { DuckDbEngine } from '../engine/index.ts';
 import { VeilHome, type VeilSettings } from '../home/index.ts';
-import { Authenticator, LocalTokenIssuer, UserStore } from '../identity/index.ts';
+import { ApiTokenStore, Authenticator, LocalTokenIssuer, OidcProvider, parseOidcProviders, UserStore } from '../identity/index.ts';
 import { PolicyStore, transformMacros, validatePolicy } from '../policy/index.ts';
 import { AccessService, AUDIT_DATASET, QueryService } from '../query/index.ts';
 import { openControlDatabase, type SqliteDatabase } from '../store/index.ts';
@@ -18,6 +18,8 @@ export interface VeilRuntime {
   readonly policies: PolicyStore;
   readonly issuer: LocalTokenIssuer;
   readonly authenticator: Authenticator;
+  readonly apiTokens: ApiTokenStore;
+  readonly identityProviders: readonly OidcProvider[];
   readonly audit: AuditLog;
   readonly access: AccessService;
   readonly queries: QueryService;
@@ -63,6 +65,11 @@ export async function openRuntime(homeDir: string | undefined): Promise<VeilRunt
   const users = new UserStore(controlDb);
   const policies = new PolicyStore(controlDb);
   const issuer = new LocalTokenIssuer(keys.tokenSigning);
+  const apiTokens = new ApiTokenStore(controlDb);
+  // Configuration errors (a bad JWKS file, a missing audience) stop the start: failing open on
+  // identity would be worse than not starting.
+  const identityProviders = parseOidcProviders(settings.oidcProviders, home.root, home.settingsPath).map((config) => new OidcProvider(config));
+  await Promise.all(identityProviders.map((p) => p.start()));
   const audit = new AuditLog(home.auditDatabasePath, engine);
 
   catalog.registerSystemDataset({
@@ -101,11 +108,14 @@ export async function openRuntime(homeDir: string | undefined): Promise<VeilRunt
     users,
     policies,
     issuer,
-    authenticator: new Authenticator(issuer, users),
+    authenticator: new Authenticator(issuer, users, apiTokens, identityProviders),
+    apiTokens,
+    identityProviders,
     audit,
     access,
     queries,
     async close() {
+      for (const provider of identityProviders) provider.close();
       audit.close();
       await engine.close();
       controlDb.close();

@@ -29,6 +29,19 @@ const MIGRATIONS: readonly string[] = [
      created_at TEXT NOT NULL,
      updated_at TEXT NOT NULL
    );`,
+  // API tokens of service accounts: only a hash of the secret part is kept.
+  `CREATE TABLE api_tokens (
+     id TEXT PRIMARY KEY,
+     user_name TEXT NOT NULL,
+     label TEXT NOT NULL,
+     secret_hash TEXT NOT NULL,
+     created_at TEXT NOT NULL,
+     created_by TEXT NOT NULL,
+     expires_at TEXT,
+     last_used_at TEXT,
+     revoked_at TEXT
+   );
+   CREATE INDEX api_tokens_user ON api_tokens (user_name);`,
 ];
 
 export function openControlDatabase(file: string): SqliteDatabase {

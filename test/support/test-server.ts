@@ -35,8 +35,16 @@ export interface QueryBody {
  * A real Veil on loopback: temp home, deterministic demo data, real DuckDB, SQLite and HTTP.
  * Internal errors are collected so tests can assert none happened.
  */
-export async function startTestServer(options: { rows?: number; demo?: boolean } = {}): Promise<TestServer & { internalErrors: unknown[] }> {
+export async function startTestServer(
+  options: {
+    rows?: number;
+    demo?: boolean;
+    /** Runs on the fresh home before Veil opens it: write config.yaml, JWKS files, … */
+    prepareHome?: (home: string) => void;
+  } = {},
+): Promise<TestServer & { internalErrors: unknown[] }> {
   const home = mkdtempSync(path.join(os.tmpdir(), 'veil-test-'));
+  options.prepareHome?.(home);
   const runtime = await openRuntime(home);
   if (options.demo !== false) await setupDemo(runtime, options.rows ?? 2000);
   const internalErrors: unknown[] = [];

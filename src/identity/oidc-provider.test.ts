@@ -1,0 +1,120 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { generateKeyPairSync } from 'node:crypto';
+import { TestIdentityProvider } from '../../test/support/test-identity-provider.ts';
+import { decodeJwt } from './jwt.ts';
+import { parseJwks } from './jwks.ts';
+import { OidcProvider, parseOidcProviders } from './oidc-provider.ts';
+
+const silent = (): void => undefined;
+
+test('configuration errors name the provider and the problem', () => {
+  const idp = new TestIdentityProvider();
+  const check = (entry: Record<string, unknown>, pattern: RegExp) => assert.throws(() => parseOidcProviders([entry], '/home', 'config.yaml'), pattern);
+  check({ issuer: 'veil-local', audience: 'veil', jwks: idp.jwks() }, /reserved/);
+  check({ issuer: 'https://a', jwks: idp.jwks() }, /audience.*required/);
+  check({ issuer: 'https://a', audience: 'veil' }, /jwks_file, jwks \(inline\) or jwks_url/);
+  check({ issuer: 'https://a', audience: 'veil', jwks: idp.jwks(), clock_skew_seconds: 3600 }, /clock_skew_seconds/);
+  check({ issuer: 'https://a', audience: 'veil', jwks: idp.jwks(), attribute_claims: { Region: 'r' } }, /attribute name/);
+  check({ issuer: 'https://a', audience: 'veil', jwks: idp.jwks(), jwks_url: 'file:///etc/passwd' }, /http\(s\) URL/);
+  check({ issuer: 'https://a', audience: 'veil', jwks: idp.jwks(), algorithms: ['HS256'] }, /unknown key "algorithms"/);
+  assert.throws(
+    () => parseOidcProviders([{ issuer: 'https://a', audience: 'v', jwks: idp.jwks() }, { issuer: 'https://a', audience: 'w', jwks: idp.jwks() }], '/h', 'c'),
+    /two OIDC providers have the issuer/,
+  );
+  const [config] = parseOidcProviders([{ issuer: 'https://a', audience: 'veil', jwks_file: 'keys/idp.json' }], '/srv/veil', 'c');
+  assert.equal(config?.jwksFile, '/srv/veil/keys/idp.json');
+  assert.deepEqual(config?.userClaims, ['preferred_username', 'sub']);
+  assert.equal(config?.groupsClaim, 'groups');
+});
+
+test('JWKS parsing pins one algorithm per key and refuses symmetric, private, weak and unknown keys', () => {
+  const idp = new TestIdentityProvider('https://a', 'veil', ['RS256', 'ES256', 'EdDSA']);
+  assert.deepEqual(parseJwks(idp.jwks(), 'x').map((k) => k.alg), ['RS256', 'ES256', 'EdDSA']);
+  const rsa = idp.jwks().keys[0]!;
+  assert.throws(() => parseJwks({ keys: [{ kty: 'oct', k: 'c2VjcmV0' }] }, 'x'), /symmetric keys/);
+  assert.throws(() => parseJwks({ keys: [{ ...rsa, alg: 'HS256' }] }, 'x'), /algorithm HS256 is not accepted/);
+  assert.throws(() => parseJwks({ keys: [{ ...rsa, alg: 'PS256' }] }, 'x'), /not accepted/);
+  const privateJwk = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' });
+  assert.throws(() => parseJwks({ keys: [privateJwk] }, 'x'), /private key/);
+  const p384 = generateKeyPairSync('ec', { namedCurve: 'P-384' }).publicKey.export({ format: 'jwk' });
+  assert.throws(() => parseJwks({ keys: [p384] }, 'x'), /unsupported key type/);
+  const weak = generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ format: 'jwk' });
+  assert.throws(() => parseJwks({ keys: [weak] }, 'x'), /at least 2048 bits/);
+  assert.throws(() => parseJwks({ keys: [rsa, rsa] }, 'x'), /appears twice/);
+  assert.deepEqual(parseJwks({ keys: [{ ...rsa, use: 'enc' }] }, 'x'), [], 'encryption keys are skipped');
+});
+
+test('a rotated JWKS file is picked up without a restart; a broken file keeps the last good keys', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'veil-jwks-'));
+  try {
+    const idp = new TestIdentityProvider('https://rotate.example', 'veil', ['RS256']);
+    const file = idp.writeJwksFile(dir);
+    const messages: string[] = [];
+    const [config] = parseOidcProviders([{ issuer: idp.issuer, audience: 'veil', jwks_file: file }], dir, 'c');
+    const provider = new OidcProvider(config!, (m) => messages.push(m));
+    const t0 = Date.now();
+    assert.ok(provider.verify(decodeJwt(idp.token({ sub: 'a' })), t0));
+    const newKid = idp.addKey('ES256', 'next');
+    const rotated = decodeJwt(idp.token({ sub: 'a' }, { kid: newKid }));
+    assert.throws(() => provider.verify(rotated, t0), /unknown signing key/);
+    idp.removeKey('rs256-1');
+    writeFileSync(file, JSON.stringify(idp.jwks()));
+    assert.ok(provider.verify(rotated, t0 + 5000), 'after the file check interval the new key works');
+    writeFileSync(file, '{ not json');
+    assert.ok(provider.verify(rotated, t0 + 10_000), 'a broken file keeps the previous keys');
+    assert.match(messages.join('\n'), /cannot load/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('keys from a JWKS URL are fetched at start and again when a token names a new key', async () => {
+  const idp = new TestIdentityProvider('https://url.example', 'veil', ['EdDSA']);
+  let fetches = 0;
+  const server = createServer((_req, res) => {
+    fetches++;
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    res.end(JSON.stringify(idp.jwks()));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/certs`;
+  const [config] = parseOidcProviders([{ issuer: idp.issuer, audience: 'veil', jwks_url: url }], '/', 'c');
+  const provider = new OidcProvider(config!, silent);
+  try {
+    await provider.start();
+    assert.equal(fetches, 1);
+    assert.ok(provider.verify(decodeJwt(idp.token({ sub: 'a' }))));
+    const kid = idp.addKey('RS256', 'rotated');
+    const rotated = decodeJwt(idp.token({ sub: 'a' }, { kid }));
+    // The first sight of the new kid fails (verification never waits on the network) and triggers a fetch.
+    assert.throws(() => provider.verify(rotated, Date.now() + 60_000), /unknown signing key/);
+    for (let i = 0; i < 100 && fetches < 2; i++) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(fetches, 2);
+    assert.ok(provider.verify(rotated));
+    // Unknown kids do not hammer the IdP: no new fetch within the minimum interval.
+    assert.throws(() => provider.verify(decodeJwt(idp.token({ sub: 'a' }, { header: { kid: 'nope' } }))), /unknown signing key/);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(fetches, 2);
+  } finally {
+    provider.close();
+    server.close();
+  }
+});
+
+test('an unreachable JWKS URL is logged, not fatal, and inline keys keep working', async () => {
+  const idp = new TestIdentityProvider('https://down.example', 'veil', ['RS256']);
+  const messages: string[] = [];
+  const [config] = parseOidcProviders([{ issuer: idp.issuer, audience: 'veil', jwks: idp.jwks(), jwks_url: 'http://127.0.0.1:1/certs' }], '/', 'c');
+  const provider = new OidcProvider(config!, (m) => messages.push(m));
+  await provider.start();
+  provider.close();
+  assert.match(messages.join('\n'), /JWKS refresh .* failed/);
+  assert.ok(provider.verify(decodeJwt(idp.token({ sub: 'a' }))));
+});
