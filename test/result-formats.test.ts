@@ -1,5 +1,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { tableFromIPC } from 'apache-arrow';
 import { startTestServer, type TestServer } from './support/test-server.ts';
 
@@ -64,6 +68,35 @@ test('the three formats agree on a whole masked dataset', async () => {
   const csvRows = csv.trimEnd().split('\n').slice(1).map((line) => line.split(','));
   const asText = (v: unknown): string => (typeof v === 'number' ? String(Number(v)) : String(v));
   assert.deepEqual(csvRows.map((r) => r.map((v, i) => (typeof json[0]?.[i] === 'number' ? String(Number(v)) : v))), json.map((r) => r.map(asText)));
+});
+
+test('Parquet (DuckDB\'s writer, uncompressed) carries the same rows and types as JSON', async () => {
+  const sql = `SELECT participant_id, ssn, dose_mg, consent_research, date_of_birth, enrolled_at, NULL::BIGINT AS nothing FROM drug_xyz.trial_july2020 ORDER BY participant_id`;
+  const response = await s.post('alice', '/v1/query', { sql }, { Accept: 'application/vnd.apache.parquet', 'X-Veil-Result-Schema': 'include' });
+  assert.equal(response.status, 200);
+  assert.equal(response.headers.get('content-type'), 'application/vnd.apache.parquet');
+  assert.ok(response.headers.get('x-veil-result-schema'));
+  const bytes = Buffer.from(await response.arrayBuffer());
+  assert.equal(bytes.subarray(0, 4).toString(), 'PAR1');
+  // Read it back with an independent DuckDB instance.
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'veil-parquet-'));
+  const instance = await DuckDBInstance.create(':memory:');
+  try {
+    const file = path.join(dir, 'result.parquet');
+    writeFileSync(file, bytes);
+    const connection = await instance.connect();
+    const reader = await connection.runAndReadAll(`SELECT * FROM read_parquet('${file}')`);
+    const json = await s.query('alice', sql);
+    assert.deepEqual(reader.columnNames(), json.body.columns?.map((c) => c.name));
+    assert.deepEqual(reader.columnTypes().map(String), json.body.columns?.map((c) => c.type));
+    assert.deepEqual(reader.getRowsJson(), json.body.rows);
+    const codecs = await connection.runAndReadAll(`SELECT DISTINCT compression FROM parquet_metadata('${file}')`);
+    assert.deepEqual(codecs.getRowsJson(), [['UNCOMPRESSED']]);
+    connection.closeSync();
+  } finally {
+    instance.closeSync();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('empty results are well-formed in every format', async () => {

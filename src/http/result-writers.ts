@@ -9,13 +9,25 @@ import type { PreparedQuery, QueryService } from '../query/index.ts';
 import { ArrowBatchEncoder } from './arrow-encoder.ts';
 import { followFile } from './spool-follower.ts';
 
-export type ResultFormat = 'json' | 'csv' | 'arrow';
+export type ResultFormat = 'json' | 'csv' | 'arrow' | 'parquet';
 
 export const CONTENT_TYPES: Record<ResultFormat, string> = {
   json: 'application/json; charset=utf-8',
   csv: 'text/csv; charset=utf-8',
   arrow: 'application/vnd.apache.arrow.stream',
+  parquet: 'application/vnd.apache.parquet',
 };
+
+/**
+ * Formats written by DuckDB's own writers into a spool file that is sent while it grows. Parquet
+ * is uncompressed: results mostly travel a data-centre network or loopback, where compression
+ * costs more CPU than it saves, and clients without a codec library can still read it (the Python
+ * client's fallback without pyarrow).
+ */
+const SPOOLED_FORMATS = {
+  csv: { copyOptions: 'FORMAT csv, HEADER true', extension: 'csv' },
+  parquet: { copyOptions: 'FORMAT parquet, COMPRESSION uncompressed', extension: 'parquet' },
+} as const;
 
 /** Picks the result format from the Accept header (JSON when absent or any). */
 export function negotiateFormat(accept: string | undefined): ResultFormat {
@@ -33,6 +45,7 @@ export function negotiateFormat(accept: string | undefined): ResultFormat {
     if (media === 'application/json' || media === '*/*' || media === 'application/*') return 'json';
     if (media === 'text/csv' || media === 'text/*') return 'csv';
     if (media === 'application/vnd.apache.arrow.stream') return 'arrow';
+    if (media === 'application/vnd.apache.parquet') return 'parquet';
   }
   throw new NotAcceptableError(accept.slice(0, 200));
 }
@@ -47,7 +60,7 @@ export interface DeliveryLimits {
   readonly rowLimitRequested: boolean;
   readonly maxBytes: number;
   /**
-   * CSV only: the caller asked for the result's column types (request header
+   * CSV and Parquet: the caller asked for the result's column types (request header
    * X-Veil-Result-Schema: include), which CSV cannot carry itself. Clients use them to type the
    * values they parse (the Python client's pandas path without pyarrow).
    */
@@ -79,7 +92,7 @@ export async function deliverResult(
   spoolDirectory: string,
   headers: Record<string, string>,
 ): Promise<DeliveryOutcome> {
-  if (format === 'csv') return deliverCsv(res, prepared, queries, limits, spoolDirectory, headers);
+  if (format === 'csv' || format === 'parquet') return deliverSpooled(format, res, prepared, queries, limits, spoolDirectory, headers);
   const stream = await queries.open(prepared);
   try {
     const first = await stream.nextChunk();
@@ -213,12 +226,14 @@ export function encodeResultSchema(columns: readonly ResultColumn[]): string {
 }
 
 /**
- * CSV comes from DuckDB's own writer: COPY of the checked query into a spool file that Node sends
- * while DuckDB is still writing it, so no value is touched in JavaScript (PERFORMANCE.md: the
- * native writer is 3-6x faster than per-value work). DuckDB writes at disk speed and releases its
- * engine slot as soon as it is done, whatever the client's pace; the file is removed afterwards.
+ * CSV and Parquet come from DuckDB's own writers: COPY of the checked query into a spool file
+ * that Node sends while DuckDB is still writing it, so no value is touched in JavaScript
+ * (PERFORMANCE.md: the native writer is 3-6x faster than per-value work). DuckDB writes at disk
+ * speed and releases its engine slot as soon as it is done, whatever the client's pace; the file
+ * is removed afterwards.
  */
-async function deliverCsv(
+async function deliverSpooled(
+  format: keyof typeof SPOOLED_FORMATS,
   res: ServerResponse,
   prepared: PreparedQuery,
   queries: QueryService,
@@ -226,7 +241,8 @@ async function deliverCsv(
   spoolDirectory: string,
   headers: Record<string, string>,
 ): Promise<DeliveryOutcome> {
-  const spool = path.join(spoolDirectory, `${randomUUID()}.csv`);
+  const { copyOptions, extension } = SPOOLED_FORMATS[format];
+  const spool = path.join(spoolDirectory, `${randomUUID()}.${extension}`);
   const sink = new ByteSink(res, limits.maxBytes);
   const abort = new AbortController();
   // A client that goes away while DuckDB is still computing must stop the query at once.
@@ -237,7 +253,7 @@ async function deliverCsv(
   // Bound on its own connection while the COPY starts, so it costs no latency.
   const schema = limits.includeSchema === true ? queries.describe(prepared) : undefined;
   schema?.catch(() => undefined);
-  const copy = queries.copy(prepared, spool, 'FORMAT csv, HEADER true', limits.rowLimitRequested ? limits.maxRows : undefined, abort.signal);
+  const copy = queries.copy(prepared, spool, copyOptions, limits.rowLimitRequested ? limits.maxRows : undefined, abort.signal);
   const chunks = followFile(spool, copy, abort.signal);
   try {
     // Headers wait for DuckDB's first bytes (or its failure), so errors that surface while the
@@ -245,7 +261,7 @@ async function deliverCsv(
     let next = await chunks.next();
     if (next.done) await copy;
     const schemaHeader: Record<string, string> = schema === undefined ? {} : { [RESULT_SCHEMA_HEADER]: encodeResultSchema(await schema) };
-    res.writeHead(200, { ...headers, ...schemaHeader, 'Content-Type': CONTENT_TYPES.csv });
+    res.writeHead(200, { ...headers, ...schemaHeader, 'Content-Type': CONTENT_TYPES[format] });
     while (!next.done) {
       await sink.write(next.value);
       next = await chunks.next();
