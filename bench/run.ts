@@ -6,6 +6,8 @@
  *       projection to a local file in the same run (target: at most 1.3x).
  *   (b) the rewrite overhead per query, p50 and p99, for a 200-column dataset under 500 policies
  *       (target: p99 at most 5 ms).
+ *   (c) alice's scan_as_pandas of the same trial through the Python client, next to
+ *       pandas.read_csv of the raw file plus the same row filter (target: at most 0.5x).
  *
  * The machine is shared and noisy: every figure is compared with a baseline measured in the same run
  * (PERFORMANCE.md), and delivery times are medians of interleaved runs.
@@ -14,7 +16,7 @@
  *   VEIL_BENCH_HOME          where generated data is kept between runs (default <repo>/.bench-home)
  *   VEIL_BENCH_ROWS          rows of the generated trial (default 2000000; e.g. 200000 for a quick run)
  *   VEIL_BENCH_RUNS          interleaved delivery runs (default 3)
- *   VEIL_BENCH_PARTS         a, b or a,b (default a,b)
+ *   VEIL_BENCH_PARTS         any of a, b, c, comma-separated (default a,b,c)
  *   VEIL_BENCH_CLIENT        worker (default: HTTP client in a worker thread) or inline (same thread as the server)
  *   VEIL_BENCH_DIAGNOSTICS   1 (default) adds the breakdown rows to (a); 0 skips them
  *   VEIL_BENCH_REWRITE_ITERS warm prepare iterations per query shape (default 1000)
@@ -32,6 +34,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DELIVERY_TARGET_RATIO, formatDeliveryReport, runDeliveryBenchmark, type DeliveryReport } from './delivery.ts';
 import { formatRewriteReport, REWRITE_TARGET_P99_MS, roundLatency, runRewriteBenchmark, type RewriteReport } from './rewrite.ts';
+import { formatPandasReport, PANDAS_TARGET_RATIO, runPandasBenchmark, type PandasReport } from './pandas.ts';
 import { envChoice, envInteger, errorMessage, progress, round } from './support.ts';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -42,7 +45,7 @@ interface Config {
   readonly veilHome: string;
   readonly rows: number;
   readonly runs: number;
-  readonly parts: readonly ('a' | 'b')[];
+  readonly parts: readonly ('a' | 'b' | 'c')[];
   readonly clientMode: 'worker' | 'inline';
   readonly diagnostics: boolean;
   readonly rewriteIterations: number;
@@ -54,9 +57,9 @@ function readConfig(): Config {
   const benchHome = path.resolve(process.env['VEIL_BENCH_HOME']?.trim() || path.join(REPO, '.bench-home'));
   const rows = envInteger('VEIL_BENCH_ROWS', 2_000_000, 1000);
   if (rows > 8_999_999) throw new Error('VEIL_BENCH_ROWS must be at most 8,999,999 (the generator keeps participant ids disjoint below that)');
-  const partsText = (process.env['VEIL_BENCH_PARTS'] ?? 'a,b').toLowerCase();
+  const partsText = (process.env['VEIL_BENCH_PARTS'] ?? 'a,b,c').toLowerCase();
   const parts = [...new Set(partsText.split(',').map((p) => p.trim()).filter((p) => p !== ''))];
-  if (parts.length === 0 || !parts.every((p): p is 'a' | 'b' => p === 'a' || p === 'b')) throw new Error(`VEIL_BENCH_PARTS must be a, b or a,b (got "${partsText}")`);
+  if (parts.length === 0 || !parts.every((p): p is 'a' | 'b' | 'c' => p === 'a' || p === 'b' || p === 'c')) throw new Error(`VEIL_BENCH_PARTS must list parts a, b and/or c (got "${partsText}")`);
   return {
     benchHome,
     // One Veil home per data size, so switching sizes never regenerates or mixes data.
@@ -161,6 +164,7 @@ async function main(): Promise<number> {
   progress(`config: rows ${config.rows}, runs ${config.runs}, parts ${config.parts.join(',')}, client ${config.clientMode}, home ${config.veilHome}`);
   let delivery: DeliveryReport | undefined;
   let rewrite: RewriteReport | undefined;
+  let pandas: PandasReport | undefined;
   const failures: string[] = [];
 
   if (config.parts.includes('a')) {
@@ -188,6 +192,16 @@ async function main(): Promise<number> {
     }
   }
 
+  if (config.parts.includes('c')) {
+    try {
+      pandas = await runPandasBenchmark({ home: config.veilHome, rows: config.rows, runs: config.runs });
+      for (const c of pandas.checks) if (!c.ok) failures.push(`check ${c.name}: ${c.detail}`);
+    } catch (error) {
+      failures.push(`part (c) failed: ${errorMessage(error)}`);
+      progress(`part (c) failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    }
+  }
+
   const cpus = os.cpus();
   const header = [
     `Veil benchmark  ${started.toISOString()}  commit ${git.commit}${git.dirty === true ? ' + uncommitted changes in src' : ''}`,
@@ -199,6 +213,7 @@ async function main(): Promise<number> {
   const sections = [header.join('\n')];
   if (delivery !== undefined) sections.push(formatDeliveryReport(delivery));
   if (rewrite !== undefined) sections.push(formatRewriteReport(rewrite));
+  if (pandas !== undefined) sections.push(formatPandasReport(pandas));
   if (failures.length > 0) sections.push(`FAILED:\n${failures.map((f) => `  - ${f}`).join('\n')}`);
   process.stdout.write(`\n${sections.join('\n\n')}\n`);
 
@@ -230,6 +245,23 @@ async function main(): Promise<number> {
     },
     delivery: delivery === undefined ? null : deliveryJson(delivery),
     rewrite: rewrite === undefined ? null : rewriteJson(rewrite),
+    pandas:
+      pandas === undefined
+        ? null
+        : {
+            target_ratio: PANDAS_TARGET_RATIO,
+            ratio_veil_to_raw: round(pandas.ratio),
+            ratio_veil_csv_path_to_raw: round(pandas.csvRatio),
+            meets_target: pandas.ratio <= PANDAS_TARGET_RATIO,
+            median_s: pandas.medianSeconds,
+            samples_s: pandas.samplesSeconds,
+            result_rows: pandas.resultRows,
+            dtypes: pandas.dtypes,
+            python: pandas.python,
+            pandas: pandas.pandas,
+            client: pandas.client,
+            checks: pandas.checks,
+          },
     ok: failures.length === 0,
     failures,
   };

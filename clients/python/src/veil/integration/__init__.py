@@ -1,0 +1,5 @@
+"""Integrations with data science platforms."""
+
+from . import domino
+
+__all__ = ["domino"]
