@@ -5,13 +5,17 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeFileSync } from 'node:fs';
+import { stringify } from 'yaml';
 import { startTestServer, type TestServer } from './support/test-server.ts';
+import { TestIdentityProvider } from './support/test-identity-provider.ts';
 
 /**
  * The Python client (clients/python) against a real Veil: its unittest suite runs in Debian's
- * python3 with pandas (no pyarrow there, so results take the typed CSV path), with the server's
- * address and a token per demo user in the environment. VEIL_TEST_PYTHON picks another
- * interpreter (one with pyarrow also runs every dtype test on the Arrow path).
+ * python3 with pandas (no pyarrow there, so Parquet results are decoded by veil.parquet), with
+ * the server's address, a Veil token per demo user and identity-provider tokens in the
+ * environment. VEIL_TEST_PYTHON picks another interpreter (one with pyarrow also runs every dtype
+ * test on the Arrow path).
  */
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const PYTHON = process.env['VEIL_TEST_PYTHON'] ?? '/usr/bin/python3';
@@ -20,9 +24,20 @@ const SUITE_TIMEOUT_MS = 120_000;
 
 let s: TestServer & { internalErrors: unknown[] };
 let home: string;
+/** The notebook platform's identity provider: its tokens reach Veil through the client unchanged. */
+const notebookIdp = new TestIdentityProvider('https://notebooks.test.example', 'veil', ['ES256']);
 
 before(async () => {
-  s = await startTestServer({ rows: 3000 });
+  s = await startTestServer({
+    rows: 3000,
+    prepareHome: (veilHome) => {
+      notebookIdp.writeJwksFile(veilHome, 'notebooks-jwks.json');
+      writeFileSync(
+        path.join(veilHome, 'config.yaml'),
+        stringify({ oidc_providers: [{ name: 'notebooks', issuer: notebookIdp.issuer, audience: 'veil', jwks_file: 'notebooks-jwks.json', attribute_claims: { region: 'region' } }] }),
+      );
+    },
+  });
   home = mkdtempSync(path.join(os.tmpdir(), 'veil-python-home-'));
 });
 after(async () => {
@@ -65,6 +80,10 @@ test('the Python client suite passes against a real server', async () => {
     VEIL_PORT: url.port,
     VEIL_TEST_TRIAL_CSV: path.join(s.home, 'storage', 'clinical-trials', 'drug-xyz', 'trial-july2020', 'data.csv'),
     ...Object.fromEntries(USERS.map((user) => [`VEIL_TEST_TOKEN_${user.toUpperCase()}`, s.token(user)])),
+    // IdP-signed tokens as a notebook platform writes them: a user Veil stores (alice), and one it
+    // does not (nora, whose groups and region come only from the token).
+    VEIL_TEST_OIDC_TOKEN_ALICE: notebookIdp.token({ preferred_username: 'alice' }),
+    VEIL_TEST_OIDC_TOKEN_NORA: notebookIdp.token({ preferred_username: 'nora', groups: ['data_science'], region: 'DE' }),
   };
   const started = Date.now();
   const { code, output } = await runPython(['-m', 'unittest', 'discover', '-s', 'clients/python/tests', '-t', 'clients/python/tests', '-v'], env);

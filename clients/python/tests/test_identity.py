@@ -105,6 +105,23 @@ class DominoTest(IsolatedEnvironment):
             self.assertGreater(len(set(as_bob["country"])), 1)
             self.assertEqual(conn.whoami()["user"], "bob")
 
+    def test_identity_provider_tokens_from_the_platform_file(self):
+        # Tokens signed by the notebook platform's OIDC provider (ES256), not by Veil: the client
+        # passes them on untouched and Veil maps their claims to users, groups and attributes.
+        path = self.write_file("domino/token", os.environ["VEIL_TEST_OIDC_TOKEN_ALICE"])
+        os.environ["DOMINO_TOKEN_FILE"] = path
+        ctx = domino.context()
+        with ctx.connect(host=os.environ["VEIL_HOST"], port=int(os.environ["VEIL_PORT"])) as conn:
+            me = conn.whoami()
+            self.assertEqual((me["user"], me["authenticated_by"]), ("alice", {"method": "oidc", "via": "notebooks"}))
+            as_alice = conn.scan_as_pandas(TRIAL)
+            self.assertEqual(set(as_alice["country"]), {"US"})
+            self.assertTrue(as_alice["full_name"].isna().all())
+            replace_file(path, os.environ["VEIL_TEST_OIDC_TOKEN_NORA"])
+            as_nora = conn.scan_as_pandas(TRIAL)
+            self.assertEqual(set(as_nora["country"]), {"DE"}, "region from the token's claim")
+            self.assertTrue(as_nora["participant_id"].str.startswith("tok_").all(), "masked like any data scientist")
+
     def test_sends_the_token_unchanged(self):
         path = self.write_file("domino/token", "  eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJl\n")
         os.environ["DOMINO_TOKEN_FILE"] = path
