@@ -16,7 +16,8 @@ import { errorMessage, progress, round } from './support.ts';
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const PANDAS_TARGET_RATIO = 0.5;
 const DATASET = 'drug_xyz.trial_july2020';
-const PYTHON = '/usr/bin/python3';
+/** Debian's python3 with pandas (no pyarrow); VEIL_BENCH_PYTHON picks another (one with pyarrow). */
+const PYTHON = process.env['VEIL_BENCH_PYTHON']?.trim() || '/usr/bin/python3';
 
 export interface PandasOptions {
   readonly home: string;
@@ -30,6 +31,7 @@ export interface PandasReport {
   readonly python: string;
   readonly pandas: string;
   readonly client: string;
+  readonly pyarrow: boolean;
   readonly medianSeconds: { readonly raw: number; readonly veil: number; readonly veil_csv: number };
   readonly samplesSeconds: Record<string, number[]>;
   readonly ratio: number;
@@ -62,6 +64,7 @@ export async function runPandasBenchmark(options: PandasOptions): Promise<Pandas
       python: string;
       pandas: string;
       client: string;
+      pyarrow: string | null;
       samples_s: Record<string, number[]>;
       median_s: { raw: number; veil: number; veil_csv: number };
       ratio_veil_to_raw: number;
@@ -86,6 +89,7 @@ export async function runPandasBenchmark(options: PandasOptions): Promise<Pandas
       python: result.python,
       pandas: result.pandas,
       client: result.client,
+      pyarrow: result.pyarrow !== null,
       medianSeconds: result.median_s,
       samplesSeconds: result.samples_s,
       ratio: result.ratio_veil_to_raw,
@@ -131,7 +135,7 @@ export function formatPandasReport(report: PandasReport): string {
     `(c) pandas: alice's scan_as_pandas('${DATASET}') vs pandas.read_csv(raw file) + row filter`,
     `    ${report.rows.toLocaleString('en-US')} rows generated; ${report.resultRows.toLocaleString('en-US')} rows in alice's DataFrame; medians of ${report.runs} interleaved runs; python ${report.python}, pandas ${report.pandas}, veil client ${report.client}`,
     `    raw pandas (read_csv + filter)      ${s.raw.toFixed(2)} s`,
-    `    veil scan_as_pandas (Parquet)       ${s.veil.toFixed(2)} s   ratio ${round(report.ratio, 2)}  (target <= ${PANDAS_TARGET_RATIO}: ${verdict})`,
+    `    veil scan_as_pandas (Parquet${report.pyarrow ? ', read by pyarrow' : ', veil.parquet'}) ${s.veil.toFixed(2)} s   ratio ${round(report.ratio, 2)}  (target <= ${PANDAS_TARGET_RATIO}: ${verdict})`,
     `    veil scan_as_pandas (CSV, diagnostic) ${s.veil_csv.toFixed(2)} s   ratio ${round(report.csvRatio, 2)}`,
     ...report.checks.map((c) => `    check ${c.ok ? 'ok    ' : 'FAILED'} ${c.name}: ${c.detail}`),
   ].join('\n');

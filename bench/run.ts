@@ -22,6 +22,7 @@
  *   VEIL_BENCH_REWRITE_ITERS warm prepare iterations per query shape (default 1000)
  *   VEIL_BENCH_COLD_ITERS    cold prepare iterations per query shape (default 50)
  *   VEIL_BENCH_TIMEOUT_MS    limit of one delivery measurement (default 600000)
+ *   VEIL_BENCH_PYTHON        interpreter of part (c) (default /usr/bin/python3: pandas, no pyarrow)
  *
  * Output: the report on stdout, progress on stderr, a JSON summary in bench/results/latest.json.
  * Exit status 1 when anything failed (including a consistency check); missed targets are reported,
@@ -260,6 +261,7 @@ async function main(): Promise<number> {
             python: pandas.python,
             pandas: pandas.pandas,
             client: pandas.client,
+            pyarrow: pandas.pyarrow,
             checks: pandas.checks,
           },
     ok: failures.length === 0,

@@ -18,6 +18,14 @@ import pandas as pd
 import veil
 
 
+def _pyarrow_version():
+    try:
+        import pyarrow
+    except ImportError:
+        return None
+    return pyarrow.__version__
+
+
 def main():
     config = json.loads(sys.argv[1])
     ctx = veil.context(application_name="veil-bench")
@@ -53,6 +61,7 @@ def main():
         "python": sys.version.split()[0],
         "pandas": pd.__version__,
         "client": veil.__version__,
+        "pyarrow": _pyarrow_version(),
         "samples_s": samples,
         "median_s": medians,
         "ratio_veil_to_raw": medians["veil"] / medians["raw"],

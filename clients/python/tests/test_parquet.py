@@ -9,7 +9,7 @@ import pandas as pd
 
 import veil
 import veil.connection
-from support import TRIAL, connect, server_query
+from support import TRIAL, arrow_available, connect, server_query
 
 # Every type the Parquet path decodes, with NULLs in each column (second row) and edge values.
 TYPED_SQL = """
@@ -37,10 +37,16 @@ class CountingDecoder:
 
 
 def frames(user, sql_or_dataset, **kwargs):
+    """The Parquet frame decoded by veil.parquet (pyarrow hidden even when installed), the typed
+    CSV frame, and how often veil.parquet ran. With pyarrow installed, its Parquet frame must
+    equal veil.parquet's too."""
     decoder = CountingDecoder()
-    with connect(user) as conn, mock.patch.object(veil.connection, "read_parquet_frame", decoder):
-        parquet = conn.scan_as_pandas(sql_or_dataset, **kwargs)
+    with connect(user) as conn:
+        with mock.patch.object(veil.connection, "read_parquet_frame", decoder), mock.patch.object(veil.connection, "_pyarrow_available", lambda: False):
+            parquet = conn.scan_as_pandas(sql_or_dataset, **kwargs)
         csv = conn.scan_as_pandas(sql_or_dataset, result_format="csv", **kwargs)
+        if arrow_available():
+            pd.testing.assert_frame_equal(conn.scan_as_pandas(sql_or_dataset, **kwargs), parquet, check_exact=True)
     return parquet, csv, decoder.calls
 
 
@@ -104,7 +110,7 @@ class ParquetPathTest(unittest.TestCase):
     def test_unsupported_types_fall_back_to_csv(self):
         sql = "SELECT 42::UBIGINT AS u, [1, 2] AS l, 1::HUGEINT AS h, 'a' AS s"
         decoder = CountingDecoder()
-        with connect("erin") as conn, mock.patch.object(veil.connection, "read_parquet_frame", decoder):
+        with connect("erin") as conn, mock.patch.object(veil.connection, "read_parquet_frame", decoder), mock.patch.object(veil.connection, "_pyarrow_available", lambda: False):
             frame = conn.scan_as_pandas(sql)
         self.assertEqual(decoder.calls, 0, "decided from the schema header, before decoding")
         self.assertEqual({k: str(v) for k, v in frame.dtypes.items()}, {"u": "uint64", "l": "object", "h": "int64", "s": "object"})

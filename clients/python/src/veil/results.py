@@ -295,6 +295,10 @@ def _arrow_column(pa: Any, pd: Any, column: Any, kind: Optional[str]) -> Any:
         return pd.arrays.BooleanArray(values, np.asarray(column.is_null().to_numpy(), dtype=bool))
     if types.is_floating(arrow_type):
         return column.to_pandas().astype("float64", copy=False).to_numpy()
+    if types.is_decimal(arrow_type):
+        # Parquet keeps DECIMAL; the other paths give float64. Through the decimal text, so the
+        # float is the correctly rounded one (pyarrow's direct cast can be off in the last digit).
+        return column.cast(pa.string()).to_pandas().astype("float64").to_numpy()
     if types.is_date(arrow_type):
         return _as_ns(column.to_pandas(date_as_object=False), utc=False)
     if types.is_timestamp(arrow_type):
