@@ -6,6 +6,7 @@ export function openApiDocument(): Record<string, unknown> {
     'application/json': { schema: { $ref: '#/components/schemas/QueryResult' } },
     'text/csv': { schema: { type: 'string' } },
     'application/vnd.apache.arrow.stream': { schema: { type: 'string', format: 'binary' } },
+    'application/vnd.apache.parquet': { schema: { type: 'string', format: 'binary' } },
   };
   const jsonBody = (schema: Record<string, unknown>) => ({ required: true, content: { 'application/json': { schema } } });
   const ok = (description: string, schema: Record<string, unknown> = { type: 'object' }) => ({
