@@ -128,6 +128,9 @@ test('CSV carries the result column types on request (X-Veil-Result-Schema), nam
     { name: 'ts', type: 'TIMESTAMP' },
   ]);
   assert.equal((await response.text()).split('\n')[0], 'ti,bi,dec,b,naïve ✓ name,dt,ts');
+  const arrowResponse = await s.post('alice', '/v1/query', { sql: 'SELECT 1::HUGEINT AS h' }, { Accept: 'application/vnd.apache.arrow.stream', 'X-Veil-Result-Schema': 'include' });
+  assert.deepEqual(JSON.parse(Buffer.from(arrowResponse.headers.get('x-veil-result-schema') ?? '', 'base64url').toString('utf8')), [{ name: 'h', type: 'HUGEINT' }]);
+  await arrowResponse.arrayBuffer();
 });
 
 test('max_rows applies to Arrow and CSV too', async () => {

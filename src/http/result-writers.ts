@@ -60,8 +60,9 @@ export interface DeliveryLimits {
   readonly rowLimitRequested: boolean;
   readonly maxBytes: number;
   /**
-   * CSV and Parquet: the caller asked for the result's column types (request header
-   * X-Veil-Result-Schema: include), which CSV cannot carry itself. Clients use them to type the
+   * The caller asked for the result's DuckDB column types (request header
+   * X-Veil-Result-Schema: include), which CSV cannot carry and Arrow and Parquet carry only in
+   * their own type systems. Clients use them to type the
    * values they parse (the Python client's pandas path without pyarrow).
    */
   readonly includeSchema?: boolean;
@@ -96,7 +97,9 @@ export async function deliverResult(
   const stream = await queries.open(prepared);
   try {
     const first = await stream.nextChunk();
-    res.writeHead(200, { ...headers, 'Content-Type': CONTENT_TYPES[format] });
+    // Arrow carries types itself, but some travel as text (HUGEINT, LIST...): the DuckDB type helps.
+    const schemaHeader: Record<string, string> = limits.includeSchema === true ? { [RESULT_SCHEMA_HEADER]: encodeResultSchema(stream.columns) } : {};
+    res.writeHead(200, { ...headers, ...schemaHeader, 'Content-Type': CONTENT_TYPES[format] });
     return format === 'json' ? await writeJson(res, stream, first, limits) : await writeArrow(res, stream, first, limits);
   } finally {
     stream.close();
