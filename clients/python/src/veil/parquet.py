@@ -17,6 +17,8 @@ import struct
 import numpy as np
 import pandas as pd
 
+from .results import frame_of
+
 __all__ = ["UnsupportedParquet", "read_parquet_frame"]
 
 
@@ -345,7 +347,8 @@ def _series(column, rows):
 
     if physical == _BYTE_ARRAY:
         if 1 in logical or 4 in logical or 7 in logical or converted in (0, 16, 19):  # STRING, ENUM, JSON
-            return pd.Series(spread(values, None, object), dtype=object)
+            # Missing strings as NaN, as pandas.read_csv (and the other paths) give them.
+            return pd.Series(spread(values, np.nan, object), dtype=object)
         raise UnsupportedParquet("binary column")
     if 5 in logical or converted == 5:  # DECIMAL as scaled integers
         if physical not in (_INT32, _INT64):
@@ -402,23 +405,4 @@ def read_parquet_frame(data):
     for group in metadata.get(4, []):
         for column, chunk in zip(columns, group[1]):
             _read_chunk(buf, column, chunk[3])
-    return _frame([c.name for c in columns], [_series(c, rows) for c in columns], rows)
-
-
-def _frame(names, series, rows):
-    """The DataFrame of the decoded columns, built the way pandas would end up storing it.
-
-    ``pd.DataFrame(dict)`` consolidates all object columns into one 2D block by stacking them,
-    which for a million rows of strings costs more than decoding them did. Filling that block
-    directly (one copy of the pointers) and inserting the other columns beside it gives the same
-    frame several times faster, through public API only.
-    """
-    strings = [i for i, s in enumerate(series) if s.dtype == object]
-    block = np.empty((len(strings), rows), dtype=object)
-    for row, index in enumerate(strings):
-        block[row] = series[index].to_numpy()
-    frame = pd.DataFrame(block.T, columns=[names[i] for i in strings], index=pd.RangeIndex(rows), copy=False)
-    for index, values in enumerate(series):
-        if values.dtype != object:
-            frame.insert(index, names[index], values.array, allow_duplicates=True)
-    return frame
+    return frame_of([c.name for c in columns], [_series(c, rows) for c in columns], rows)
