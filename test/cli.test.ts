@@ -52,6 +52,17 @@ test('token create / list / revoke manage API tokens without showing secrets twi
   await assert.rejects(veil('token', 'create', '--user', 'bob', '--label', 'x', '--expires-days', 'soon'), /expires_in_days/);
 });
 
+test('token inspect shows who a token makes its holder, or why it is refused', async () => {
+  const token = (await veil('token', 'issue', '--user', 'alice')).stdout.trim();
+  const inspected = JSON.parse((await veil('token', 'inspect', token)).stdout) as Record<string, unknown>;
+  assert.deepEqual(inspected, { user: 'alice', groups: ['data_science'], attributes: { region: ['US'] }, authenticated_by: { method: 'local', via: null } });
+  await assert.rejects(veil('token', 'inspect', `${token.slice(0, -2)}xx`), (error: { stderr: string }) => {
+    assert.match(error.stderr, /INVALID_TOKEN/);
+    assert.ok(!error.stderr.includes(token.slice(-20)), 'the token is not echoed');
+    return true;
+  });
+});
+
 test('policy export round-trips through apply', async () => {
   const { stdout: exported } = await veil('policy', 'export');
   const file = path.join(home, 'exported.yaml');

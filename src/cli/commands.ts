@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { InvalidRequestError } from '../errors/index.ts';
-import { ApiTokenStore, LocalTokenIssuer, parseUserDocument, principalOf, UserStore, validateUser } from '../identity/index.ts';
+import { ApiTokenStore, Authenticator, LocalTokenIssuer, OidcProvider, parseOidcProviders, parseUserDocument, principalOf, UserStore, validateUser } from '../identity/index.ts';
 import { VeilHome } from '../home/index.ts';
 import { openControlDatabase } from '../store/index.ts';
 import { exportPolicyDocument, parsePolicyDocuments, policyToAuthored } from '../policy/index.ts';
@@ -60,6 +60,30 @@ export const COMMANDS: Record<string, Record<string, { usage: string; run: Comma
           process.stdout.write(`${new LocalTokenIssuer(home.loadKeys().tokenSigning).issue(user, ttl)}\n`);
         } finally {
           db.close();
+        }
+      },
+    },
+    inspect: {
+      usage: 'token inspect [TOKEN | -]   who a token makes its holder (OIDC, API or local), or why it is refused',
+      run: async (args) => {
+        const { values, positionals } = parse(args, {});
+        const given = positionals[0];
+        // From standard input by default, so the token stays out of shell history and ps.
+        const token = (given === undefined || given === '-' ? readFileSync(0, 'utf8') : given).trim();
+        if (token === '') throw new InvalidRequestError('pass the token as an argument or on standard input');
+        const home = VeilHome.fromOptions(str(values, 'home'));
+        home.ensure();
+        const settings = home.loadSettings();
+        const providers = parseOidcProviders(settings.oidcProviders, home.root, home.settingsPath).map((config) => new OidcProvider(config));
+        await Promise.all(providers.map((p) => p.start()));
+        try {
+          await withControlDb(home.root, (db) => {
+            const authenticator = new Authenticator(new LocalTokenIssuer(home.loadKeys().tokenSigning), new UserStore(db), new ApiTokenStore(db), providers);
+            const { principal, method, via } = authenticator.authenticateRequest(`Bearer ${token}`);
+            printJson({ ...principal, authenticated_by: { method, via } });
+          });
+        } finally {
+          for (const provider of providers) provider.close();
         }
       },
     },
