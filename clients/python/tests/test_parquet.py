@@ -74,6 +74,20 @@ class ParquetPathTest(unittest.TestCase):
         self.assertEqual(parquet["ts"].iloc[0], pd.Timestamp("2020-07-01 10:11:12.123456"))
         self.assertEqual(parquet["tstz"].iloc[0], pd.Timestamp("2020-07-15 08:11:12", tz="UTC"))
 
+    def test_values_pandas_cannot_hold_and_float_rounding_match_the_csv_path(self):
+        # Dates outside datetime64[ns] (and infinities) are NaT on every path, never wrapped
+        # around; FLOAT and 18-digit DECIMAL values are the correctly rounded doubles of their text.
+        sql = """SELECT DATE '9999-12-31' AS far, DATE '1500-01-01' AS early, 'infinity'::DATE AS inf_date,
+                        'infinity'::TIMESTAMP AS inf_ts, '-infinity'::TIMESTAMP AS neg_inf_ts, TIMESTAMP '3000-01-01' AS far_ts,
+                        0.1::FLOAT AS f, 12345678901234.5678::DECIMAL(18,4) AS big_dec,
+                        (-987654321098765432)::DECIMAL(18,0) AS big_neg_dec"""
+        parquet, csv, calls = frames("erin", sql)
+        self.assertEqual(calls, 1)
+        pd.testing.assert_frame_equal(parquet, csv, check_exact=True)
+        for column in ("far", "early", "inf_date", "inf_ts", "neg_inf_ts", "far_ts"):
+            self.assertTrue(pd.isna(parquet[column].iloc[0]), column)
+        self.assertEqual(parquet["f"].iloc[0], 0.1)
+
     def test_parquet_keeps_empty_strings_apart_from_null(self):
         parquet, _, calls = frames("erin", "SELECT * FROM (VALUES ('', 1), (NULL, 2)) t(s, n)")
         self.assertEqual(calls, 1)

@@ -17,7 +17,7 @@ import struct
 import numpy as np
 import pandas as pd
 
-from .results import frame_of
+from .results import datetimes_from_counts, float32_as_text_rounds, frame_of
 
 __all__ = ["UnsupportedParquet", "read_parquet_frame"]
 
@@ -325,6 +325,16 @@ def _read_data_page(buf, pos, end, header, column):
     return count
 
 
+def _scaled(unscaled, scale):
+    """DECIMAL values from their unscaled integers, correctly rounded like the decimal text the CSV
+    path parses (one float division is exact only while the integer fits 53 bits)."""
+    floats = unscaled.astype(np.float64) / (10 ** scale)
+    wide = np.abs(unscaled.astype(np.int64)) > (1 << 53)
+    if wide.any():
+        floats[wide] = [float("%de-%d" % (v, scale)) for v in unscaled[wide].tolist()]
+    return floats
+
+
 def _series(column, rows):
     physical = column.physical
     if column.values:
@@ -346,17 +356,17 @@ def _series(column, rows):
         return full
 
     if physical == _BYTE_ARRAY:
-        if 1 in logical or 4 in logical or 7 in logical or converted in (0, 16, 19):  # STRING, ENUM, JSON
+        # Logical STRING (1), ENUM (4), JSON (12); converted UTF8 (0), ENUM (4), JSON (19).
+        if 1 in logical or 4 in logical or 12 in logical or converted in (0, 4, 19):
             # Missing strings as NaN, as pandas.read_csv (and the other paths) give them.
             return pd.Series(spread(values, np.nan, object), dtype=object)
         raise UnsupportedParquet("binary column")
     if 5 in logical or converted == 5:  # DECIMAL as scaled integers
         if physical not in (_INT32, _INT64):
             raise UnsupportedParquet("wide decimal")
-        return pd.Series(spread(values.astype(np.float64) / (10 ** column.scale), np.nan, np.float64))
+        return pd.Series(spread(_scaled(values, column.scale), np.nan, np.float64))
     if 6 in logical or converted == 6:  # DATE: days since the epoch
-        days = values.astype("datetime64[D]").astype("datetime64[ns]")
-        return pd.Series(spread(days, np.datetime64("NaT"), "datetime64[ns]"))
+        return datetimes_from_counts(values.astype(np.int64), "D", mask, rows, utc=False)
     if 8 in logical or converted in (9, 10):  # TIMESTAMP
         utc = False
         unit = "ms" if converted == 9 else "us"
@@ -365,9 +375,11 @@ def _series(column, rows):
             utc = bool(spec.get(1, False))
             unit_struct = spec.get(2, {})
             unit = "ms" if 1 in unit_struct else "us" if 2 in unit_struct else "ns"
-        stamps = values.astype("datetime64[%s]" % unit).astype("datetime64[ns]")
-        series = pd.Series(spread(stamps, np.datetime64("NaT"), "datetime64[ns]"))
-        return series.dt.tz_localize("UTC") if utc else series
+        return datetimes_from_counts(values.astype(np.int64), unit, mask, rows, utc=utc)
+    if physical == _FLOAT:
+        # Through the shortest text of each float32, as the CSV path reads it (0.1, not
+        # 0.10000000149011612).
+        return pd.Series(spread(float32_as_text_rounds(values), np.nan, np.float64))
     if logical and 10 not in logical:
         raise UnsupportedParquet("logical type %r" % (logical,))
     if converted is not None and converted not in (15, 16, 17, 18):  # INT_8..INT_64

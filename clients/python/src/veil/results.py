@@ -273,6 +273,39 @@ def arrow_table_to_frame(table: Any, columns: Optional[Sequence[ResultColumn]] =
     return frame_of([field.name for field in table.schema], converted, table.num_rows)
 
 
+# pandas' datetime64[ns] covers 1677-09-21 to 2262-04-11; per unit, the representable counts.
+_NS_PER_UNIT = {"D": 86_400_000_000_000, "s": 1_000_000_000, "ms": 1_000_000, "us": 1_000, "ns": 1}
+_NS_LIMIT = 2**63 - 1
+
+
+def datetimes_from_counts(counts: Any, unit: str, mask: Any, rows: int, utc: bool) -> Any:
+    """DATE/TIMESTAMP counts (days, ms, us or ns since the epoch) as datetime64[ns]. Values pandas
+    cannot represent (before 1677, after 2262, +-infinity) become NaT, as on the CSV path, rather
+    than wrapping around."""
+    import numpy as np
+    import pandas as pd
+
+    limit = _NS_LIMIT // _NS_PER_UNIT[unit]
+    outside = (counts > limit) | (counts < -limit)
+    if outside.any():
+        counts = np.where(outside, 0, counts)
+    stamps = counts.astype("datetime64[%s]" % unit).astype("datetime64[ns]")
+    if outside.any():
+        stamps[outside] = np.datetime64("NaT")
+    full = np.full(rows, np.datetime64("NaT"), dtype="datetime64[ns]")
+    full[~mask] = stamps
+    series = pd.Series(full)
+    return series.dt.tz_localize("UTC") if utc else series
+
+
+def float32_as_text_rounds(values: Any) -> Any:
+    """float32 values as the doubles of their shortest text (0.1, not 0.10000000149011612), which
+    is what the CSV path parses; numpy prints float32 in its shortest round-trip form."""
+    import numpy as np
+
+    return values.astype(str).astype(np.float64)
+
+
 def frame_of(names: Sequence[str], columns: Sequence[Any], rows: int) -> Any:
     """A DataFrame of decoded columns (numpy arrays, pandas arrays or Series), built the way pandas
     ends up storing it.
@@ -315,19 +348,24 @@ def _arrow_column(pa: Any, pd: Any, column: Any, kind: Optional[str]) -> Any:
             return np.asarray(column.to_numpy(), dtype=bool)
         values = np.asarray(column.fill_null(False).to_numpy(), dtype=bool)
         return pd.arrays.BooleanArray(values, np.asarray(column.is_null().to_numpy(), dtype=bool))
+    if types.is_date(arrow_type) or types.is_timestamp(arrow_type):
+        # Through the raw counts, so values outside datetime64[ns] become NaT as on the other paths.
+        nulls = np.asarray(column.is_null().to_numpy(), dtype=bool)
+        raw = column.cast(pa.int32() if types.is_date32(arrow_type) else pa.int64()).fill_null(0).to_numpy()
+        counts = np.asarray(raw, dtype=np.int64)[~nulls]
+        unit = "D" if types.is_date32(arrow_type) else ("ms" if types.is_date64(arrow_type) else arrow_type.unit)
+        utc = types.is_timestamp(arrow_type) and arrow_type.tz is not None
+        return datetimes_from_counts(counts, unit, nulls, len(column), utc).array
+    if types.is_float32(arrow_type):
+        values = float32_as_text_rounds(np.asarray(column.fill_null(0).to_numpy(), dtype=np.float32))
+        values[np.asarray(column.is_null().to_numpy(), dtype=bool)] = np.nan
+        return values
     if types.is_floating(arrow_type):
         return column.to_pandas().astype("float64", copy=False).to_numpy()
     if types.is_decimal(arrow_type):
         # Parquet keeps DECIMAL; the other paths give float64. Through the decimal text, so the
         # float is the correctly rounded one (pyarrow's direct cast can be off in the last digit).
         return column.cast(pa.string()).to_pandas().astype("float64").to_numpy()
-    if types.is_date(arrow_type):
-        return _as_ns(column.to_pandas(date_as_object=False), utc=False)
-    if types.is_timestamp(arrow_type):
-        series = column.to_pandas()
-        if arrow_type.tz is not None:
-            return _as_ns(series.dt.tz_convert("UTC"), utc=True)
-        return _as_ns(series, utc=False)
     series = column.to_pandas()
     if kind in ("int", "uint", "wideint") and series.dtype == object:
         # The server sends 128-bit integers as text in Arrow.
