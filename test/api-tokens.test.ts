@@ -48,6 +48,9 @@ test('an administrator creates a token for a service account; it works like that
 
 test('only a hash is stored and listings never show secrets', async () => {
   const created = await createToken('erin', { user: 'etl-bot', label: 'hash check' });
+  // No expiry given: a year, not forever.
+  const days = (Date.parse(String(created.body['expires_at'])) - Date.parse(String(created.body['created_at']))) / 86_400_000;
+  assert.equal(days, 365);
   const token = String(created.body['token']);
   const secret = token.split('_').slice(3).join('_');
   const listing = await (await s.get('erin', '/v1/tokens?user=etl-bot')).text();
@@ -122,6 +125,9 @@ test('tampered, unknown, expired and orphaned tokens are rejected alike', async 
   const tmpToken = String((await createToken('erin', { user: 'tmp-bot', label: 'orphan' })).body['token']);
   assert.equal((await withToken(tmpToken, '/v1/me')).status, 200);
   await fetch(`${s.url}/v1/users/tmp-bot`, { method: 'DELETE', headers: { Authorization: `Bearer ${s.token('erin')}` } });
+  assert.equal((await withToken(tmpToken, '/v1/me')).status, 401);
+  // Re-creating a user of the same name does not bring the old tokens back.
+  await fetch(`${s.url}/v1/users/tmp-bot`, { method: 'PUT', headers: { Authorization: `Bearer ${s.token('erin')}`, 'Content-Type': 'application/json' }, body: '{}' });
   assert.equal((await withToken(tmpToken, '/v1/me')).status, 401);
 });
 

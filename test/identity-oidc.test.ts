@@ -43,6 +43,7 @@ before(async () => {
               user_claim: 'email',
               groups_claim: 'realm_access.roles',
               require_known_user: true,
+              admin_groups_from_token: true,
               clock_skew_seconds: 0,
             },
           ],
@@ -143,6 +144,19 @@ describe('claims become the principal', () => {
     assert.deepEqual((await asToken(token, COUNT_TRIAL)).body.rows, [[usCount]]);
   });
 
+  test('groups in a token do not make administrators unless the provider is trusted for that', async () => {
+    // 'stewards' is an admin group; the notebooks provider is not trusted to grant it.
+    const who = await me(notebooks.token({ preferred_username: 'olivia', groups: ['stewards', 'research'] }));
+    assert.deepEqual(who.body['groups'], ['research']);
+    assert.equal(who.body['admin'], false);
+    const register = await fetch(`${s.url}/v1/policies`, { headers: { Authorization: `Bearer ${notebooks.token({ preferred_username: 'olivia', groups: ['stewards'] })}` } });
+    assert.equal(register.status, 403);
+    // The corp provider is (admin_groups_from_token: true), and erin is a steward in Veil anyway.
+    const trusted = await me(corp.token({ email: 'erin', realm_access: { roles: ['admins'] } }));
+    assert.equal(trusted.body['admin'], true);
+    assert.ok((trusted.body['groups'] as string[]).includes('admins'));
+  });
+
   test('an audience from the configured list is accepted', async () => {
     assert.equal((await me(notebooks.token({ preferred_username: 'olivia', aud: ['other-service', 'veil-staging'] }))).status, 200);
   });
@@ -203,6 +217,14 @@ describe('token attacks (SECURITY.md: identity)', () => {
     ['groups as an object', () => notebooks.token({ preferred_username: 'olivia', groups: { stewards: true } })],
     ['a valid signature over 33 KB of groups', () => notebooks.token({ preferred_username: 'olivia', groups: Array.from({ length: 1500 }, (_, i) => `group-number-${i}`) })],
     ['no user name at all', () => notebooks.token({ groups: ['stewards'], sub: undefined })],
+    ['non-canonical base64url spelling of a valid signature', () => {
+      const parts = notebooks.token({ preferred_username: 'olivia' }).split('.');
+      const signature = parts[2]!;
+      // RS256 signatures are 256 bytes: the last character carries 4 unused bits; flip one.
+      const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+      const last = alphabet.indexOf(signature.at(-1)!);
+      return `${parts[0]}.${parts[1]}.${signature.slice(0, -1)}${alphabet[last ^ 1]}`;
+    }],
     ['JWE-shaped token', () => 'eyJhbGciOiJSU0EtT0FFUCJ9.a.b.c.d'],
     ['header is not JSON', () => `${Buffer.from('{alg').toString('base64url')}.e30.sig`],
     ['over-long token (40 KB)', () => `${'a'.repeat(40 * 1024)}.b.c`],

@@ -133,6 +133,14 @@ test('CSV carries the result column types on request (X-Veil-Result-Schema), nam
   await arrowResponse.arrayBuffer();
 });
 
+test('a schema header too long for HTTP clients is left out, not sent', async () => {
+  const columns = Array.from({ length: 1500 }, (_, i) => `${i} AS "a rather long column name number ${i}"`).join(', ');
+  const response = await s.post('alice', '/v1/query', { sql: `SELECT ${columns}` }, { Accept: 'text/csv', 'X-Veil-Result-Schema': 'include' });
+  assert.equal(response.status, 200);
+  assert.equal(response.headers.get('x-veil-result-schema'), null);
+  await response.text();
+});
+
 test('max_rows applies to Arrow and CSV too', async () => {
   const sql = 'SELECT ssn FROM drug_xyz.trial_july2020';
   const response = await s.post('alice', '/v1/query', { sql, max_rows: 3000 }, { Accept: 'application/vnd.apache.arrow.stream' });

@@ -78,7 +78,7 @@ export const COMMANDS: Record<string, Record<string, { usage: string; run: Comma
         await Promise.all(providers.map((p) => p.start()));
         try {
           await withControlDb(home.root, (db) => {
-            const authenticator = new Authenticator(new LocalTokenIssuer(home.loadKeys().tokenSigning), new UserStore(db), new ApiTokenStore(db), providers);
+            const authenticator = new Authenticator(new LocalTokenIssuer(home.loadKeys().tokenSigning), new UserStore(db), new ApiTokenStore(db), providers, settings.adminGroups);
             const { principal, method, via } = authenticator.authenticateRequest(`Bearer ${token}`);
             printJson({ ...principal, authenticated_by: { method, via } });
           });

@@ -98,7 +98,7 @@ export async function deliverResult(
   try {
     const first = await stream.nextChunk();
     // Arrow carries types itself, but some travel as text (HUGEINT, LIST...): the DuckDB type helps.
-    const schemaHeader: Record<string, string> = limits.includeSchema === true ? { [RESULT_SCHEMA_HEADER]: encodeResultSchema(stream.columns) } : {};
+    const schemaHeader = limits.includeSchema === true ? resultSchemaHeader(stream.columns) : {};
     res.writeHead(200, { ...headers, ...schemaHeader, 'Content-Type': CONTENT_TYPES[format] });
     return format === 'json' ? await writeJson(res, stream, first, limits) : await writeArrow(res, stream, first, limits);
   } finally {
@@ -223,9 +223,16 @@ function takeBufferedBytes(writer: RecordBatchStreamWriter): Uint8Array {
 
 export const RESULT_SCHEMA_HEADER = 'X-Veil-Result-Schema';
 
-/** base64url of the JSON column list: header-safe whatever characters the column names hold. */
-export function encodeResultSchema(columns: readonly ResultColumn[]): string {
-  return Buffer.from(JSON.stringify(columns.map((c) => ({ name: c.name, type: c.type }))), 'utf8').toString('base64url');
+/** Beyond this the header is left out: HTTP clients refuse long header lines (Python's at 64 KiB). */
+const MAX_RESULT_SCHEMA_HEADER = 32 * 1024;
+
+/**
+ * The header carrying the result's columns (base64url of the JSON list: header-safe whatever the
+ * column names hold), or nothing when it would be too long for clients to accept.
+ */
+export function resultSchemaHeader(columns: readonly ResultColumn[]): Record<string, string> {
+  const value = Buffer.from(JSON.stringify(columns.map((c) => ({ name: c.name, type: c.type }))), 'utf8').toString('base64url');
+  return value.length > MAX_RESULT_SCHEMA_HEADER ? {} : { [RESULT_SCHEMA_HEADER]: value };
 }
 
 /**
@@ -263,7 +270,7 @@ async function deliverSpooled(
     // writer starts (a failing cast in the first rows) still get a proper status and message.
     let next = await chunks.next();
     if (next.done) await copy;
-    const schemaHeader: Record<string, string> = schema === undefined ? {} : { [RESULT_SCHEMA_HEADER]: encodeResultSchema(await schema) };
+    const schemaHeader = schema === undefined ? {} : resultSchemaHeader(await schema);
     res.writeHead(200, { ...headers, ...schemaHeader, 'Content-Type': CONTENT_TYPES[format] });
     while (!next.done) {
       await sink.write(next.value);

@@ -14,6 +14,9 @@ import type { SqliteDatabase } from '../store/index.ts';
 export const API_TOKEN_PREFIX = 'veil_pat_';
 const TOKEN_PATTERN = /^veil_pat_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$/;
 const LABEL_PATTERN = /^[\p{L}\p{N} _.:@/-]{1,100}$/u;
+/** Tokens expire after a year unless asked otherwise: forgotten tokens should not live forever. */
+export const DEFAULT_API_TOKEN_DAYS = 365;
+export const MAX_API_TOKEN_DAYS = 3650;
 /** last_used_at is a write per request otherwise; a minute is precise enough to spot dead tokens. */
 const LAST_USED_RESOLUTION_MS = 60_000;
 
@@ -46,8 +49,8 @@ export class ApiTokenStore {
   /** Creates a token; the returned secret is shown once and never stored. */
   create(options: { user: string; label: string; createdBy: string; expiresInDays?: number }, now = new Date()): { token: string; info: ApiTokenInfo } {
     if (!LABEL_PATTERN.test(options.label)) throw new InvalidRequestError('a token label is 1-100 letters, digits, spaces or _.:@/-');
-    const days = options.expiresInDays;
-    if (days !== undefined && (!Number.isInteger(days) || days < 1 || days > 3650)) throw new InvalidRequestError('expires_in_days must be a whole number from 1 to 3650');
+    const days = options.expiresInDays ?? DEFAULT_API_TOKEN_DAYS;
+    if (!Number.isInteger(days) || days < 1 || days > MAX_API_TOKEN_DAYS) throw new InvalidRequestError(`expires_in_days must be a whole number from 1 to ${MAX_API_TOKEN_DAYS}`);
     const id = randomBytes(8).toString('hex');
     const secret = randomBytes(32).toString('base64url');
     const row: ApiTokenRow = {
@@ -57,7 +60,7 @@ export class ApiTokenStore {
       secret_hash: hashSecret(secret),
       created_at: now.toISOString(),
       created_by: options.createdBy,
-      expires_at: days === undefined ? null : new Date(now.getTime() + days * 86_400_000).toISOString(),
+      expires_at: new Date(now.getTime() + days * 86_400_000).toISOString(),
       last_used_at: null,
       revoked_at: null,
     };

@@ -33,6 +33,8 @@ export class Authenticator {
     private readonly users: UserStore,
     private readonly apiTokens: ApiTokenStore,
     providers: readonly OidcProvider[] = [],
+    /** Groups that make a user an administrator; tokens only grant them where a provider allows. */
+    private readonly adminGroups: readonly string[] = [],
   ) {
     this.providers = new Map(providers.map((p) => [p.config.issuer, p]));
   }
@@ -58,7 +60,8 @@ export class Authenticator {
     }
     const provider = typeof claimedIssuer === 'string' ? this.providers.get(claimedIssuer) : undefined;
     if (provider === undefined) throw new InvalidTokenError('token issuer is not trusted');
-    const claimed = provider.identityOf(provider.verify(decoded, now));
+    const verified = provider.identityOf(provider.verify(decoded, now));
+    const claimed = provider.config.adminGroupsFromToken ? verified : { ...verified, groups: verified.groups.filter((g) => !this.adminGroups.includes(g)) };
     const stored = this.users.find(claimed.user);
     if (stored === undefined && provider.config.requireKnownUser) throw new InvalidTokenError('unknown user');
     return { principal: mergeIdentity(claimed, stored), method: 'oidc', via: provider.config.name };

@@ -30,8 +30,12 @@ export class UnknownSigningKeyError extends InvalidTokenError {
   }
 }
 
-/** Parses a JWK Set; `source` names where it came from in error messages. Unusable keys are errors. */
-export function parseJwks(value: unknown, source: string): VerificationKey[] {
+/**
+ * Parses a JWK Set; `source` names where it came from in error messages. Unusable keys are errors,
+ * unless `skip` is given: then they are reported to it and left out (a provider's published set
+ * may list keys for other algorithms alongside the ones Veil accepts).
+ */
+export function parseJwks(value: unknown, source: string, skip?: (message: string) => void): VerificationKey[] {
   const keys = typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as { keys?: unknown }).keys : undefined;
   if (!Array.isArray(keys)) throw new InvalidRequestError(`${source}: a JWK Set is an object with a "keys" list`);
   const result: VerificationKey[] = [];
@@ -47,7 +51,12 @@ export function parseJwks(value: unknown, source: string): VerificationKey[] {
       if (kids.has(kid)) throw new InvalidRequestError(`${where}: kid "${kid}" appears twice`);
       kids.add(kid);
     }
-    result.push(verificationKeyOf(entry, kid === undefined ? where : `${where} (kid ${kid})`, kid));
+    try {
+      result.push(verificationKeyOf(entry, kid === undefined ? where : `${where} (kid ${kid})`, kid));
+    } catch (error) {
+      if (skip === undefined || !(error instanceof InvalidRequestError)) throw error;
+      skip(`${error.message}; key skipped`);
+    }
   }
   return result;
 }
@@ -76,6 +85,19 @@ function pinnedAlgorithm(jwk: Record<string, unknown>, where: string): OidcAlgor
   const declared = jwk['alg'];
   if (declared !== undefined && declared !== natural) throw new InvalidRequestError(`${where}: algorithm ${String(declared)} is not accepted for this key; use ${natural}`);
   return natural;
+}
+
+/**
+ * One list of the keys from several sources (inline, file, URL). The same key published in two
+ * places is kept once; two different keys under one kid stay, and tokens naming that kid are
+ * refused as ambiguous rather than checked against a guess.
+ */
+export function mergeKeys(...sources: readonly (readonly VerificationKey[])[]): VerificationKey[] {
+  const merged: VerificationKey[] = [];
+  for (const key of sources.flat()) {
+    if (!merged.some((k) => k.kid === key.kid && k.alg === key.alg && k.key.equals(key.key))) merged.push(key);
+  }
+  return merged;
 }
 
 /**

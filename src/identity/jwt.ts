@@ -29,12 +29,14 @@ export function decodeJwt(token: string): DecodedJwt {
   if (header['crit'] !== undefined) throw new InvalidTokenError('unsupported critical header');
   if (header['b64'] === false) throw new InvalidTokenError('unencoded payloads are not accepted');
   if (typeof header['alg'] !== 'string') throw new InvalidTokenError('token header has no algorithm');
-  if (!/^[A-Za-z0-9_-]+$/.test(signaturePart)) throw new InvalidTokenError('malformed signature');
+  const signature = Buffer.from(signaturePart, 'base64url');
+  // Only the canonical spelling: otherwise several strings would carry the same signature.
+  if (!/^[A-Za-z0-9_-]+$/.test(signaturePart) || signature.toString('base64url') !== signaturePart) throw new InvalidTokenError('malformed signature');
   return {
     header,
     claims: decodeJsonPart(payloadPart, 'payload'),
     signingInput: `${headerPart}.${payloadPart}`,
-    signature: Buffer.from(signaturePart, 'base64url'),
+    signature,
   };
 }
 

@@ -21,7 +21,9 @@ test('configuration errors name the provider and the problem', () => {
   check({ issuer: 'https://a', audience: 'veil' }, /jwks_file, jwks \(inline\) or jwks_url/);
   check({ issuer: 'https://a', audience: 'veil', jwks: idp.jwks(), clock_skew_seconds: 3600 }, /clock_skew_seconds/);
   check({ issuer: 'https://a', audience: 'veil', jwks: idp.jwks(), attribute_claims: { Region: 'r' } }, /attribute name/);
-  check({ issuer: 'https://a', audience: 'veil', jwks: idp.jwks(), jwks_url: 'file:///etc/passwd' }, /http\(s\) URL/);
+  check({ issuer: 'https://a', audience: 'veil', jwks: idp.jwks(), jwks_url: 'file:///etc/passwd' }, /https URL/);
+  check({ issuer: 'https://a', audience: 'veil', jwks_url: 'http://idp.example.com/certs' }, /https URL \(plain http only on loopback\)/);
+  assert.equal(parseOidcProviders([{ issuer: 'https://a', audience: 'veil', jwks_url: 'http://127.0.0.1:8080/certs' }], '/', 'c').length, 1);
   check({ issuer: 'https://a', audience: 'veil', jwks: idp.jwks(), algorithms: ['HS256'] }, /unknown key "algorithms"/);
   assert.throws(
     () => parseOidcProviders([{ issuer: 'https://a', audience: 'v', jwks: idp.jwks() }, { issuer: 'https://a', audience: 'w', jwks: idp.jwks() }], '/h', 'c'),
@@ -117,4 +119,26 @@ test('an unreachable JWKS URL is logged, not fatal, and inline keys keep working
   provider.close();
   assert.match(messages.join('\n'), /JWKS refresh .* failed/);
   assert.ok(provider.verify(decodeJwt(idp.token({ sub: 'a' }))));
+});
+
+test('keys published in several places count once; unusable keys from a URL are skipped, not fatal', async () => {
+  const idp = new TestIdentityProvider('https://both.example', 'veil', ['RS256']);
+  const extra = generateKeyPairSync('ec', { namedCurve: 'P-384' }).publicKey.export({ format: 'jwk' });
+  const server = createServer((_req, res) => {
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    res.end(JSON.stringify({ keys: [...idp.jwks().keys, { ...extra, kid: 'p384' }] }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/certs`;
+  const messages: string[] = [];
+  const [config] = parseOidcProviders([{ issuer: idp.issuer, audience: 'veil', jwks: idp.jwks(), jwks_url: url }], '/', 'c');
+  const provider = new OidcProvider(config!, (m) => messages.push(m));
+  try {
+    await provider.start();
+    assert.match(messages.join('\n'), /unsupported key type.*key skipped/);
+    assert.ok(provider.verify(decodeJwt(idp.token({ sub: 'a' }))), 'the same key inline and from the URL is one key');
+  } finally {
+    provider.close();
+    server.close();
+  }
 });

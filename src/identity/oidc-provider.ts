@@ -1,7 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { InvalidRequestError, InvalidTokenError } from '../errors/index.ts';
-import { parseJwks, UnknownSigningKeyError, verifySignature, type VerificationKey } from './jwks.ts';
+import { mergeKeys, parseJwks, UnknownSigningKeyError, verifySignature, type VerificationKey } from './jwks.ts';
 import { checkAudience, checkTimes, type DecodedJwt } from './jwt.ts';
 import { LOCAL_ISSUER } from './local-token-issuer.ts';
 import { ATTRIBUTE_NAME_PATTERN, GROUP_NAME_PATTERN, USER_NAME_PATTERN } from './user-types.ts';
@@ -29,6 +29,12 @@ export interface OidcProviderConfig {
   readonly attributeClaims: Readonly<Record<string, string>>;
   /** When true, only users stored in Veil may sign in through this provider. */
   readonly requireKnownUser: boolean;
+  /**
+   * Whether the token's groups may make its holder a Veil administrator (membership in
+   * admin_groups). Off by default: a directory group that happens to be called "admins" should
+   * not grant control over policies; administrators are then set in Veil's own user records.
+   */
+  readonly adminGroupsFromToken: boolean;
   readonly clockSkewSeconds: number;
 }
 
@@ -40,7 +46,7 @@ export interface ClaimedIdentity {
 }
 
 const CONFIG_KEYS = new Set([
-  'name', 'issuer', 'audience', 'jwks_file', 'jwks', 'jwks_url', 'jwks_refresh_seconds', 'user_claim', 'groups_claim', 'attribute_claims', 'require_known_user', 'clock_skew_seconds',
+  'name', 'issuer', 'audience', 'jwks_file', 'jwks', 'jwks_url', 'jwks_refresh_seconds', 'user_claim', 'groups_claim', 'attribute_claims', 'require_known_user', 'admin_groups_from_token', 'clock_skew_seconds',
 ]);
 const MAX_CLOCK_SKEW_SECONDS = 300;
 const FILE_CHECK_INTERVAL_MS = 2000;
@@ -89,7 +95,9 @@ function parseProvider(entry: unknown, homeRoot: string, where: string): OidcPro
   if (audiences === undefined) throw new InvalidRequestError(`${where}: "audience" is required (a string or a list): tokens minted for other services must not work here`);
   const jwksFile = text('jwks_file', false);
   const jwksUrl = text('jwks_url', false);
-  if (jwksUrl !== undefined && !/^https?:\/\//i.test(jwksUrl)) throw new InvalidRequestError(`${where}: jwks_url must be an http(s) URL`);
+  if (jwksUrl !== undefined && !secureKeyUrl(jwksUrl)) {
+    throw new InvalidRequestError(`${where}: jwks_url must be an https URL (plain http only on loopback): keys fetched in clear could be replaced on the way`);
+  }
   if (jwksFile === undefined && value['jwks'] === undefined && jwksUrl === undefined) throw new InvalidRequestError(`${where}: give the provider's keys as jwks_file, jwks (inline) or jwks_url`);
   if (value['jwks'] !== undefined) parseJwks(value['jwks'], `${where}.jwks`);
   const userClaim = value['user_claim'];
@@ -101,8 +109,11 @@ function parseProvider(entry: unknown, homeRoot: string, where: string): OidcPro
     if (!ATTRIBUTE_NAME_PATTERN.test(attribute)) throw new InvalidRequestError(`${where}: attribute name "${attribute}" must match ${ATTRIBUTE_NAME_PATTERN}`);
     if (typeof claim !== 'string' || claim === '') throw new InvalidRequestError(`${where}: attribute ${attribute} must name a claim`);
   }
-  const requireKnownUser = value['require_known_user'] ?? false;
-  if (typeof requireKnownUser !== 'boolean') throw new InvalidRequestError(`${where}: "require_known_user" must be true or false`);
+  const flag = (key: string): boolean => {
+    const v = value[key] ?? false;
+    if (typeof v !== 'boolean') throw new InvalidRequestError(`${where}: "${key}" must be true or false`);
+    return v;
+  };
   return {
     name: text('name', false) ?? issuer,
     issuer,
@@ -114,7 +125,8 @@ function parseProvider(entry: unknown, homeRoot: string, where: string): OidcPro
     userClaims,
     groupsClaim: text('groups_claim', false) ?? 'groups',
     attributeClaims: attributeClaims as Record<string, string>,
-    requireKnownUser,
+    requireKnownUser: flag('require_known_user'),
+    adminGroupsFromToken: flag('admin_groups_from_token'),
     clockSkewSeconds: integer('clock_skew_seconds', 60, MAX_CLOCK_SKEW_SECONDS),
   };
 }
@@ -199,7 +211,7 @@ export class OidcProvider {
       this.fileCheckedAt = nowMs;
       this.reloadFile(false);
     }
-    return [...this.inlineKeys, ...this.fileKeys, ...this.urlKeys];
+    return mergeKeys(this.inlineKeys, this.fileKeys, this.urlKeys);
   }
 
   /** At startup a broken file is an error; later, the last good keys stay while it is fixed. */
@@ -231,12 +243,23 @@ export class OidcProvider {
     try {
       const response = await fetch(url, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS), redirect: 'error', headers: { Accept: 'application/json' } });
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
-      this.urlKeys = parseJwks(await response.json(), url);
+      this.urlKeys = parseJwks(await response.json(), url, (message) => this.log(`OIDC provider ${this.config.name}: ${message}`));
     } catch (error) {
       // Keep the keys we had: an IdP outage must not lock everyone out at once.
       this.log(`OIDC provider ${this.config.name}: JWKS refresh from ${url} failed: ${(error as Error).message}`);
     }
   }
+}
+
+function secureKeyUrl(text: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return false;
+  }
+  if (url.protocol === 'https:') return true;
+  return url.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
 }
 
 /** A claim by name, or by dotted path into nested objects (Keycloak's realm_access.roles). */

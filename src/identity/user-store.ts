@@ -40,6 +40,9 @@ export class UserStore {
   delete(name: string): void {
     this.db.transaction(() => {
       if (this.db.prepare('DELETE FROM users WHERE name = ?').run(name).changes === 0) throw new NotFoundError(`user ${name}`);
+      // Their API tokens die with them: a user re-created later under the same name must not
+      // inherit tokens issued to the old one.
+      this.db.prepare('UPDATE api_tokens SET revoked_at = ? WHERE user_name = ? AND revoked_at IS NULL').run(nowIso(), name);
       bumpGeneration(this.db);
     })();
   }

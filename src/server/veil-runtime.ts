@@ -108,7 +108,7 @@ export async function openRuntime(homeDir: string | undefined): Promise<VeilRunt
     users,
     policies,
     issuer,
-    authenticator: new Authenticator(issuer, users, apiTokens, identityProviders),
+    authenticator: new Authenticator(issuer, users, apiTokens, identityProviders, settings.adminGroups),
     apiTokens,
     identityProviders,
     audit,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import struct
+import warnings
 from typing import Any, Dict, List, Optional, Sequence
 
 from .errors import VeilError, VeilServerError
@@ -184,7 +186,13 @@ class Connection:
                     frame = read_parquet_frame(data)
                 except UnsupportedParquet:
                     return self._fetch_frame(route, body, "csv")
-                if schema is not None and len(schema) == len(frame.columns):
+                except (IndexError, KeyError, ValueError, TypeError, struct.error) as error:
+                    # A file this decoder misreads must not become a wrong frame: CSV carries every type.
+                    warnings.warn(f"veil: the Parquet result could not be decoded ({type(error).__name__}: {error}); fetching it as CSV", RuntimeWarning, stacklevel=3)
+                    return self._fetch_frame(route, body, "csv")
+                if schema is not None:
+                    if len(schema) != len(frame.columns):
+                        raise VeilServerError("the Parquet result does not have the columns its schema header lists", code="INVALID_RESPONSE", status=200, request_id=stream.request_id)
                     frame.columns = unique_names([c["name"] for c in schema])
                 return frame
             buffered = _buffered(stream)
