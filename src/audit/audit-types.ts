@@ -52,3 +52,12 @@ export const AUDIT_COLUMNS: readonly { name: keyof AuditRecord; type: string; ta
   { name: 'duration_ms', type: 'DOUBLE', tags: [] },
   { name: 'error_code', type: 'VARCHAR', tags: [] },
 ];
+
+/** The columns of veil_system.audit_log: the record, and the hash of its latest chain event. */
+export const AUDIT_DATASET_COLUMNS: readonly { name: string; type: string; tags: string[] }[] = [
+  ...AUDIT_COLUMNS,
+  { name: 'record_hash', type: 'VARCHAR', tags: [] },
+];
+
+/** Fields of a record that are lists (stored as JSON text in audit.db). */
+export const AUDIT_LIST_FIELDS: ReadonlySet<string> = new Set(['groups', 'datasets', 'columns', 'policies']);

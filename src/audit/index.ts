@@ -1,3 +1,6 @@
-export { AuditLog, AUDIT_TABLE } from './audit-log.ts';
-export { AUDIT_COLUMNS } from './audit-types.ts';
+export { AuditLog, AUDIT_TABLE, openAuditDatabase } from './audit-log.ts';
+export { AUDIT_COLUMNS, AUDIT_DATASET_COLUMNS } from './audit-types.ts';
+export { canonicalJson, eventHash, GENESIS_HASH, type ChainEvent, type ChainEventKind } from './audit-chain.ts';
 export type { AuditRecord, AuditCompletion, AuditDecision, Door } from './audit-types.ts';
+export { verifyAuditStore, type AuditVerification, type AuditBreak } from './audit-verifier.ts';
+export { createCheckpoint, parseCheckpoint, verifyCheckpoint, CHECKPOINT_FORMAT, type AuditCheckpoint } from './audit-checkpoint.ts';

@@ -1,5 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { InvalidRequestError } from '../errors/index.ts';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createCheckpoint, openAuditDatabase, parseCheckpoint, verifyAuditStore, verifyCheckpoint } from '../audit/index.ts';
+import { AuditTamperedError, InvalidRequestError } from '../errors/index.ts';
 import { ApiTokenStore, Authenticator, LocalTokenIssuer, OidcProvider, parseOidcProviders, parseUserDocument, principalOf, UserStore, validateUser } from '../identity/index.ts';
 import { VeilHome } from '../home/index.ts';
 import { openControlDatabase } from '../store/index.ts';
@@ -116,6 +117,50 @@ export const COMMANDS: Record<string, Record<string, { usage: string; run: Comma
         const { values, positionals } = parse(args, {});
         const id = requirePositional(positionals, 0, 'token id');
         await withControlDb(str(values, 'home'), (db) => printJson(new ApiTokenStore(db).revoke(id)));
+      },
+    },
+  },
+  audit: {
+    verify: {
+      usage: 'audit verify [--checkpoint FILE]   checks the audit hash chain (and a signed checkpoint); exits 1 naming the first altered record',
+      run: async (args) => {
+        const { values } = parse(args, { checkpoint: { type: 'string' } });
+        const home = VeilHome.fromOptions(str(values, 'home'));
+        const db = openAuditDatabase(home.auditDatabasePath, { readonly: true });
+        try {
+          const result = verifyAuditStore(db, home.loadKeys().auditChain);
+          const file = str(values, 'checkpoint');
+          const checkpoint = file === undefined ? undefined : verifyCheckpoint(db, parseCheckpoint(readFileSync(file, 'utf8'), file), home.loadAuditSigningKey());
+          printJson({ ...result, ...(checkpoint === undefined ? {} : { checkpoint }) });
+          if (result.first_break !== null) {
+            const b = result.first_break;
+            throw new AuditTamperedError(
+              `the audit trail was altered at ${b.record_seq === null ? '' : `record ${b.record_seq}`}${b.request_id === null ? '' : ` (request ${b.request_id})`}${b.event_seq === null ? '' : `, chain event ${b.event_seq}`}: ${b.reason}`,
+            );
+          }
+          if (checkpoint !== undefined && !checkpoint.ok) throw new AuditTamperedError(checkpoint.reason);
+        } finally {
+          db.close();
+        }
+      },
+    },
+    checkpoint: {
+      usage: 'audit checkpoint [--out FILE]   the chain head signed with the home\'s audit key, to keep elsewhere',
+      run: async (args) => {
+        const { values } = parse(args, { out: { type: 'string', short: 'o' } });
+        const home = VeilHome.fromOptions(str(values, 'home'));
+        const db = openAuditDatabase(home.auditDatabasePath, { readonly: true });
+        try {
+          const text = `${JSON.stringify(createCheckpoint(db, home.loadAuditSigningKey()), null, 2)}\n`;
+          const out = str(values, 'out');
+          if (out === undefined) process.stdout.write(text);
+          else {
+            writeFileSync(out, text, { flag: 'wx' });
+            process.stderr.write(`checkpoint written to ${out}\n`);
+          }
+        } finally {
+          db.close();
+        }
       },
     },
   },

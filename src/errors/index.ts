@@ -23,6 +23,7 @@ export type ErrorCode =
   | 'STORAGE_ERROR'
   | 'NOT_ACCEPTABLE'
   | 'CLIENT_DISCONNECTED'
+  | 'AUDIT_TAMPERED'
   | 'INTERNAL';
 
 export class VeilError extends Error {
@@ -160,4 +161,11 @@ export class ClientDisconnectedError extends VeilError {
 
 export function isVeilError(error: unknown): error is VeilError {
   return error instanceof VeilError;
+}
+
+/** Verification found the audit trail altered: an edited, deleted, inserted or reordered record. */
+export class AuditTamperedError extends VeilError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('AUDIT_TAMPERED', message, details);
+  }
 }

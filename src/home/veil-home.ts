@@ -1,5 +1,5 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { InvalidRequestError } from '../errors/index.ts';
@@ -63,6 +63,8 @@ export interface VeilKeys {
   readonly tokenSigning: Buffer;
   /** Key of the hmac and tokenize transforms: the same key everywhere in a deployment. */
   readonly masking: Buffer;
+  /** HMAC key of the audit hash chain. */
+  readonly auditChain: Buffer;
 }
 
 export class VeilHome {
@@ -95,7 +97,11 @@ export class VeilHome {
   /** Keys are created once, with owner-only permissions, and never leave the home directory. */
   loadKeys(): VeilKeys {
     this.ensure();
-    return { tokenSigning: this.loadOrCreateKey('token-signing.key'), masking: this.loadOrCreateKey('masking.key') };
+    return {
+      tokenSigning: this.loadOrCreateKey('token-signing.key'),
+      masking: this.loadOrCreateKey('masking.key'),
+      auditChain: this.loadOrCreateKey('audit-chain.key'),
+    };
   }
 
   loadSettings(): VeilSettings {
@@ -115,6 +121,23 @@ export class VeilHome {
       settings[target] = value;
     }
     return settings as unknown as VeilSettings;
+  }
+
+  /** Ed25519 key that signs audit checkpoints (PEM, owner-only); created once. */
+  loadAuditSigningKey(): KeyObject {
+    this.ensure();
+    const keyPath = path.join(this.keysDirectory, 'audit-signing.pem');
+    if (!existsSync(keyPath)) {
+      const pem = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+      try {
+        writeFileSync(keyPath, pem, { mode: 0o600, flag: 'wx' });
+      } catch (error) {
+        // Another process created it first: use theirs.
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
+      chmodSync(keyPath, 0o600);
+    }
+    return createPrivateKey(readFileSync(keyPath, 'utf8'));
   }
 
   private loadOrCreateKey(fileName: string): Buffer {

@@ -22,6 +22,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   NOT_ACCEPTABLE: 406,
   // nginx's convention; never actually sent, the client is gone
   CLIENT_DISCONNECTED: 499,
+  AUDIT_TAMPERED: 500,
   INTERNAL: 500,
 };
 

@@ -1,4 +1,4 @@
-import { AuditLog, AUDIT_COLUMNS } from '../audit/index.ts';
+import { AuditLog, AUDIT_DATASET_COLUMNS } from '../audit/index.ts';
 import { CatalogService, DatasetStore, LocalFileStorage, sourceViewName } from '../catalog/index.ts';
 import { DuckDbEngine } from '../engine/index.ts';
 import { VeilHome, type VeilSettings } from '../home/index.ts';
@@ -70,7 +70,7 @@ export async function openRuntime(homeDir: string | undefined): Promise<VeilRunt
   // identity would be worse than not starting.
   const identityProviders = parseOidcProviders(settings.oidcProviders, home.root, home.settingsPath).map((config) => new OidcProvider(config));
   await Promise.all(identityProviders.map((p) => p.start()));
-  const audit = new AuditLog(home.auditDatabasePath, engine);
+  const audit = new AuditLog(home.auditDatabasePath, engine, keys.auditChain);
 
   catalog.registerSystemDataset({
     database: 'veil_system',
@@ -81,7 +81,7 @@ export async function openRuntime(homeDir: string | undefined): Promise<VeilRunt
     description: 'Every request to Veil: who, when, through which tool, what, how much, under which policies, and the decision.',
     owner: 'veil',
     tags: ['veil.audit'],
-    columns: AUDIT_COLUMNS.map((c) => ({ name: c.name, type: c.type, tags: c.tags })),
+    columns: AUDIT_DATASET_COLUMNS.map((c) => ({ name: c.name, type: c.type, tags: c.tags })),
     system: true,
   });
   await audit.initializeMirror();

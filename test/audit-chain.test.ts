@@ -1,0 +1,242 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { createHmac, generateKeyPairSync, randomBytes } from 'node:crypto';
+import Database from 'better-sqlite3';
+import { createCheckpoint, parseCheckpoint, verifyAuditStore, verifyCheckpoint } from '../src/audit/index.ts';
+import { VeilHome } from '../src/home/index.ts';
+import { startTestServer, type TestServer } from './support/test-server.ts';
+
+/**
+ * The audit trail is a keyed hash chain: every kind of change to audit.db (edit, delete, insert,
+ * reorder, a recomputed chain without the key, a truncated tail against a checkpoint) is found and
+ * named by `veil audit verify`.
+ */
+const run = promisify(execFile);
+const ROOT = path.resolve(import.meta.dirname, '..');
+let s: TestServer;
+let scratch: string;
+let chainKey: Buffer;
+
+before(async () => {
+  s = await startTestServer({ rows: 300 });
+  scratch = mkdtempSync(path.join(os.tmpdir(), 'veil-audit-'));
+  chainKey = new VeilHome(s.home).loadKeys().auditChain;
+  // Allowed, denied, failed, streamed and metadata requests, with hostile text in them.
+  await s.rows('alice', 'SELECT count(*) FROM drug_xyz.trial_july2020');
+  await s.query('dave', 'SELECT * FROM drug_xyz.trial_july2020');
+  await s.query('bob', 'SELECT nonsense FROM nowhere');
+  await s.query('alice', "SELECT 'line one\r\nforged: record\u0000 \"quoted\"' AS x");
+  await (await s.post('alice', '/v1/scan', { dataset: 'drug_xyz.adverse_events' }, { Accept: 'text/csv' })).text();
+  await s.get('carol', '/v1/datasets');
+  await s.post(null, '/v1/query', { sql: 'SELECT 1' });
+});
+after(async () => {
+  await s.close();
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+let copies = 0;
+/** A consistent copy of the live audit store to tamper with. */
+async function copyOfStore(): Promise<{ db: Database.Database; file: string }> {
+  const file = path.join(scratch, `audit-${++copies}.db`);
+  const live = new Database(path.join(s.home, 'audit.db'), { readonly: true });
+  try {
+    await live.backup(file);
+  } finally {
+    live.close();
+  }
+  return { db: new Database(file), file };
+}
+
+function recordSeqs(db: Database.Database): number[] {
+  return (db.prepare('SELECT seq FROM audit_log ORDER BY seq').all() as { seq: number }[]).map((r) => r.seq);
+}
+
+describe('an untouched trail verifies', () => {
+  test('every request left a chained record; hostile text is data', async () => {
+    const { db } = await copyOfStore();
+    try {
+      const result = verifyAuditStore(db, chainKey);
+      assert.equal(result.ok, true, JSON.stringify(result.first_break));
+      assert.ok(result.records >= 7);
+      assert.ok(result.events > result.records, 'begin and finish events');
+      assert.equal(result.unchained_records, 0);
+      const forged = db.prepare("SELECT statement FROM audit_log WHERE statement LIKE '%forged%'").get() as { statement: string };
+      assert.equal(forged.statement, "SELECT 'line one\r\nforged: record\u0000 \"quoted\"' AS x");
+    } finally {
+      db.close();
+    }
+  });
+
+  test('record_hash is a column of veil_system.audit_log, equal to the chain', async () => {
+    // Records of these very queries may still be in progress when they are read: leave them out.
+    const sql = "SELECT request_id, record_hash FROM veil_system.audit_log WHERE record_hash IS NOT NULL AND coalesce(statement, '') NOT LIKE '%record_hash%'";
+    await s.rows('carol', sql);
+    const rows = await s.rows('carol', sql);
+    assert.ok(rows.length > 0);
+    const { db } = await copyOfStore();
+    try {
+      for (const [requestId, hash] of rows) {
+        const stored = db.prepare('SELECT record_hash FROM audit_log WHERE request_id = ?').get(requestId) as { record_hash: string } | undefined;
+        if (stored !== undefined) assert.equal(hash, stored.record_hash);
+      }
+    } finally {
+      db.close();
+    }
+  });
+});
+
+describe('every kind of change is found and named', () => {
+  const cases: [string, (db: Database.Database, seqs: number[]) => number, RegExp][] = [
+    ['an edited statement', (db, seqs) => (db.prepare("UPDATE audit_log SET statement = 'SELECT 1' WHERE seq = ?").run(seqs[0]), seqs[0]!), /altered \(statement\)/],
+    ['an edited outcome (rows returned)', (db, seqs) => (db.prepare('UPDATE audit_log SET rows_returned = 0 WHERE seq = ?').run(seqs[0]), seqs[0]!), /altered \(rows_returned\)/],
+    ['an edited decision', (db, seqs) => (db.prepare("UPDATE audit_log SET decision = 'allowed' WHERE seq = ?").run(seqs[1]), seqs[1]!), /altered \(decision\)/],
+    ['an edited user', (db, seqs) => (db.prepare("UPDATE audit_log SET user = 'erin' WHERE seq = ?").run(seqs[2]), seqs[2]!), /altered \(user\)/],
+    ['a deleted record', (db, seqs) => (db.prepare('DELETE FROM audit_log WHERE seq = ?').run(seqs[3]), seqs[3]!), /deleted/],
+    [
+      'an inserted record',
+      (db) => {
+        const row = db.prepare('SELECT * FROM audit_log ORDER BY seq DESC LIMIT 1').get() as Record<string, unknown>;
+        const seq = Number(row['seq']) + 1;
+        db.prepare(`INSERT INTO audit_log (seq, event_time, request_id, user, groups, door, statement_type, datasets, columns, policies, decision)
+                    VALUES (?, ?, 'forged', 'erin', '[]', 'http', 'query', '[]', '[]', '[]', 'allowed')`).run(seq, row['event_time']);
+        return seq;
+      },
+      /not in the chain \(inserted\)/,
+    ],
+    [
+      'an edited chain event',
+      (db, seqs) => {
+        const event = db.prepare("SELECT seq, payload FROM audit_chain WHERE record_seq = ? AND kind = 'begin'").get(seqs[1]) as { seq: number; payload: string };
+        db.prepare('UPDATE audit_chain SET payload = ? WHERE seq = ?').run(event.payload.replace('"dave"', '"erin"'), event.seq);
+        return seqs[1]!;
+      },
+      /event was altered/,
+    ],
+    [
+      'a chain event deleted from the middle',
+      (db, seqs) => (db.prepare("DELETE FROM audit_chain WHERE record_seq = ? AND kind = 'begin'").run(seqs[2]), -1),
+      /does not follow/,
+    ],
+    [
+      'two chain events swapped',
+      (db) => {
+        const [a, b] = db.prepare('SELECT * FROM audit_chain ORDER BY seq LIMIT 2 OFFSET 2').all() as Record<string, unknown>[];
+        const put = db.prepare('UPDATE audit_chain SET kind = @kind, record_seq = @record_seq, payload = @payload, prev_hash = @prev_hash, hash = @hash WHERE seq = @seq');
+        put.run({ ...b, seq: a!['seq'] });
+        put.run({ ...a, seq: b!['seq'] });
+        return -1;
+      },
+      /does not follow|altered/,
+    ],
+    [
+      'an edit with the chain recomputed without the key',
+      (db, seqs) => {
+        db.prepare("UPDATE audit_log SET user = 'nobody' WHERE seq = ?").run(seqs[0]);
+        const events = db.prepare('SELECT * FROM audit_chain ORDER BY seq').all() as Record<string, string | number>[];
+        const guess = randomBytes(32);
+        let prev = '0'.repeat(64);
+        for (const e of events) {
+          const payload = Number(e['record_seq']) === seqs[0] && e['kind'] === 'begin' ? String(e['payload']).replace(/"user":"[^"]*"/, '"user":"nobody"') : String(e['payload']);
+          const hash = createHmac('sha256', guess).update(`veil-audit-chain/1\n${prev}\n${String(e['kind'])}\n${String(e['record_seq'])}\n${payload}`).digest('hex');
+          db.prepare('UPDATE audit_chain SET payload = ?, prev_hash = ?, hash = ? WHERE seq = ?').run(payload, prev, hash, e['seq']);
+          prev = hash;
+        }
+        return -1;
+      },
+      /event was altered/,
+    ],
+  ];
+  for (const [name, tamper, reason] of cases) {
+    test(name, async () => {
+      const { db } = await copyOfStore();
+      try {
+        const seqs = recordSeqs(db);
+        const target = tamper(db, seqs);
+        const result = verifyAuditStore(db, chainKey);
+        assert.equal(result.ok, false);
+        assert.match(result.first_break?.reason ?? '', reason);
+        if (target > 0) assert.equal(result.first_break?.record_seq, target, 'names the record');
+      } finally {
+        db.close();
+      }
+    });
+  }
+});
+
+describe('checkpoints', () => {
+  test('a truncated tail still links, but the checkpoint taken before finds it', async () => {
+    const { db } = await copyOfStore();
+    try {
+      const key = generateKeyPairSync('ed25519').privateKey;
+      const checkpoint = createCheckpoint(db, key);
+      const publicKey = generateKeyPairSync('ed25519').publicKey;
+      assert.equal(verifyCheckpoint(db, checkpoint, key).ok, true);
+      // Drop the newest record and its events: the shorter chain is internally consistent.
+      const last = Math.max(...recordSeqs(db));
+      db.prepare('DELETE FROM audit_chain WHERE record_seq = ?').run(last);
+      db.prepare('DELETE FROM audit_log WHERE seq = ?').run(last);
+      assert.equal(verifyAuditStore(db, chainKey).ok, true);
+      const truncated = verifyCheckpoint(db, checkpoint, key);
+      assert.equal(truncated.ok, false);
+      assert.match(truncated.reason, /truncated/);
+      assert.match(verifyCheckpoint(db, checkpoint, publicKey).reason, /another key/);
+      assert.match(verifyCheckpoint(db, { ...checkpoint, hash: 'f'.repeat(64) }, key).reason, /signature is invalid/);
+      assert.throws(() => parseCheckpoint('{"format":"something else"}', 'x.json'), /not a veil-audit-checkpoint/);
+    } finally {
+      db.close();
+    }
+  });
+});
+
+describe('the CLI', () => {
+  const veil = (...args: string[]) => run(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts'), ...args], { cwd: ROOT });
+
+  test('audit verify and checkpoint on a live home; a tampered copy exits 1 naming the record', async () => {
+    const ok = JSON.parse((await veil('audit', 'verify', '--home', s.home)).stdout) as { ok: boolean; records: number };
+    assert.equal(ok.ok, true);
+    const checkpointFile = path.join(scratch, 'checkpoint.json');
+    await veil('audit', 'checkpoint', '--home', s.home, '--out', checkpointFile);
+    const withCheckpoint = JSON.parse((await veil('audit', 'verify', '--home', s.home, '--checkpoint', checkpointFile)).stdout) as { checkpoint: { ok: boolean } };
+    assert.equal(withCheckpoint.checkpoint.ok, true);
+
+    // A tampered home: a copy of this one (keys included) with one statement edited.
+    const tamperedHome = mkdtempSync(path.join(scratch, 'home-'));
+    await run('cp', ['-r', path.join(s.home, 'keys'), tamperedHome]);
+    const live = new Database(path.join(s.home, 'audit.db'), { readonly: true });
+    await live.backup(path.join(tamperedHome, 'audit.db'));
+    live.close();
+    const db = new Database(path.join(tamperedHome, 'audit.db'));
+    const victim = db.prepare("SELECT seq, request_id FROM audit_log WHERE user = 'dave' LIMIT 1").get() as { seq: number; request_id: string };
+    db.prepare("UPDATE audit_log SET decision = 'allowed', error_code = NULL WHERE seq = ?").run(victim.seq);
+    db.close();
+    await assert.rejects(veil('audit', 'verify', '--home', tamperedHome), (error: { code: number; stderr: string }) => {
+      assert.equal(error.code, 1);
+      assert.match(error.stderr, new RegExp(`AUDIT_TAMPERED: .*record ${victim.seq} \\(request ${victim.request_id}\\)`));
+      return true;
+    });
+    // A checkpoint edited by hand is refused.
+    const edited = { ...(JSON.parse(readFileSync(checkpointFile, 'utf8')) as Record<string, unknown>), event_seq: 1 };
+    writeFileSync(path.join(scratch, 'edited.json'), JSON.stringify(edited));
+    await assert.rejects(veil('audit', 'verify', '--home', s.home, '--checkpoint', path.join(scratch, 'edited.json')), /signature is invalid/);
+  });
+
+  test('the CLI and the server append to one chain at the same time without forking it', async () => {
+    const cli = Promise.all([1, 2, 3].map(() => veil('query', '--home', s.home, '--user', 'alice', 'SELECT count(*) FROM drug_xyz.adverse_events')));
+    await Promise.all(Array.from({ length: 20 }, () => s.rows('bob', 'SELECT count(*) FROM drug_xyz.trial_july2020')));
+    await cli;
+    const { db } = await copyOfStore();
+    try {
+      const result = verifyAuditStore(db, chainKey);
+      assert.equal(result.ok, true, JSON.stringify(result.first_break));
+      assert.ok((db.prepare("SELECT count(*) AS n FROM audit_log WHERE door = 'cli'").get() as { n: number }).n >= 3);
+    } finally {
+      db.close();
+    }
+  });
+});
