@@ -4,3 +4,4 @@ export { canonicalJson, eventHash, GENESIS_HASH, type ChainEvent, type ChainEven
 export type { AuditRecord, AuditCompletion, AuditDecision, Door } from './audit-types.ts';
 export { verifyAuditStore, type AuditVerification, type AuditBreak } from './audit-verifier.ts';
 export { createCheckpoint, parseCheckpoint, verifyCheckpoint, CHECKPOINT_FORMAT, type AuditCheckpoint } from './audit-checkpoint.ts';
+export { AUDIT_DATASETS, AUDIT_DATASET_NAMES, type AuditDatasetDefinition } from './audit-datasets.ts';

@@ -1,3 +1,3 @@
 export { AccessService } from './access-service.ts';
-export { QueryService, AUDIT_DATASET } from './query-service.ts';
+export { QueryService } from './query-service.ts';
 export type { PreparedQuery, Explanation, ExplainedDataset } from './query-service.ts';

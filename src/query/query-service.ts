@@ -40,7 +40,6 @@ export interface Explanation {
   readonly datasets: readonly ExplainedDataset[];
 }
 
-export const AUDIT_DATASET = 'veil_system.audit_log';
 const PREPARED_CACHE_LIMIT = 1000;
 const PREPARED_CACHE_MAX_STATEMENT = 16 * 1024;
 

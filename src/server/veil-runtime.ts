@@ -1,10 +1,10 @@
-import { AuditLog, AUDIT_DATASET_COLUMNS } from '../audit/index.ts';
+import { AuditLog, AUDIT_DATASET_COLUMNS, AUDIT_DATASET_NAMES, AUDIT_DATASETS } from '../audit/index.ts';
 import { CatalogService, DatasetStore, LocalFileStorage, sourceViewName } from '../catalog/index.ts';
 import { DuckDbEngine } from '../engine/index.ts';
 import { VeilHome, type VeilSettings } from '../home/index.ts';
 import { ApiTokenStore, Authenticator, LocalTokenIssuer, OidcProvider, parseOidcProviders, UserStore } from '../identity/index.ts';
-import { PolicyStore, transformMacros, validatePolicy } from '../policy/index.ts';
-import { AccessService, AUDIT_DATASET, QueryService } from '../query/index.ts';
+import { PolicyStore, policyToAuthored, transformMacros, validatePolicy } from '../policy/index.ts';
+import { AccessService, QueryService } from '../query/index.ts';
 import { openControlDatabase, type SqliteDatabase } from '../store/index.ts';
 
 /** Everything one Veil deployment runs on, wired once. Every door receives this object. */
@@ -27,21 +27,24 @@ export interface VeilRuntime {
 }
 
 /** Policies every deployment starts with: the audit trail is readable, each user their own part. */
+const AUDIT_RESOURCES = AUDIT_DATASET_NAMES.map((dataset) => ({ dataset }));
 const BUILTIN_POLICIES = [
   {
     name: 'veil-audit-own-records',
     description: 'Every user may read the audit records of their own requests.',
     subjects: { everyone: true, except: { groups: ['compliance'] } },
-    resources: [{ dataset: 'veil_system.audit_log' }],
+    resources: AUDIT_RESOURCES,
     row_filter: '"user" = current_user_name()',
   },
   {
     name: 'veil-audit-compliance',
     description: 'The compliance group reads the whole audit trail.',
     subjects: { groups: ['compliance'] },
-    resources: [{ dataset: 'veil_system.audit_log' }],
+    resources: AUDIT_RESOURCES,
   },
 ];
+/** Version 1 covered only audit_log; homes that still have it unchanged get the current version. */
+const BUILTIN_POLICIES_VERSION = '2';
 
 export async function openRuntime(homeDir: string | undefined): Promise<VeilRuntime> {
   const home = VeilHome.fromOptions(homeDir);
@@ -86,6 +89,22 @@ export async function openRuntime(homeDir: string | undefined): Promise<VeilRunt
   });
   await audit.initializeMirror();
   await engine.runInternal(`CREATE OR REPLACE VIEW ${sourceViewName({ database: 'veil_system', name: 'audit_log' })} AS ${audit.viewSql()}`);
+  const auditRecords = sourceViewName({ database: 'veil_system', name: 'audit_log' });
+  for (const view of AUDIT_DATASETS) {
+    catalog.registerSystemDataset({
+      database: 'veil_system',
+      name: view.name,
+      location: '',
+      format: 'parquet',
+      csv: {},
+      description: view.description,
+      owner: 'veil',
+      tags: ['veil.audit'],
+      columns: view.columns.map((c) => ({ name: c.name, type: c.type, tags: c.tags })),
+      system: true,
+    });
+    await engine.runInternal(`CREATE OR REPLACE VIEW ${sourceViewName({ database: 'veil_system', name: view.name })} AS ${view.sql(auditRecords)}`);
+  }
   installBuiltinPolicies(controlDb, policies);
   await catalog.ensureSourceViews();
 
@@ -97,7 +116,7 @@ export async function openRuntime(homeDir: string | undefined): Promise<VeilRunt
       await catalog.ensureSourceViews();
       viewsGeneration = generation;
     }
-    if (prepared.datasets.includes(AUDIT_DATASET)) await audit.syncMirror();
+    if (prepared.datasets.some((d) => (AUDIT_DATASET_NAMES as readonly string[]).includes(d))) await audit.syncMirror();
   });
   return {
     home,
@@ -124,9 +143,29 @@ export async function openRuntime(homeDir: string | undefined): Promise<VeilRunt
 }
 
 function installBuiltinPolicies(controlDb: SqliteDatabase, policies: PolicyStore): void {
-  const installed = controlDb.prepare(`SELECT value FROM meta WHERE key = 'builtin_policies'`).get();
-  if (installed !== undefined) return;
-  const existing = new Set(policies.list().map((p) => p.name));
-  policies.apply(BUILTIN_POLICIES.filter((p) => !existing.has(p.name)).map(validatePolicy));
-  controlDb.prepare(`INSERT INTO meta (key, value) VALUES ('builtin_policies', '1')`).run();
+  const installed = (controlDb.prepare(`SELECT value FROM meta WHERE key = 'builtin_policies'`).get() as { value: string } | undefined)?.value;
+  if (installed === BUILTIN_POLICIES_VERSION) return;
+  const existing = new Map(policies.list().map((p) => [p.name, p]));
+  // Only policies that are missing, or still exactly as an earlier Veil installed them, are
+  // (re)written: an administrator's change to a built-in policy is never overwritten.
+  const upgradable = BUILTIN_POLICIES.filter((p) => {
+    const current = existing.get(p.name);
+    return current === undefined || (installed === '1' && isVersionOne(policyToAuthored(current)));
+  });
+  if (upgradable.length > 0) policies.apply(upgradable.map(validatePolicy));
+  controlDb.prepare(`INSERT INTO meta (key, value) VALUES ('builtin_policies', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`).run(BUILTIN_POLICIES_VERSION);
+}
+
+/** True when a stored policy is exactly the version-one built-in of that name (not edited since). */
+function isVersionOne(policy: Record<string, unknown>): boolean {
+  const original = BUILTIN_POLICIES.find((p) => p.name === policy['name']);
+  if (original === undefined) return false;
+  const versionOne = policyToAuthored(validatePolicy({ ...original, resources: [{ dataset: 'veil_system.audit_log' }] }));
+  return canonical(versionOne) === canonical(policy);
+}
+
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b))) : v,
+  );
 }
