@@ -1,6 +1,8 @@
+import type { KeyObject } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { INTERNAL_SCHEMA, type DuckDbEngine } from '../engine/index.ts';
 import { canonicalJson, eventHash, GENESIS_HASH, type ChainEventKind } from './audit-chain.ts';
+import { pruneAudit, type PruneResult } from './audit-retention.ts';
 import { AUDIT_COLUMNS, AUDIT_DATASET_COLUMNS, AUDIT_LIST_FIELDS as LIST_FIELDS, type AuditCompletion, type AuditRecord } from './audit-types.ts';
 
 export const AUDIT_TABLE = `${INTERNAL_SCHEMA}.audit_records`;
@@ -113,6 +115,22 @@ export class AuditLog {
     return `SELECT ${select} FROM ${AUDIT_TABLE}`;
   }
 
+  /**
+   * Retention: prunes records that began before `before` (audit-retention.ts) and drops them from
+   * the queryable mirror too.
+   */
+  async prune(signingKey: KeyObject, before: Date): Promise<PruneResult> {
+    const result = pruneAudit(this.db, signingKey, before);
+    if (result.pruned_records > 0 && result.anchor !== null) {
+      const upTo = result.anchor.last_record_seq;
+      this.mirrorQueue = this.mirrorQueue.then(async () => {
+        await this.engine.runInternal(`DELETE FROM ${AUDIT_TABLE} WHERE seq <= ?`, [upTo]);
+      });
+      await this.mirrorQueue;
+    }
+    return result;
+  }
+
   close(): void {
     this.db.close();
   }
@@ -164,6 +182,7 @@ export function openAuditDatabase(file: string, options: { readonly?: boolean } 
     prev_hash TEXT NOT NULL,
     hash TEXT NOT NULL
   )`);
+  db.exec('CREATE TABLE IF NOT EXISTS audit_anchor (id INTEGER PRIMARY KEY CHECK (id = 1), anchor TEXT NOT NULL)');
   return db;
 }
 

@@ -1,5 +1,7 @@
+import type { KeyObject } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { canonicalJson, eventHash, GENESIS_HASH, type ChainEvent } from './audit-chain.ts';
+import { anchorSignatureValid, readAnchor } from './audit-retention.ts';
 import { AUDIT_COLUMNS, AUDIT_LIST_FIELDS } from './audit-types.ts';
 
 /** Where verification first found the trail altered. */
@@ -20,6 +22,8 @@ export interface AuditVerification {
   /** Records written before the chain existed (homes upgraded from an earlier version). */
   readonly unchained_records: number;
   readonly head: { readonly event_seq: number; readonly hash: string } | null;
+  /** Where the chain starts after retention pruned its beginning. */
+  readonly anchor: { readonly event_seq: number; readonly pruned_records: number; readonly pruned_before: string; readonly signature: 'valid' | 'unchecked' } | null;
   readonly first_break: AuditBreak | null;
 }
 
@@ -31,7 +35,8 @@ const COMPLETION_FIELDS = ['decision', 'rows_returned', 'bytes_returned', 'durat
  * replaying the events must give exactly the rows of audit_log, field by field, no row more and
  * none less. Reports the first break in the chain, else the first record that differs.
  */
-export function verifyAuditStore(db: Database.Database, chainKey: Buffer): AuditVerification {
+export function verifyAuditStore(db: Database.Database, chainKey: Buffer, options: { anchorKey?: KeyObject } = {}): AuditVerification {
+  const anchor = readAnchor(db);
   const events = db.prepare('SELECT seq, kind, record_seq, payload, prev_hash, hash FROM audit_chain ORDER BY seq').all() as ChainEvent[];
   const rows = db.prepare('SELECT * FROM audit_log ORDER BY seq').all() as Record<string, unknown>[];
   const rowBySeq = new Map(rows.map((row) => [Number(row['seq']), row]));
@@ -47,13 +52,28 @@ export function verifyAuditStore(db: Database.Database, chainKey: Buffer): Audit
       records: rows.length,
       unchained_records: unchained,
       head: last === undefined ? null : { event_seq: last.seq, hash: last.hash },
+      anchor:
+        anchor === undefined
+          ? null
+          : { event_seq: anchor.event_seq, pruned_records: anchor.pruned_records, pruned_before: anchor.pruned_before, signature: options.anchorKey === undefined ? 'unchecked' : 'valid' },
       first_break: first,
     };
   };
 
-  // (1) The chain itself.
+  // (1) The chain itself, from the genesis or from the retention anchor.
   const expected = new Map<number, { state: Record<string, unknown>; hash: string }>();
   let prev = GENESIS_HASH;
+  if (anchor !== undefined) {
+    if (options.anchorKey !== undefined && !anchorSignatureValid(anchor, options.anchorKey)) {
+      return result({ event_seq: anchor.event_seq, record_seq: null, request_id: null, reason: 'the retention anchor is not signed by this home\'s audit key (it was altered)' }, 0);
+    }
+    prev = anchor.hash;
+    const first = events[0];
+    if (first !== undefined && first.seq !== anchor.event_seq + 1) {
+      return result({ event_seq: first.seq, record_seq: first.record_seq, request_id: requestIdOf(first.record_seq), reason: 'events right after the retention anchor are missing' }, 0);
+    }
+  }
+  const prunedUpTo = anchor?.last_record_seq ?? 0;
   for (const event of events) {
     const broken = (reason: string): AuditVerification =>
       result({ event_seq: event.seq, record_seq: event.record_seq, request_id: requestIdOf(event.record_seq), reason }, 0);
@@ -72,6 +92,10 @@ export function verifyAuditStore(db: Database.Database, chainKey: Buffer): Audit
       if (current !== undefined) return broken('a second begin event for the same record');
       expected.set(event.record_seq, { state: payload, hash: event.hash });
     } else if (event.kind === 'finish') {
+      if (current === undefined && event.record_seq <= prunedUpTo) {
+        prev = event.hash; // the outcome of a record pruned by retention
+        continue;
+      }
       if (current === undefined) return broken('an outcome for a record that was never begun');
       expected.set(event.record_seq, { state: { ...current.state, ...payload }, hash: event.hash });
     } else {

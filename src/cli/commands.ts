@@ -1,5 +1,5 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createCheckpoint, openAuditDatabase, parseCheckpoint, verifyAuditStore, verifyCheckpoint } from '../audit/index.ts';
+import { createCheckpoint, exportAudit, openAuditDatabase, parseCheckpoint, pruneAudit, verifyAuditStore, verifyCheckpoint } from '../audit/index.ts';
 import { AuditTamperedError, InvalidRequestError } from '../errors/index.ts';
 import { ApiTokenStore, Authenticator, LocalTokenIssuer, OidcProvider, parseOidcProviders, parseUserDocument, principalOf, UserStore, validateUser } from '../identity/index.ts';
 import { VeilHome } from '../home/index.ts';
@@ -128,7 +128,7 @@ export const COMMANDS: Record<string, Record<string, { usage: string; run: Comma
         const home = VeilHome.fromOptions(str(values, 'home'));
         const db = openAuditDatabase(home.auditDatabasePath, { readonly: true });
         try {
-          const result = verifyAuditStore(db, home.loadKeys().auditChain);
+          const result = verifyAuditStore(db, home.loadKeys().auditChain, { anchorKey: home.loadAuditSigningKey() });
           const file = str(values, 'checkpoint');
           const checkpoint = file === undefined ? undefined : verifyCheckpoint(db, parseCheckpoint(readFileSync(file, 'utf8'), file), home.loadAuditSigningKey());
           printJson({ ...result, ...(checkpoint === undefined ? {} : { checkpoint }) });
@@ -139,6 +139,47 @@ export const COMMANDS: Record<string, Record<string, { usage: string; run: Comma
             );
           }
           if (checkpoint !== undefined && !checkpoint.ok) throw new AuditTamperedError(checkpoint.reason);
+        } finally {
+          db.close();
+        }
+      },
+    },
+    export: {
+      usage: 'audit export --out FILE [--format jsonl|parquet] [--since DATE] [--until DATE]   records with their record_hash (never overwrites FILE)',
+      run: async (args) => {
+        const { values } = parse(args, { out: { type: 'string', short: 'o' }, format: { type: 'string' }, since: { type: 'string' }, until: { type: 'string' } });
+        const out = str(values, 'out');
+        if (out === undefined) throw new InvalidRequestError('--out FILE is required');
+        const format = str(values, 'format') ?? (out.endsWith('.parquet') ? 'parquet' : 'jsonl');
+        if (format !== 'jsonl' && format !== 'parquet') throw new InvalidRequestError('--format must be jsonl or parquet');
+        const home = VeilHome.fromOptions(str(values, 'home'));
+        const db = openAuditDatabase(home.auditDatabasePath, { readonly: true });
+        try {
+          const since = str(values, 'since');
+          const until = str(values, 'until');
+          const count = await exportAudit(db, out, { format, ...(since === undefined ? {} : { since }), ...(until === undefined ? {} : { until }) });
+          process.stderr.write(`${count} audit records written to ${out}\n`);
+        } finally {
+          db.close();
+        }
+      },
+    },
+    prune: {
+      usage: 'audit prune (--older-than-days N | --before DATE) [--export FILE.jsonl]   retention: removes old records, the chain stays verifiable',
+      run: async (args) => {
+        const { values } = parse(args, { 'older-than-days': { type: 'string' }, before: { type: 'string' }, export: { type: 'string' } });
+        const days = str(values, 'older-than-days');
+        const beforeText = str(values, 'before');
+        if ((days === undefined) === (beforeText === undefined)) throw new InvalidRequestError('give exactly one of --older-than-days N and --before DATE');
+        if (days !== undefined && !/^\d+$/.test(days)) throw new InvalidRequestError('--older-than-days must be a whole number');
+        const before = days !== undefined ? new Date(Date.now() - Number(days) * 86_400_000) : new Date(beforeText ?? '');
+        if (Number.isNaN(before.getTime())) throw new InvalidRequestError('--before must be a date or date-time (ISO 8601)');
+        const home = VeilHome.fromOptions(str(values, 'home'));
+        const db = openAuditDatabase(home.auditDatabasePath);
+        try {
+          const exportFile = str(values, 'export');
+          if (exportFile !== undefined) await exportAudit(db, exportFile, { format: 'jsonl', until: before.toISOString() });
+          printJson(pruneAudit(db, home.loadAuditSigningKey(), before));
         } finally {
           db.close();
         }

@@ -25,6 +25,8 @@ export interface VeilSettings {
   readonly tokenTtlSeconds: number;
   /** Trusted external identity providers, validated by the identity module (docs/identity.md). */
   readonly oidcProviders: readonly unknown[];
+  /** Audit records older than this many days are pruned (0 keeps everything). */
+  readonly auditRetentionDays: number;
 }
 
 export const DEFAULT_SETTINGS: VeilSettings = {
@@ -42,6 +44,7 @@ export const DEFAULT_SETTINGS: VeilSettings = {
   ],
   tokenTtlSeconds: 3600,
   oidcProviders: [],
+  auditRetentionDays: 0,
 };
 
 const SETTINGS_KEYS: Record<string, keyof VeilSettings> = {
@@ -56,6 +59,7 @@ const SETTINGS_KEYS: Record<string, keyof VeilSettings> = {
   zip3_restricted_prefixes: 'zip3RestrictedPrefixes',
   token_ttl_seconds: 'tokenTtlSeconds',
   oidc_providers: 'oidcProviders',
+  audit_retention_days: 'auditRetentionDays',
 };
 
 export interface VeilKeys {

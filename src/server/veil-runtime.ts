@@ -108,6 +108,7 @@ export async function openRuntime(homeDir: string | undefined): Promise<VeilRunt
   installBuiltinPolicies(controlDb, policies);
   await catalog.ensureSourceViews();
 
+  const retention = startAuditRetention(audit, home, settings.auditRetentionDays);
   const access = new AccessService(controlDb, datasets, policies, engine);
   let viewsGeneration = access.snapshot().generation;
   const queries = new QueryService(engine, access, settings, async (prepared) => {
@@ -134,6 +135,7 @@ export async function openRuntime(homeDir: string | undefined): Promise<VeilRunt
     access,
     queries,
     async close() {
+      if (retention !== undefined) clearInterval(retention);
       for (const provider of identityProviders) provider.close();
       audit.close();
       await engine.close();
@@ -168,4 +170,20 @@ function canonical(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) =>
     v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b))) : v,
   );
+}
+
+/**
+ * Prunes audit records past the retention period at start and then daily. Pruning leaves a signed
+ * anchor, so the remaining chain still verifies (audit-retention.ts).
+ */
+function startAuditRetention(audit: AuditLog, home: VeilHome, days: number): NodeJS.Timeout | undefined {
+  if (!Number.isInteger(days) || days <= 0) return undefined;
+  const key = home.loadAuditSigningKey();
+  const prune = (): void => {
+    audit.prune(key, new Date(Date.now() - days * 86_400_000)).catch((error: unknown) => console.error('[veil] audit retention failed:', error));
+  };
+  prune();
+  const timer = setInterval(prune, 86_400_000);
+  timer.unref();
+  return timer;
 }
