@@ -7,3 +7,4 @@ export { createCheckpoint, parseCheckpoint, verifyCheckpoint, CHECKPOINT_FORMAT,
 export { AUDIT_DATASETS, AUDIT_DATASET_NAMES, type AuditDatasetDefinition } from './audit-datasets.ts';
 export { pruneAudit, readAnchor, type AuditAnchor, type PruneResult } from './audit-retention.ts';
 export { exportAudit, type AuditExportFormat, type AuditExportOptions } from './audit-export.ts';
+export { computeInsights, parseInsightsOptions, INSIGHTS_DAYS, INSIGHTS_TOP, type AuditInsights, type InsightsOptions } from './audit-insights.ts';

@@ -1,5 +1,5 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createCheckpoint, exportAudit, openAuditDatabase, parseCheckpoint, pruneAudit, verifyAuditStore, verifyCheckpoint } from '../audit/index.ts';
+import { computeInsights, createCheckpoint, exportAudit, openAuditDatabase, parseInsightsOptions, parseCheckpoint, pruneAudit, verifyAuditStore, verifyCheckpoint } from '../audit/index.ts';
 import { AuditTamperedError, InvalidRequestError } from '../errors/index.ts';
 import { ApiTokenStore, Authenticator, LocalTokenIssuer, OidcProvider, parseOidcProviders, parseUserDocument, principalOf, UserStore, validateUser } from '../identity/index.ts';
 import { VeilHome } from '../home/index.ts';
@@ -142,6 +142,14 @@ export const COMMANDS: Record<string, Record<string, { usage: string; run: Comma
         } finally {
           db.close();
         }
+      },
+    },
+    insights: {
+      usage: 'audit insights [--days N] [--top N]   reads per day, sensitive (pii/phi) readers, denials, unused grants and access over the last N days (default 30), as JSON',
+      run: async (args) => {
+        const { values } = parse(args, { days: { type: 'string' }, top: { type: 'string' } });
+        const options = parseInsightsOptions({ days: str(values, 'days'), top: str(values, 'top') });
+        await withRuntime(str(values, 'home'), async (runtime) => printJson(await computeInsights(runtime, options)));
       },
     },
     export: {

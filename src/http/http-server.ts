@@ -4,6 +4,7 @@ import { isVeilError, type ErrorCode } from '../errors/index.ts';
 import type { VeilRuntime } from '../server/veil-runtime.ts';
 import { adminRoutes } from './admin-routes.ts';
 import { tokenRoutes } from './token-routes.ts';
+import { auditRoutes } from './audit-routes.ts';
 import { catalogRoutes } from './catalog-routes.ts';
 import { auditStart, dataRoutes } from './data-routes.ts';
 import { decisionFor, HTTP_STATUS } from './http-status.ts';
@@ -35,6 +36,7 @@ export function createHttpServer(runtime: VeilRuntime, options: HttpServerOption
     ...catalogRoutes(runtime),
     ...adminRoutes(runtime),
     ...tokenRoutes(runtime),
+    ...auditRoutes(runtime),
   ];
   const router = new Router(routes);
 

@@ -91,6 +91,12 @@ export function openApiDocument(): Record<string, unknown> {
           responses: { '201': ok('Token'), ...errors },
         },
       },
+      '/v1/audit/insights': {
+        get: {
+          summary: 'Audit insights over the last ?days=30: accesses over time, readers of pii/phi columns, denials, unused grants and access, top datasets and columns (compliance and admins)',
+          responses: { '200': ok('Insights'), ...errors },
+        },
+      },
       '/v1/tokens/{id}': {
         parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
         delete: { summary: 'Revoke an API token; effective on the next request', responses: { '200': ok('Token'), ...errors } },
