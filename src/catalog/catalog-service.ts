@@ -1,9 +1,9 @@
 import { InvalidDatasetError, InvalidRequestError, VeilError } from '../errors/index.ts';
-import type { DuckDbEngine } from '../engine/index.ts';
+import { sqlString, type DuckDbEngine } from '../engine/index.ts';
 import { DatasetStore } from './dataset-store.ts';
 import { fullName, NAME_PATTERN, TAG_PATTERN, type CsvOptions, type Dataset, type DatasetColumn, type DatasetFormat } from './dataset-types.ts';
-import { DIRECTORY_FILE_PATTERN, readFunctionSql, sourceViewName } from './source-relation.ts';
-import type { StorageBackend } from './storage.ts';
+import { DIRECTORY_FILE_PATTERN, readFunctionSql, sourceViewName, type CsvDialect } from './source-relation.ts';
+import type { ResolvedLocation, StorageBackend } from './storage.ts';
 
 export interface RegisterDatasetInput {
   /** database.name */
@@ -35,6 +35,8 @@ export interface TagChange {
  */
 export class CatalogService {
   private readonly viewVersions = new Map<string, string>();
+  /** Sniffed CSV dialects by read path and options (see CsvDialect). */
+  private readonly dialects = new Map<string, CsvDialect | undefined>();
 
   constructor(
     readonly datasets: DatasetStore,
@@ -152,7 +154,8 @@ export class CatalogService {
       if (this.viewVersions.get(name) === version) continue;
       try {
         const location = this.storage.resolve(dataset.location, DIRECTORY_FILE_PATTERN[dataset.format]);
-        const read = readFunctionSql(dataset.format, location, dataset.csv, dataset.columns);
+        const dialect = dataset.format === 'csv' ? await this.csvDialect(location, dataset.csv) : undefined;
+        const read = readFunctionSql(dataset.format, location, dataset.csv, dataset.columns, dialect);
         await this.engine.runInternal(`CREATE OR REPLACE VIEW ${sourceViewName(dataset)} AS SELECT * FROM ${read}`);
         this.viewVersions.set(name, version);
       } catch (error) {
@@ -161,6 +164,33 @@ export class CatalogService {
       }
     }
     for (const name of [...this.viewVersions.keys()]) if (!seen.has(name)) this.viewVersions.delete(name);
+  }
+
+  /**
+   * The dialect of a CSV dataset's first file, sniffed once per process. Undefined when it cannot
+   * be sniffed: the view then leaves detection to DuckDB at every query, as before.
+   */
+  private async csvDialect(location: ResolvedLocation, csv: CsvOptions): Promise<CsvDialect | undefined> {
+    const key = `${location.readPath}|${JSON.stringify(csv)}`;
+    if (this.dialects.has(key)) return this.dialects.get(key);
+    let dialect: CsvDialect | undefined;
+    try {
+      const [first] = await this.engine.runInternal<[string]>(`SELECT file FROM glob(${sqlString(location.readPath)}) ORDER BY file LIMIT 1`);
+      if (first !== undefined) {
+        const options = [`header = ${csv.header ?? true}`, ...(csv.delimiter === undefined ? [] : [`delim = ${sqlString(csv.delimiter)}`])];
+        const [row] = await this.engine.runInternal<[string, string, string, string | null]>(
+          `SELECT Delimiter, Quote, Escape, DateFormat FROM sniff_csv(${sqlString(first[0])}, ${options.join(', ')})`,
+        );
+        if (row !== undefined) {
+          const literal = (value: string): string => (value === '(empty)' ? '' : value);
+          dialect = { delimiter: literal(row[0]), quote: literal(row[1]), escape: literal(row[2]), dateFormat: row[3] === null || row[3] === '' ? null : row[3] };
+        }
+      }
+    } catch {
+      dialect = undefined;
+    }
+    this.dialects.set(key, dialect);
+    return dialect;
   }
 
   private async inferColumns(format: DatasetFormat, readSql: string): Promise<{ name: string; type: string }[]> {
