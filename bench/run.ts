@@ -6,6 +6,7 @@
  *       projection to a local file in the same run (target: at most 1.3x).
  *   (b) the rewrite overhead per query, p50 and p99, for a 200-column dataset under 500 policies
  *       (target: p99 at most 5 ms).
+ *   (d) query throughput with the audit trail on versus off (target: at least 0.95).
  *   (c) alice's scan_as_pandas of the same trial through the Python client, next to
  *       pandas.read_csv of the raw file plus the same row filter (target: at most 0.5x).
  *
@@ -16,7 +17,8 @@
  *   VEIL_BENCH_HOME          where generated data is kept between runs (default <repo>/.bench-home)
  *   VEIL_BENCH_ROWS          rows of the generated trial (default 2000000; e.g. 200000 for a quick run)
  *   VEIL_BENCH_RUNS          interleaved delivery runs (default 3)
- *   VEIL_BENCH_PARTS         any of a, b, c, comma-separated (default a,b,c)
+ *   VEIL_BENCH_PARTS         any of a, b, c, d, comma-separated (default a,b,c,d)
+ *   VEIL_BENCH_AUDIT_ROUNDS  rounds of part (d) (default 5), VEIL_BENCH_AUDIT_REQUESTS requests per round (default 300)
  *   VEIL_BENCH_CLIENT        worker (default: HTTP client in a worker thread) or inline (same thread as the server)
  *   VEIL_BENCH_DIAGNOSTICS   1 (default) adds the breakdown rows to (a); 0 skips them
  *   VEIL_BENCH_REWRITE_ITERS warm prepare iterations per query shape (default 1000)
@@ -35,6 +37,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DELIVERY_TARGET_RATIO, formatDeliveryReport, runDeliveryBenchmark, type DeliveryReport } from './delivery.ts';
 import { formatRewriteReport, REWRITE_TARGET_P99_MS, roundLatency, runRewriteBenchmark, type RewriteReport } from './rewrite.ts';
+import { AUDIT_TARGET_RATIO, formatAuditThroughputReport, runAuditThroughputBenchmark, type AuditThroughputReport } from './audit-throughput.ts';
 import { formatPandasReport, PANDAS_TARGET_RATIO, runPandasBenchmark, type PandasReport } from './pandas.ts';
 import { envChoice, envInteger, errorMessage, progress, round } from './support.ts';
 
@@ -46,7 +49,7 @@ interface Config {
   readonly veilHome: string;
   readonly rows: number;
   readonly runs: number;
-  readonly parts: readonly ('a' | 'b' | 'c')[];
+  readonly parts: readonly ('a' | 'b' | 'c' | 'd')[];
   readonly clientMode: 'worker' | 'inline';
   readonly diagnostics: boolean;
   readonly rewriteIterations: number;
@@ -58,9 +61,9 @@ function readConfig(): Config {
   const benchHome = path.resolve(process.env['VEIL_BENCH_HOME']?.trim() || path.join(REPO, '.bench-home'));
   const rows = envInteger('VEIL_BENCH_ROWS', 2_000_000, 1000);
   if (rows > 8_999_999) throw new Error('VEIL_BENCH_ROWS must be at most 8,999,999 (the generator keeps participant ids disjoint below that)');
-  const partsText = (process.env['VEIL_BENCH_PARTS'] ?? 'a,b,c').toLowerCase();
+  const partsText = (process.env['VEIL_BENCH_PARTS'] ?? 'a,b,c,d').toLowerCase();
   const parts = [...new Set(partsText.split(',').map((p) => p.trim()).filter((p) => p !== ''))];
-  if (parts.length === 0 || !parts.every((p): p is 'a' | 'b' | 'c' => p === 'a' || p === 'b' || p === 'c')) throw new Error(`VEIL_BENCH_PARTS must list parts a, b and/or c (got "${partsText}")`);
+  if (parts.length === 0 || !parts.every((p): p is 'a' | 'b' | 'c' | 'd' => ['a', 'b', 'c', 'd'].includes(p))) throw new Error(`VEIL_BENCH_PARTS must list parts a, b, c and/or d (got "${partsText}")`);
   return {
     benchHome,
     // One Veil home per data size, so switching sizes never regenerates or mixes data.
@@ -166,6 +169,7 @@ async function main(): Promise<number> {
   let delivery: DeliveryReport | undefined;
   let rewrite: RewriteReport | undefined;
   let pandas: PandasReport | undefined;
+  let auditThroughput: AuditThroughputReport | undefined;
   const failures: string[] = [];
 
   if (config.parts.includes('a')) {
@@ -203,6 +207,20 @@ async function main(): Promise<number> {
     }
   }
 
+  if (config.parts.includes('d')) {
+    try {
+      auditThroughput = await runAuditThroughputBenchmark({
+        benchHome: config.benchHome,
+        rounds: envInteger('VEIL_BENCH_AUDIT_ROUNDS', 5),
+        requestsPerRound: envInteger('VEIL_BENCH_AUDIT_REQUESTS', 300, 10),
+        concurrency: 4,
+      });
+    } catch (error) {
+      failures.push(`part (d) failed: ${errorMessage(error)}`);
+      progress(`part (d) failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    }
+  }
+
   const cpus = os.cpus();
   const header = [
     `Veil benchmark  ${started.toISOString()}  commit ${git.commit}${git.dirty === true ? ' + uncommitted changes in src' : ''}`,
@@ -215,6 +233,7 @@ async function main(): Promise<number> {
   if (delivery !== undefined) sections.push(formatDeliveryReport(delivery));
   if (rewrite !== undefined) sections.push(formatRewriteReport(rewrite));
   if (pandas !== undefined) sections.push(formatPandasReport(pandas));
+  if (auditThroughput !== undefined) sections.push(formatAuditThroughputReport(auditThroughput));
   if (failures.length > 0) sections.push(`FAILED:\n${failures.map((f) => `  - ${f}`).join('\n')}`);
   process.stdout.write(`\n${sections.join('\n\n')}\n`);
 
@@ -263,6 +282,21 @@ async function main(): Promise<number> {
             client: pandas.client,
             pyarrow: pandas.pyarrow,
             checks: pandas.checks,
+          },
+    audit_throughput:
+      auditThroughput === undefined
+        ? null
+        : {
+            target_ratio: AUDIT_TARGET_RATIO,
+            ratio_on_to_off: round(auditThroughput.ratio),
+            meets_target: auditThroughput.ratio >= AUDIT_TARGET_RATIO,
+            on_requests_per_s: round(auditThroughput.onPerSecond, 1),
+            off_requests_per_s: round(auditThroughput.offPerSecond, 1),
+            samples: auditThroughput.samples,
+            rounds: auditThroughput.rounds,
+            requests_per_round: auditThroughput.requestsPerRound,
+            concurrency: auditThroughput.concurrency,
+            audited_records: auditThroughput.auditedRecords,
           },
     ok: failures.length === 0,
     failures,

@@ -46,7 +46,16 @@ const BUILTIN_POLICIES = [
 /** Version 1 covered only audit_log; homes that still have it unchanged get the current version. */
 const BUILTIN_POLICIES_VERSION = '2';
 
-export async function openRuntime(homeDir: string | undefined): Promise<VeilRuntime> {
+export interface RuntimeOptions {
+  /**
+   * Benchmarks only: requests leave no audit record, so that `npm run bench` can measure what
+   * auditing costs against the same server without it. Not reachable from configuration, the
+   * CLI or HTTP.
+   */
+  readonly auditOffForBenchmark?: boolean;
+}
+
+export async function openRuntime(homeDir: string | undefined, options: RuntimeOptions = {}): Promise<VeilRuntime> {
   const home = VeilHome.fromOptions(homeDir);
   home.ensure();
   const settings = home.loadSettings();
@@ -73,7 +82,7 @@ export async function openRuntime(homeDir: string | undefined): Promise<VeilRunt
   // identity would be worse than not starting.
   const identityProviders = parseOidcProviders(settings.oidcProviders, home.root, home.settingsPath).map((config) => new OidcProvider(config));
   await Promise.all(identityProviders.map((p) => p.start()));
-  const audit = new AuditLog(home.auditDatabasePath, engine, keys.auditChain);
+  const audit = options.auditOffForBenchmark === true ? new UnrecordedAuditLog(home.auditDatabasePath, engine, keys.auditChain) : new AuditLog(home.auditDatabasePath, engine, keys.auditChain);
 
   catalog.registerSystemDataset({
     database: 'veil_system',
@@ -186,4 +195,17 @@ function startAuditRetention(audit: AuditLog, home: VeilHome, days: number): Nod
   const timer = setInterval(prune, 86_400_000);
   timer.unref();
   return timer;
+}
+
+/** The audit log with writes switched off (see RuntimeOptions.auditOffForBenchmark). */
+class UnrecordedAuditLog extends AuditLog {
+  override begin(): number {
+    return 0;
+  }
+
+  override finish(): void {}
+
+  override record(): number {
+    return 0;
+  }
 }
