@@ -3,6 +3,7 @@ import Database from 'better-sqlite3';
 import { INTERNAL_SCHEMA, type DuckDbEngine } from '../engine/index.ts';
 import { canonicalJson, eventHash, GENESIS_HASH, type ChainEventKind } from './audit-chain.ts';
 import { pruneAudit, type PruneResult } from './audit-retention.ts';
+import type { OpenLineageWriter } from './openlineage.ts';
 import { AUDIT_COLUMNS, AUDIT_DATASET_COLUMNS, AUDIT_LIST_FIELDS as LIST_FIELDS, type AuditCompletion, type AuditRecord } from './audit-types.ts';
 
 export const AUDIT_TABLE = `${INTERNAL_SCHEMA}.audit_records`;
@@ -36,6 +37,8 @@ export class AuditLog {
     private readonly engine: DuckDbEngine,
     /** HMAC key of the chain (keys/audit-chain.key). */
     chainKey: Buffer,
+    /** Optional copy of data accesses as OpenLineage run events. */
+    private readonly lineage?: OpenLineageWriter,
   ) {
     this.db = openAuditDatabase(file);
     const names = AUDIT_COLUMNS.map((c) => `"${c.name}"`).join(', ');
@@ -77,6 +80,7 @@ export class AuditLog {
     }
     const seq = this.beginTransaction(row, canonicalJson(payload));
     this.dirty.add(seq);
+    this.lineage?.started(seq, record);
     return seq;
   }
 
@@ -85,6 +89,7 @@ export class AuditLog {
     const { decision, rows_returned, bytes_returned, duration_ms, error_code } = completion;
     this.finishTransaction(seq, { decision, rows_returned, bytes_returned, duration_ms, error_code });
     this.dirty.add(seq);
+    this.lineage?.finished(seq, completion);
   }
 
   /** Writes a finished record in one step (denials, failures before execution, metadata calls). */

@@ -8,3 +8,4 @@ export { AUDIT_DATASETS, AUDIT_DATASET_NAMES, type AuditDatasetDefinition } from
 export { pruneAudit, readAnchor, type AuditAnchor, type PruneResult } from './audit-retention.ts';
 export { exportAudit, type AuditExportFormat, type AuditExportOptions } from './audit-export.ts';
 export { computeInsights, parseInsightsOptions, INSIGHTS_DAYS, INSIGHTS_TOP, type AuditInsights, type InsightsOptions } from './audit-insights.ts';
+export { OpenLineageWriter } from './openlineage.ts';

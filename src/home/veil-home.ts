@@ -27,6 +27,8 @@ export interface VeilSettings {
   readonly oidcProviders: readonly unknown[];
   /** Audit records older than this many days are pruned (0 keeps everything). */
   readonly auditRetentionDays: number;
+  /** File (relative to the home) that receives OpenLineage run events; empty: none. */
+  readonly openlineageFile: string;
 }
 
 export const DEFAULT_SETTINGS: VeilSettings = {
@@ -45,6 +47,7 @@ export const DEFAULT_SETTINGS: VeilSettings = {
   tokenTtlSeconds: 3600,
   oidcProviders: [],
   auditRetentionDays: 0,
+  openlineageFile: '',
 };
 
 const SETTINGS_KEYS: Record<string, keyof VeilSettings> = {
@@ -60,6 +63,7 @@ const SETTINGS_KEYS: Record<string, keyof VeilSettings> = {
   token_ttl_seconds: 'tokenTtlSeconds',
   oidc_providers: 'oidcProviders',
   audit_retention_days: 'auditRetentionDays',
+  openlineage_file: 'openlineageFile',
 };
 
 export interface VeilKeys {

@@ -1,4 +1,5 @@
-import { AuditLog, AUDIT_DATASET_COLUMNS, AUDIT_DATASET_NAMES, AUDIT_DATASETS } from '../audit/index.ts';
+import path from 'node:path';
+import { AuditLog, AUDIT_DATASET_COLUMNS, AUDIT_DATASET_NAMES, AUDIT_DATASETS, OpenLineageWriter } from '../audit/index.ts';
 import { CatalogService, DatasetStore, LocalFileStorage, sourceViewName } from '../catalog/index.ts';
 import { DuckDbEngine } from '../engine/index.ts';
 import { VeilHome, type VeilSettings } from '../home/index.ts';
@@ -82,7 +83,8 @@ export async function openRuntime(homeDir: string | undefined, options: RuntimeO
   // identity would be worse than not starting.
   const identityProviders = parseOidcProviders(settings.oidcProviders, home.root, home.settingsPath).map((config) => new OidcProvider(config));
   await Promise.all(identityProviders.map((p) => p.start()));
-  const audit = options.auditOffForBenchmark === true ? new UnrecordedAuditLog(home.auditDatabasePath, engine, keys.auditChain) : new AuditLog(home.auditDatabasePath, engine, keys.auditChain);
+  const lineage = settings.openlineageFile === '' ? undefined : new OpenLineageWriter(path.resolve(home.root, settings.openlineageFile));
+  const audit = options.auditOffForBenchmark === true ? new UnrecordedAuditLog(home.auditDatabasePath, engine, keys.auditChain) : new AuditLog(home.auditDatabasePath, engine, keys.auditChain, lineage);
 
   catalog.registerSystemDataset({
     database: 'veil_system',
