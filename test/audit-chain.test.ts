@@ -235,6 +235,10 @@ describe('the CLI', () => {
       const result = verifyAuditStore(db, chainKey);
       assert.equal(result.ok, true, JSON.stringify(result.first_break));
       assert.ok((db.prepare("SELECT count(*) AS n FROM audit_log WHERE door = 'cli'").get() as { n: number }).n >= 3);
+      // The server's governed view shows what the other process wrote, outcome included.
+      const cliRecords = await s.rows('carol', "SELECT decision, rows_returned FROM veil_system.audit_log WHERE door = 'cli'");
+      assert.ok(cliRecords.length >= 3);
+      assert.ok(cliRecords.every(([decision, rows]) => decision === 'allowed' && rows === 1));
     } finally {
       db.close();
     }

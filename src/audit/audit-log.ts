@@ -24,8 +24,13 @@ export class AuditLog {
   private readonly db: Database.Database;
   private readonly insert: Database.Statement;
   private readonly complete: Database.Statement;
-  /** Sequence numbers written or completed since the last mirror flush. */
+  /** Records to copy into the mirror at the next flush. */
   private readonly dirty = new Set<number>();
+  /**
+   * The last chain event the mirror has seen. Chain events name every record begun or completed,
+   * by this process or another one sharing the home (the CLI), so the mirror follows them all.
+   */
+  private mirroredChainSeq = 0;
   private mirrorQueue: Promise<void> = Promise.resolve();
 
   private readonly appendEvent: (kind: ChainEventKind, recordSeq: number, payload: string) => string;
@@ -101,6 +106,7 @@ export class AuditLog {
   async initializeMirror(): Promise<void> {
     const columns = AUDIT_DATASET_COLUMNS.map((c) => `"${c.name}" ${LIST_FIELDS.has(c.name) ? 'VARCHAR' : c.type}`).join(', ');
     await this.engine.runInternal(`CREATE TABLE IF NOT EXISTS ${AUDIT_TABLE} (seq BIGINT PRIMARY KEY, ${columns})`);
+    this.mirroredChainSeq = (this.db.prepare('SELECT coalesce(max(seq), 0) AS seq FROM audit_chain').get() as { seq: number }).seq;
     const all = this.db.prepare('SELECT seq FROM audit_log').all() as { seq: number }[];
     for (const { seq } of all) this.dirty.add(seq);
     await this.syncMirror();
@@ -141,6 +147,11 @@ export class AuditLog {
   }
 
   private async flushDirty(): Promise<void> {
+    const changed = this.db.prepare('SELECT seq, record_seq FROM audit_chain WHERE seq > ? ORDER BY seq').all(this.mirroredChainSeq) as { seq: number; record_seq: number }[];
+    for (const event of changed) {
+      this.dirty.add(event.record_seq);
+      this.mirroredChainSeq = event.seq;
+    }
     while (this.dirty.size > 0) {
       const batch = [...this.dirty].slice(0, 500);
       for (const seq of batch) this.dirty.delete(seq);
