@@ -63,6 +63,14 @@ test('token inspect shows who a token makes its holder, or why it is refused', a
   });
 });
 
+test('catalog search answers for a user, as the API does', async () => {
+  const found = JSON.parse((await veil('catalog', 'search', 'adverse', '--user', 'alice')).stdout) as { results: { name: string }[] };
+  assert.equal(found.results[0]?.name, 'drug_xyz.adverse_events');
+  const none = JSON.parse((await veil('catalog', 'search', 'trial', '--user', 'dave')).stdout) as { results: unknown[] };
+  assert.deepEqual(none.results, []);
+  await assert.rejects(veil('catalog', 'search', 'trial'), /--user is required/);
+});
+
 test('policy export round-trips through apply', async () => {
   const { stdout: exported } = await veil('policy', 'export');
   const file = path.join(home, 'exported.yaml');

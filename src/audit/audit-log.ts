@@ -126,6 +126,18 @@ export class AuditLog {
     return `SELECT ${select} FROM ${AUDIT_TABLE}`;
   }
 
+  /** Allowed reads (queries, scans) per dataset over the last `days` days: popularity for search. */
+  async datasetPopularity(days: number, now = new Date()): Promise<Map<string, number>> {
+    await this.syncMirror();
+    const since = new Date(now.getTime() - days * 86_400_000).toISOString();
+    const rows = await this.engine.runInternal<[string, number | string]>(
+      `SELECT dataset, count(*) FROM (SELECT unnest(CAST(from_json(datasets, '["VARCHAR"]') AS VARCHAR[])) AS dataset FROM ${AUDIT_TABLE}
+       WHERE decision = 'allowed' AND statement_type IN ('query', 'scan') AND event_time >= CAST(? AS TIMESTAMP)) GROUP BY dataset`,
+      [since],
+    );
+    return new Map(rows.map(([dataset, count]) => [dataset, Number(count)]));
+  }
+
   /**
    * Retention: prunes records that began before `before` (audit-retention.ts) and drops them from
    * the queryable mirror too.

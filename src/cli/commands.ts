@@ -6,6 +6,7 @@ import { VeilHome } from '../home/index.ts';
 import { openControlDatabase } from '../store/index.ts';
 import { exportPolicyDocument, parsePolicyDocuments, policyToAuthored } from '../policy/index.ts';
 import { openRuntime, type VeilRuntime } from '../server/veil-runtime.ts';
+import { searchCatalog } from '../query/index.ts';
 import { describeForCaller } from '../http/catalog-routes.ts';
 import { chunkRowsJson } from '../engine/index.ts';
 import { setupDemo } from '../demo/demo-setup.ts';
@@ -20,6 +21,10 @@ async function withRuntime<T>(home: string | undefined, work: (runtime: VeilRunt
   } finally {
     await runtime.close();
   }
+}
+
+function optionalStrings(values: Record<string, unknown>, keys: readonly string[]): Record<string, string> {
+  return Object.fromEntries(keys.flatMap((key) => (typeof values[key] === 'string' ? [[key, values[key] as string]] : [])));
 }
 
 /** Token and user bookkeeping needs only the control database: no engine, so it is instant. */
@@ -210,6 +215,31 @@ export const COMMANDS: Record<string, Record<string, { usage: string; run: Comma
         } finally {
           db.close();
         }
+      },
+    },
+  },
+  catalog: {
+    search: {
+      usage: 'catalog search TEXT --user NAME [--database DB] [--tag TAG] [--owner NAME] [--limit N]   datasets NAME may read, best matches first',
+      run: async (args) => {
+        const { values, positionals } = parse(args, { user: { type: 'string', short: 'u' }, database: { type: 'string' }, tag: { type: 'string' }, owner: { type: 'string' }, limit: { type: 'string' } });
+        const user = str(values, 'user');
+        if (user === undefined) throw new InvalidRequestError('--user is required: search results depend on who asks');
+        const query = positionals.join(' ');
+        await withRuntime(str(values, 'home'), async (runtime) => {
+          const principal = principalOf(runtime.users.get(user));
+          const limit = str(values, 'limit');
+          const options = { query, ...optionalStrings(values, ['database', 'tag', 'owner']), ...(limit === undefined ? {} : { limit: Number(limit) }) };
+          const started = performance.now();
+          const results = searchCatalog(runtime.access, principal, options, await runtime.audit.datasetPopularity(30));
+          runtime.audit.record({
+            event_time: new Date().toISOString(), request_id: crypto.randomUUID(), user: principal.user, groups: principal.groups,
+            client_application: 'veil-cli', client_address: null, door: 'cli', statement: `search ${query}`, statement_type: 'search',
+            datasets: results.map((r) => r.name), columns: [], policies: [], decision: 'allowed', rows_returned: results.length,
+            bytes_returned: null, duration_ms: performance.now() - started, error_code: null,
+          });
+          printJson({ results });
+        });
       },
     },
   },

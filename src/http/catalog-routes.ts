@@ -3,6 +3,7 @@ import { AccessDeniedError, InvalidRequestError } from '../errors/index.ts';
 import type { Principal } from '../identity/index.ts';
 import type { EffectiveDatasetPolicy } from '../policy/index.ts';
 import type { VeilRuntime } from '../server/veil-runtime.ts';
+import { MAX_SEARCH_RESULTS, searchCatalog } from '../query/index.ts';
 import { sendJson, type Route } from './routing.ts';
 import { optionalStringList, readJsonBody, requirePrincipal, stringField, type RequestContext } from './request-context.ts';
 
@@ -53,6 +54,13 @@ function adminView(dataset: Dataset): Record<string, unknown> {
 }
 
 export function catalogRoutes(runtime: VeilRuntime): Route[] {
+  /** Dataset popularity from the audit trail for search ranking, refreshed at most once a minute. */
+  let popularityCache: { at: number; value: Promise<Map<string, number>> } | undefined;
+  const popularity = (): Promise<Map<string, number>> => {
+    const now = Date.now();
+    if (popularityCache === undefined || now - popularityCache.at > 60_000) popularityCache = { at: now, value: runtime.audit.datasetPopularity(30) };
+    return popularityCache.value;
+  };
   const datasetName = (ctx: RequestContext): string => {
     const name = ctx.params['name'] ?? '';
     ctx.audit.datasets = [name.toLowerCase()];
@@ -73,6 +81,31 @@ export function catalogRoutes(runtime: VeilRuntime): Route[] {
           .filter((e) => database === undefined || e.dataset.database === database)
           .filter((e) => includeSystem || !e.dataset.system);
         sendJson(ctx, 200, { datasets: visible.map(summary) });
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/search',
+      handler: async (ctx) => {
+        ctx.audit.statementType = 'search';
+        const params = ctx.url.searchParams;
+        const query = params.get('q') ?? '';
+        ctx.audit.statement = `search ${query.slice(0, 500)}`;
+        const limitText = params.get('limit');
+        const limit = limitText === null ? undefined : Number(limitText);
+        if (limit !== undefined && (!Number.isInteger(limit) || limit < 1 || limit > MAX_SEARCH_RESULTS)) throw new InvalidRequestError(`limit must be a whole number from 1 to ${MAX_SEARCH_RESULTS}`);
+        const optional = (key: string): Record<string, string> => {
+          const value = params.get(key);
+          return value === null || value === '' ? {} : { [key]: value };
+        };
+        const results = searchCatalog(
+          runtime.access,
+          requirePrincipal(ctx),
+          { query, ...optional('database'), ...optional('tag'), ...optional('owner'), ...(limit === undefined ? {} : { limit }), includeSystem: params.get('include_system') === 'true' },
+          await popularity(),
+        );
+        ctx.audit.datasets = results.map((r) => r.name);
+        sendJson(ctx, 200, { results });
       },
     },
     {

@@ -91,6 +91,12 @@ export function openApiDocument(): Record<string, unknown> {
           responses: { '201': ok('Token'), ...errors },
         },
       },
+      '/v1/search': {
+        get: {
+          summary: 'Search the datasets the caller can read: ?q= terms (all must match) over names, descriptions, columns, tags, owners; ?database= ?tag= ?owner= ?limit= ?include_system=true. Name matches first, then score, then popularity',
+          responses: { '200': ok('SearchResults'), ...errors },
+        },
+      },
       '/v1/audit/insights': {
         get: {
           summary: 'Audit insights over the last ?days=30: accesses over time, readers of pii/phi columns, denials, unused grants and access, top datasets and columns (compliance and admins)',
