@@ -71,6 +71,16 @@ test('catalog search answers for a user, as the API does', async () => {
   await assert.rejects(veil('catalog', 'search', 'trial'), /--user is required/);
 });
 
+test('dataset update documents and certifies a dataset', async () => {
+  const updated = JSON.parse(
+    (await veil('dataset', 'update', 'drug_xyz.adverse_events', '--steward', 'erin', '--certify', 'draft', '--by', 'erin', '--note', 'first pass', '--column-description', 'severity=CTCAE grade, as text')).stdout,
+  ) as { steward: string; certification: { status: string; by: string; note: string }; columns: { name: string; description?: string }[] };
+  assert.equal(updated.steward, 'erin');
+  assert.deepEqual([updated.certification.status, updated.certification.by, updated.certification.note], ['draft', 'erin', 'first pass']);
+  assert.equal(updated.columns.find((c) => c.name === 'severity')?.description, 'CTCAE grade, as text');
+  await assert.rejects(veil('dataset', 'update', 'drug_xyz.adverse_events', '--certify', 'validated'), /--certify needs --by/);
+});
+
 test('policy export round-trips through apply', async () => {
   const { stdout: exported } = await veil('policy', 'export');
   const file = path.join(home, 'exported.yaml');

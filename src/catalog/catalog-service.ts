@@ -1,7 +1,7 @@
 import { InvalidDatasetError, InvalidRequestError, VeilError } from '../errors/index.ts';
 import { sqlString, type DuckDbEngine } from '../engine/index.ts';
 import { DatasetStore } from './dataset-store.ts';
-import { fullName, NAME_PATTERN, TAG_PATTERN, type CsvOptions, type Dataset, type DatasetColumn, type DatasetFormat } from './dataset-types.ts';
+import { CERTIFICATION_STATUSES, fullName, NAME_PATTERN, TAG_PATTERN, type CertificationStatus, type CsvOptions, type Dataset, type DatasetColumn, type DatasetFormat } from './dataset-types.ts';
 import { DIRECTORY_FILE_PATTERN, readFunctionSql, sourceViewName, type CsvDialect } from './source-relation.ts';
 import type { ResolvedLocation, StorageBackend } from './storage.ts';
 
@@ -102,7 +102,21 @@ export class CatalogService {
     }
   }
 
-  update(name: string, change: { description?: string; owner?: string; columnDescriptions?: Record<string, string> }): Dataset {
+  update(
+    name: string,
+    change: {
+      description?: string;
+      owner?: string;
+      steward?: string;
+      columnDescriptions?: Record<string, string>;
+      /** A new certification status, with who sets it (recorded with the time). */
+      certification?: { status: string; by: string; note?: string };
+    },
+  ): Dataset {
+    const certification = change.certification;
+    if (certification !== undefined && !(CERTIFICATION_STATUSES as readonly string[]).includes(certification.status)) {
+      throw new InvalidRequestError(`certification status must be one of ${CERTIFICATION_STATUSES.join(', ')}`);
+    }
     return this.datasets.update(name, (current) => {
       for (const column of Object.keys(change.columnDescriptions ?? {})) {
         if (!current.columns.some((c) => c.name === column)) throw new InvalidDatasetError(`column ${column} is not in ${name}`);
@@ -111,6 +125,17 @@ export class CatalogService {
         ...current,
         description: change.description ?? current.description,
         owner: change.owner ?? current.owner,
+        ...(change.steward === undefined ? {} : { steward: change.steward }),
+        ...(certification === undefined
+          ? {}
+          : {
+              certification: {
+                status: certification.status as CertificationStatus,
+                by: certification.by,
+                at: new Date().toISOString(),
+                ...(certification.note === undefined ? {} : { note: certification.note }),
+              },
+            }),
         columns: current.columns.map((c) => {
           const description = change.columnDescriptions?.[c.name];
           return description === undefined ? c : { ...c, description };

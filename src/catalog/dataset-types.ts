@@ -25,12 +25,26 @@ export interface Dataset {
   readonly csv: CsvOptions;
   readonly description: string;
   readonly owner: string;
+  /** Who curates the dataset's documentation and classification (may differ from the owner). */
+  readonly steward?: string;
+  readonly certification?: Certification;
   readonly tags: readonly string[];
   readonly columns: readonly DatasetColumn[];
   /** Built-in datasets (veil_system.*) are served from Veil's own tables, not from storage. */
   readonly system?: boolean;
   readonly createdAt: string;
   readonly updatedAt: string;
+}
+
+export const CERTIFICATION_STATUSES = ['draft', 'validated', 'deprecated'] as const;
+export type CertificationStatus = (typeof CERTIFICATION_STATUSES)[number];
+
+/** Whether people should build on the dataset, said by whom and when. */
+export interface Certification {
+  readonly status: CertificationStatus;
+  readonly by: string;
+  readonly at: string;
+  readonly note?: string;
 }
 
 export function fullName(dataset: Pick<Dataset, 'database' | 'name'>): string {

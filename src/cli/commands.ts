@@ -329,14 +329,31 @@ export const COMMANDS: Record<string, Record<string, { usage: string; run: Comma
       },
     },
     update: {
-      usage: 'dataset update DB.NAME [--description TEXT] [--owner NAME]',
+      usage: 'dataset update DB.NAME [--description TEXT] [--owner NAME] [--steward NAME] [--certify draft|validated|deprecated --by NAME [--note TEXT]] [--column-description COL=TEXT]...',
       run: async (args) => {
-        const { values, positionals } = parse(args, { description: { type: 'string' }, owner: { type: 'string' } });
+        const { values, positionals } = parse(args, {
+          description: { type: 'string' },
+          owner: { type: 'string' },
+          steward: { type: 'string' },
+          certify: { type: 'string' },
+          by: { type: 'string' },
+          note: { type: 'string' },
+          'column-description': { type: 'string', multiple: true },
+        });
         const name = requirePositional(positionals, 0, 'dataset name');
+        const status = str(values, 'certify');
+        const by = str(values, 'by');
+        if (status !== undefined && by === undefined) throw new InvalidRequestError('--certify needs --by NAME: a certification records who made it');
+        const note = str(values, 'note');
+        const columnDescriptions = Object.fromEntries(pairs(list(values, 'column-description'), '--column-description'));
         await withRuntime(str(values, 'home'), async (runtime) => {
-          const description = str(values, 'description');
-          const owner = str(values, 'owner');
-          printJson(runtime.catalog.update(name.toLowerCase(), { ...(description === undefined ? {} : { description }), ...(owner === undefined ? {} : { owner }) }));
+          printJson(
+            runtime.catalog.update(name.toLowerCase(), {
+              ...optionalStrings(values, ['description', 'owner', 'steward']),
+              ...(status === undefined || by === undefined ? {} : { certification: { status, by, ...(note === undefined ? {} : { note }) } }),
+              ...(Object.keys(columnDescriptions).length === 0 ? {} : { columnDescriptions }),
+            }),
+          );
         });
       },
     },

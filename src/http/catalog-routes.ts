@@ -27,6 +27,8 @@ export function describeForCaller(effective: EffectiveDatasetPolicy): Record<str
     database: d.database,
     description: d.description,
     owner: d.owner,
+    steward: d.steward ?? null,
+    certification: d.certification ?? null,
     tags: d.tags,
     format: d.system ? 'system' : d.format,
     access: effective.readable ? 'read' : 'metadata',
@@ -46,7 +48,16 @@ export function describeForCaller(effective: EffectiveDatasetPolicy): Record<str
 
 function summary(effective: EffectiveDatasetPolicy): Record<string, unknown> {
   const d = effective.dataset;
-  return { name: fullName(d), database: d.database, description: d.description, owner: d.owner, tags: d.tags, access: effective.readable ? 'read' : 'metadata' };
+  return {
+    name: fullName(d),
+    database: d.database,
+    description: d.description,
+    owner: d.owner,
+    steward: d.steward ?? null,
+    certification: d.certification ?? null,
+    tags: d.tags,
+    access: effective.readable ? 'read' : 'metadata',
+  };
 }
 
 function adminView(dataset: Dataset): Record<string, unknown> {
@@ -101,7 +112,7 @@ export function catalogRoutes(runtime: VeilRuntime): Route[] {
         const results = searchCatalog(
           runtime.access,
           requirePrincipal(ctx),
-          { query, ...optional('database'), ...optional('tag'), ...optional('owner'), ...(limit === undefined ? {} : { limit }), includeSystem: params.get('include_system') === 'true' },
+          { query, ...optional('database'), ...optional('tag'), ...optional('owner'), ...optional('certification'), ...(limit === undefined ? {} : { limit }), includeSystem: params.get('include_system') === 'true' },
           await popularity(),
         );
         ctx.audit.datasets = results.map((r) => r.name);
@@ -166,9 +177,16 @@ export function catalogRoutes(runtime: VeilRuntime): Route[] {
         const body = await readJsonBody(ctx.req);
         const description = stringField(body, 'description', false);
         const owner = stringField(body, 'owner', false);
+        const steward = stringField(body, 'steward', false);
+        const certification = isRecord(body['certification']) ? (body['certification'] as Record<string, unknown>) : undefined;
+        if (body['certification'] !== undefined && certification === undefined) throw new InvalidRequestError('"certification" must be an object {"status", "note"?}');
+        const status = certification === undefined ? undefined : stringField(certification, 'status', true);
+        const note = certification === undefined ? undefined : stringField(certification, 'note', false);
         const dataset = runtime.catalog.update(checkedName(name), {
           ...(description === undefined ? {} : { description }),
           ...(owner === undefined ? {} : { owner }),
+          ...(steward === undefined ? {} : { steward }),
+          ...(status === undefined ? {} : { certification: { status, by: requirePrincipal(ctx).user, ...(note === undefined ? {} : { note }) } }),
           ...(isRecord(body['column_descriptions']) ? { columnDescriptions: body['column_descriptions'] as Record<string, string> } : {}),
         });
         sendJson(ctx, 200, adminView(dataset));

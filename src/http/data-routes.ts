@@ -53,6 +53,34 @@ export function dataRoutes(runtime: VeilRuntime): Route[] {
       },
     },
     {
+      method: 'GET',
+      path: '/v1/datasets/{name}/preview',
+      handler: async (ctx) => {
+        // The first rows through exactly the scan path: same policies, audited as a preview.
+        const dataset = ctx.params['name'] ?? '';
+        const limitText = ctx.url.searchParams.get('limit');
+        const limit = limitText === null ? DEFAULT_PREVIEW_ROWS : Number(limitText);
+        if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PREVIEW_ROWS) throw new InvalidRequestError(`limit must be a whole number from 1 to ${MAX_PREVIEW_ROWS}`);
+        ctx.audit.statementType = 'preview';
+        ctx.audit.statement = `preview ${dataset} (${limit} rows)`;
+        const prepared = await runtime.queries.prepareScan(requirePrincipal(ctx), dataset);
+        await deliver(ctx, prepared, limit);
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/datasets/{name}/access',
+      handler: async (ctx) => {
+        const dataset = ctx.params['name'] ?? '';
+        ctx.audit.statementType = 'describe';
+        ctx.audit.statement = `access snippets ${dataset}`;
+        const effective = runtime.access.effective(requirePrincipal(ctx), dataset);
+        const name = `${effective.dataset.database}.${effective.dataset.name}`;
+        ctx.audit.datasets = [name];
+        sendJson(ctx, 200, { dataset: name, readable: effective.readable, snippets: accessSnippets(name, serverAddress(ctx)) });
+      },
+    },
+    {
       method: 'POST',
       path: '/v1/explain',
       handler: async (ctx) => {
@@ -71,6 +99,43 @@ export function dataRoutes(runtime: VeilRuntime): Route[] {
 function wantsResultSchema(ctx: RequestContext): boolean {
   const value = ctx.req.headers['x-veil-result-schema'];
   return (Array.isArray(value) ? value[0] : value)?.trim().toLowerCase() === 'include';
+}
+
+const DEFAULT_PREVIEW_ROWS = 20;
+const MAX_PREVIEW_ROWS = 1000;
+
+/** Where clients reach this server, as the caller did (Host header), for ready-to-paste snippets. */
+function serverAddress(ctx: RequestContext): { host: string; port: number; url: string } {
+  const host = (ctx.req.headers.host ?? '127.0.0.1:7070').trim();
+  const match = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(host);
+  // Only host names and IP literals: the snippets are pasted into shells and notebooks.
+  const hostname = match?.[1] !== undefined && /^([A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\])$/.test(match[1]) ? match[1] : '127.0.0.1';
+  const port = Number(match?.[2] ?? 80);
+  return { host: hostname, port, url: `http://${hostname}${match?.[2] === undefined ? '' : `:${port}`}` };
+}
+
+/** How to read a dataset from each tool, filled in with this server and the dataset. */
+export function accessSnippets(dataset: string, server: { host: string; port: number; url: string }): Record<string, string> {
+  const python = [
+    'import veil',
+    '',
+    "ctx = veil.context()  # token: VEIL_TOKEN, VEIL_TOKEN_FILE or ~/.veil/token",
+    `with ctx.connect(host=${JSON.stringify(server.host)}, port=${server.port}) as conn:`,
+    `    df = conn.scan_as_pandas(${JSON.stringify(dataset)})`,
+  ].join('\n');
+  const typescript = [
+    "import { connect } from 'veil/client';",
+    '',
+    `const veil = connect({ url: ${JSON.stringify(server.url)} }); // token: VEIL_TOKEN or VEIL_TOKEN_FILE`,
+    `const rows = await veil.scanAsObjects(${JSON.stringify(dataset)}, { maxRecords: 1000 });`,
+  ].join('\n');
+  const sql = `SELECT * FROM ${dataset} LIMIT 100;`;
+  const curl = [
+    `curl -s ${server.url}/v1/scan \\`,
+    '  -H "Authorization: Bearer $VEIL_TOKEN" -H \'Content-Type: application/json\' -H \'Accept: text/csv\' \\',
+    `  -d '{"dataset": "${dataset}", "max_rows": 1000}'`,
+  ].join('\n');
+  return { python, typescript, sql, curl };
 }
 
 export function auditStart(ctx: RequestContext) {

@@ -65,8 +65,16 @@ export function openApiDocument(): Record<string, unknown> {
       '/v1/datasets/{name}': {
         parameters: [nameParam],
         get: { summary: 'Schema, tags, description and the caller\'s effective access per column', responses: { '200': ok('Dataset'), ...errors } },
-        patch: { summary: 'Update description, owner, column descriptions (admins)', responses: { '200': ok('Dataset'), ...errors } },
+        patch: { summary: 'Update description (Markdown), owner, steward, certification {status: draft|validated|deprecated, note}, column descriptions (admins)', responses: { '200': ok('Dataset'), ...errors } },
         delete: { summary: 'Drop a dataset registration (admins; files are kept)', responses: { '200': ok('Dropped'), ...errors } },
+      },
+      '/v1/datasets/{name}/preview': {
+        parameters: [nameParam],
+        get: { summary: 'The first ?limit=20 rows (at most 1000) under the caller\'s policies, audited as a preview', responses: { '200': { description: 'Rows', content: resultContent }, ...errors } },
+      },
+      '/v1/datasets/{name}/access': {
+        parameters: [nameParam],
+        get: { summary: 'Ready-to-paste snippets (python, typescript, sql, curl) for reading the dataset from this server', responses: { '200': ok('Snippets'), ...errors } },
       },
       '/v1/datasets/{name}/tags': {
         parameters: [nameParam],

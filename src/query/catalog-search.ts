@@ -20,6 +20,8 @@ export interface SearchOptions {
   readonly database?: string;
   readonly tag?: string;
   readonly owner?: string;
+  /** draft, validated or deprecated; "none" for datasets never certified. */
+  readonly certification?: string;
   readonly limit?: number;
   readonly includeSystem?: boolean;
 }
@@ -28,6 +30,7 @@ export interface SearchResult {
   readonly name: string;
   readonly description: string;
   readonly owner: string;
+  readonly certification: string | null;
   readonly tags: readonly string[];
   readonly score: number;
   /** Where the terms matched: "name", "description", "owner", "tag:pii.email", "column:email", "column_description:email". */
@@ -36,6 +39,7 @@ export interface SearchResult {
 }
 
 const WEIGHTS = { nameExact: 10, name: 6, column: 4, tag: 3, owner: 2, description: 2, columnDescription: 1.5 } as const;
+const CERTIFICATION_BONUS: Record<string, number> = { validated: 1, draft: 0, none: 0, deprecated: -5 };
 const MAX_TERMS = 10;
 export const MAX_SEARCH_RESULTS = 200;
 
@@ -56,6 +60,7 @@ export function searchCatalog(access: AccessService, principal: Principal, optio
     if (d.system && options.includeSystem !== true && options.database !== 'veil_system') continue;
     if (options.database !== undefined && d.database !== options.database.toLowerCase()) continue;
     if (options.owner !== undefined && d.owner.toLowerCase() !== options.owner.toLowerCase()) continue;
+    if (options.certification !== undefined && (d.certification?.status ?? 'none') !== options.certification) continue;
     if (options.tag !== undefined && !datasetTags(effective).some((t) => t === options.tag || t.startsWith(`${options.tag}.`))) continue;
     const match = matchDataset(effective, terms);
     if (match === undefined) continue;
@@ -65,8 +70,10 @@ export function searchCatalog(access: AccessService, principal: Principal, optio
       name,
       description: d.description,
       owner: d.owner,
+      certification: d.certification?.status ?? null,
       tags: d.tags,
-      score: Math.round((match.score + Math.log1p(uses) * 0.5) * 1000) / 1000,
+      // Certified data first among equals; deprecated data last.
+      score: Math.round((match.score + Math.log1p(uses) * 0.5 + (CERTIFICATION_BONUS[d.certification?.status ?? 'none'] ?? 0)) * 1000) / 1000,
       matched: match.matched,
       popularity: uses,
       nameMatched: match.nameMatched,
