@@ -40,7 +40,7 @@ export class CatalogService {
 
   constructor(
     readonly datasets: DatasetStore,
-    private readonly storage: StorageBackend,
+    readonly storage: StorageBackend,
     private readonly engine: DuckDbEngine,
   ) {}
 

@@ -6,3 +6,4 @@ export type { StorageBackend, ResolvedLocation } from './storage.ts';
 export { sourceViewName } from './source-relation.ts';
 export { fullName, NAME_PATTERN, TAG_PATTERN } from './dataset-types.ts';
 export type { Dataset, DatasetColumn, DatasetFormat, CsvOptions } from './dataset-types.ts';
+export { crawl, datasetNameOf, SqliteCrawlState, type CrawlReport, type CrawlState } from './crawler.ts';

@@ -7,6 +7,7 @@ import { openControlDatabase } from '../store/index.ts';
 import { exportPolicyDocument, parsePolicyDocuments, policyToAuthored } from '../policy/index.ts';
 import { openRuntime, type VeilRuntime } from '../server/veil-runtime.ts';
 import { searchCatalog } from '../query/index.ts';
+import { crawl, SqliteCrawlState } from '../catalog/index.ts';
 import { describeForCaller } from '../http/catalog-routes.ts';
 import { chunkRowsJson } from '../engine/index.ts';
 import { setupDemo } from '../demo/demo-setup.ts';
@@ -21,6 +22,12 @@ async function withRuntime<T>(home: string | undefined, work: (runtime: VeilRunt
   } finally {
     await runtime.close();
   }
+}
+
+/** A crawl URI: a path under the storage root, or file:// for the same. */
+function crawlPrefix(uri: string): string {
+  if (/^s3:\/\//i.test(uri)) throw new InvalidRequestError('S3 prefixes are not supported yet: crawl a local storage prefix');
+  return uri.replace(/^file:\/\//i, '');
 }
 
 function optionalStrings(values: Record<string, unknown>, keys: readonly string[]): Record<string, string> {
@@ -219,6 +226,19 @@ export const COMMANDS: Record<string, Record<string, { usage: string; run: Comma
     },
   },
   catalog: {
+    crawl: {
+      usage: 'catalog crawl PREFIX --database DB [--owner NAME]   registers every dataset under a storage prefix; re-runs report new, changed, drifted and missing ones',
+      run: async (args) => {
+        const { values, positionals } = parse(args, { database: { type: 'string', short: 'd' }, owner: { type: 'string' } });
+        const prefix = crawlPrefix(requirePositional(positionals, 0, 'storage prefix (a directory under the storage root)'));
+        const database = str(values, 'database');
+        if (database === undefined) throw new InvalidRequestError('--database is required');
+        await withRuntime(str(values, 'home'), async (runtime) => {
+          const owner = str(values, 'owner');
+          printJson(await crawl(runtime.catalog, runtime.engine, new SqliteCrawlState(runtime.controlDb), runtime.home.storageRoot, { prefix, database, ...(owner === undefined ? {} : { owner }) }));
+        });
+      },
+    },
     search: {
       usage: 'catalog search TEXT --user NAME [--database DB] [--tag TAG] [--owner NAME] [--limit N]   datasets NAME may read, best matches first',
       run: async (args) => {

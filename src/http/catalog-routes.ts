@@ -1,4 +1,4 @@
-import { fullName, splitDatasetName, type Dataset } from '../catalog/index.ts';
+import { crawl, fullName, splitDatasetName, SqliteCrawlState, type Dataset } from '../catalog/index.ts';
 import { AccessDeniedError, InvalidRequestError } from '../errors/index.ts';
 import type { Principal } from '../identity/index.ts';
 import type { EffectiveDatasetPolicy } from '../policy/index.ts';
@@ -92,6 +92,22 @@ export function catalogRoutes(runtime: VeilRuntime): Route[] {
           .filter((e) => database === undefined || e.dataset.database === database)
           .filter((e) => includeSystem || !e.dataset.system);
         sendJson(ctx, 200, { datasets: visible.map(summary) });
+      },
+    },
+    {
+      method: 'POST',
+      path: '/v1/catalog/crawl',
+      handler: async (ctx) => {
+        ctx.audit.statementType = 'admin';
+        requireAdmin(runtime, ctx);
+        const body = await readJsonBody(ctx.req);
+        const prefix = stringField(body, 'prefix', true);
+        const database = stringField(body, 'database', true);
+        const owner = stringField(body, 'owner', false);
+        ctx.audit.statement = `crawl ${prefix} into ${database}`;
+        const report = await crawl(runtime.catalog, runtime.engine, new SqliteCrawlState(runtime.controlDb), runtime.home.storageRoot, { prefix, database, ...(owner === undefined ? {} : { owner }) });
+        ctx.audit.datasets = report.registered.map((r) => r.dataset);
+        sendJson(ctx, 200, report);
       },
     },
     {

@@ -99,6 +99,13 @@ export function openApiDocument(): Record<string, unknown> {
           responses: { '201': ok('Token'), ...errors },
         },
       },
+      '/v1/catalog/crawl': {
+        post: {
+          summary: 'Register every dataset under a storage prefix {prefix, database, owner?} (admins); re-runs report new, changed, drifted (not applied) and missing datasets',
+          requestBody: jsonBody({ type: 'object', required: ['prefix', 'database'] }),
+          responses: { '200': ok('CrawlReport'), ...errors },
+        },
+      },
       '/v1/search': {
         get: {
           summary: 'Search the datasets the caller can read: ?q= terms (all must match) over names, descriptions, columns, tags, owners; ?database= ?tag= ?owner= ?limit= ?include_system=true. Name matches first, then score, then popularity',

@@ -42,6 +42,12 @@ const MIGRATIONS: readonly string[] = [
      revoked_at TEXT
    );
    CREATE INDEX api_tokens_user ON api_tokens (user_name);`,
+  // What each crawled dataset's files looked like at the last crawl (to report changes).
+  `CREATE TABLE crawl_state (
+     dataset TEXT PRIMARY KEY,
+     files TEXT NOT NULL,
+     crawled_at TEXT NOT NULL
+   );`,
 ];
 
 export function openControlDatabase(file: string): SqliteDatabase {
