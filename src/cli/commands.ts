@@ -7,7 +7,8 @@ import { openControlDatabase } from '../store/index.ts';
 import { exportPolicyDocument, parsePolicyDocuments, policyToAuthored } from '../policy/index.ts';
 import { openRuntime, type VeilRuntime } from '../server/veil-runtime.ts';
 import { searchCatalog } from '../query/index.ts';
-import { crawl, SqliteCrawlState } from '../catalog/index.ts';
+import { crawl, exportMetadata, importMetadata, metadataToCsv, metadataToJson, parseMapping, parseMetadata, SqliteCrawlState } from '../catalog/index.ts';
+import { parse as parseYaml } from 'yaml';
 import { describeForCaller } from '../http/catalog-routes.ts';
 import { chunkRowsJson } from '../engine/index.ts';
 import { setupDemo } from '../demo/demo-setup.ts';
@@ -236,6 +237,37 @@ export const COMMANDS: Record<string, Record<string, { usage: string; run: Comma
         await withRuntime(str(values, 'home'), async (runtime) => {
           const owner = str(values, 'owner');
           printJson(await crawl(runtime.catalog, runtime.engine, new SqliteCrawlState(runtime.controlDb), runtime.home.storageRoot, { prefix, database, ...(owner === undefined ? {} : { owner }) }));
+        });
+      },
+    },
+    export: {
+      usage: 'catalog export --out FILE [--format json|csv] [--mapping FILE]   business metadata (descriptions, owners, certification, classifications) for an external catalog',
+      run: async (args) => {
+        const { values } = parse(args, { out: { type: 'string', short: 'o' }, format: { type: 'string' }, mapping: { type: 'string' } });
+        const out = str(values, 'out');
+        if (out === undefined) throw new InvalidRequestError('--out FILE is required');
+        const format = str(values, 'format') ?? (out.endsWith('.csv') ? 'csv' : 'json');
+        if (format !== 'json' && format !== 'csv') throw new InvalidRequestError('--format must be json or csv');
+        const mappingFile = str(values, 'mapping');
+        await withRuntime(str(values, 'home'), async (runtime) => {
+          const mapping = mappingFile === undefined ? {} : parseMapping(parseYaml(readFileSync(mappingFile, 'utf8')), mappingFile);
+          const assets = exportMetadata(runtime.catalog, mapping);
+          writeFileSync(out, format === 'csv' ? metadataToCsv(assets) : metadataToJson(assets), { flag: 'wx' });
+          process.stderr.write(`${assets.length} assets written to ${out}\n`);
+        });
+      },
+    },
+    import: {
+      usage: 'catalog import FILE --by NAME [--mapping FILE] [--dry-run]   applies descriptions, owners, certification and mapped classifications of existing datasets',
+      run: async (args) => {
+        const { values, positionals } = parse(args, { mapping: { type: 'string' }, by: { type: 'string' }, 'dry-run': { type: 'boolean' } });
+        const file = requirePositional(positionals, 0, 'metadata file (JSON or CSV)');
+        const by = str(values, 'by');
+        if (by === undefined) throw new InvalidRequestError('--by NAME is required: imported certifications record who made them');
+        const mappingFile = str(values, 'mapping');
+        await withRuntime(str(values, 'home'), async (runtime) => {
+          const mapping = mappingFile === undefined ? {} : parseMapping(parseYaml(readFileSync(mappingFile, 'utf8')), mappingFile);
+          printJson(importMetadata(runtime.catalog, parseMetadata(readFileSync(file, 'utf8'), file), mapping, { by, dryRun: values['dry-run'] === true }));
         });
       },
     },
