@@ -8,3 +8,4 @@ export { fullName, NAME_PATTERN, TAG_PATTERN } from './dataset-types.ts';
 export type { Dataset, DatasetColumn, DatasetFormat, CsvOptions } from './dataset-types.ts';
 export { crawl, datasetNameOf, SqliteCrawlState, type CrawlReport, type CrawlState } from './crawler.ts';
 export { exportMetadata, importMetadata, metadataToCsv, metadataToJson, parseMapping, parseMetadata, METADATA_FORMAT, type ImportReport, type MetadataAsset } from './metadata-interchange.ts';
+export { classifyDataset, decideClassification, CLASSIFICATION_SAMPLE_ROWS, type DatasetClassification, type ProposalStatus } from './dataset-classification.ts';

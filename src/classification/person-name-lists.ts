@@ -34,7 +34,7 @@ export const GIVEN_NAMES: ReadonlySet<string> = new Set(
   aarav vivaan ishaan wei li ming jing hui yan xin lei jun hao yu chen mei ling hiroshi takashi kenji
   yuki haruto sota yui hina sakura aoi ren kenta minjun seojun jiwoo seoyeon minseo jiho hyun
   kwame kofi ama abena chinedu ngozi oluwaseun adebayo chiamaka emeka thabo sipho zanele nomvula
-  tunde folake amara kemi`.split(/\s+/).filter((n) => n.length > 0),
+  tunde folake amara kemi jane eva ella lily zoe leo max oscar alfie arthur rose ivy nora iris`.split(/\s+/).filter((n) => n.length > 0),
 );
 
 export const SURNAMES: ReadonlySet<string> = new Set(

@@ -4,7 +4,8 @@ import { GIVEN_NAMES, NON_PERSON_WORDS, SURNAMES } from './person-name-lists.ts'
 /**
  * Person names: 1-4 capitalised words of letters, hyphens and apostrophes (`Mary`, `Jean-Luc Picard`,
  * `Siobhan O'Brien`, `Ludwig van Beethoven`), optionally with initials, a title (`Dr.`) or a suffix
- * (`Jr.`), in `First Last` or `Last, First` order, or entirely in upper case (`JOHN SMITH`).
+ * (`Jr.`), in `First Last` or `Last, First` order, entirely in upper case (`JOHN SMITH`), or in lower
+ * case when every word is a known name (`john smith`).
  *
  * Shape alone is weak evidence: product names, cities and statuses are capitalised words too. A value is
  * strong when at least one word is a common given name or surname from the embedded lists; a word that
@@ -24,6 +25,7 @@ const MAX_NAME_WORDS = 4;
 export function matchPersonName(value: string): ValueMatch {
   const words = nameWords(value);
   if (words === null) return 'invalid';
+  if (value === value.toLowerCase()) return matchLowerCaseName(words);
   const upperCase = value === value.toUpperCase();
   let nameWordCount = 0;
   let known = false;
@@ -41,12 +43,24 @@ export function matchPersonName(value: string): ValueMatch {
     nameWordCount++;
     if (key.split('-').some((part) => GIVEN_NAMES.has(part) || SURNAMES.has(part))) known = true;
   }
-  if (nameWordCount === 0 || nameWordCount > MAX_NAME_WORDS) return 'invalid';
+  // Initials count towards the word limit but a name needs at least one written-out word.
+  if (nameWordCount > MAX_NAME_WORDS || words.every((w) => INITIAL.test(w) || PARTICLES.has(w))) return 'invalid';
   return known ? 'strong' : 'weak';
 }
 
 export function isValidPersonName(value: string): boolean {
   return matchPersonName(value) !== 'invalid';
+}
+
+/**
+ * `john smith`: user-typed names often lack capitals, but so does free text (`great service`), so in
+ * lower case every word must be a known given name or surname.
+ */
+function matchLowerCaseName(words: readonly string[]): ValueMatch {
+  const nameWords = words.filter((w) => !PARTICLES.has(w));
+  if (nameWords.length === 0 || nameWords.length > MAX_NAME_WORDS) return 'invalid';
+  const allKnown = nameWords.every((w) => /^\p{Ll}+$/u.test(w) && (GIVEN_NAMES.has(lookupKey(w)) || SURNAMES.has(lookupKey(w))));
+  return allKnown ? 'strong' : 'invalid';
 }
 
 /** The words of a name in `First … Last` order without title and suffix, or null when it is not name-like. */

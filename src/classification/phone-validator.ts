@@ -8,14 +8,15 @@ import type { ValueMatch } from './classification-types.ts';
  *   `0049 30 1234567`;
  * - North American (NANP), 10 digits or 11 with a leading 1, whose area code and exchange both start
  *   with 2-9: `(415) 555-0132`, `415-555-0132`, `415.555.0132`, `1 800 555 0199`, `4155550132`;
- * - national numbers with a trunk prefix 0 and 10-11 digits in groups: `020 7946 0958`, `030 12345678`.
+ * - national numbers with a trunk prefix 0 and 10-11 digits in groups: `020 7946 0958`, `030 12345678`;
+ * - E.164 digits without the `+`, 11-15 bare digits (`447700900123`), as telecom exports store MSISDNs.
  *
  * An extension (`x204`, `ext. 12`) may follow. Letters anywhere else reject the value.
  * @see https://www.itu.int/rec/T-REC-E.164
  * @see https://nationalnanpa.com/number_resource_info/
  *
- * Strength: international and separated NANP numbers are strong; bare NANP digits and trunk-prefixed
- * national numbers are weak, since a 10-digit identifier or a dashed part number has the same shape.
+ * Strength: international and separated NANP numbers are strong; bare digits and trunk-prefixed
+ * national numbers are weak, since a long numeric identifier or a dashed part number has the same shape.
  */
 const EXTENSION = /\s*(?:x|ext\.?|extension|#)\s*\d{1,6}$/i;
 const PHONE_TEXT = /^\+?[\d\s().\-/]+$/;
@@ -45,6 +46,8 @@ export function matchPhone(value: string): ValueMatch {
       return NANP_GROUPINGS.has(groups.map((g) => g.replace(/^\+/, '').length).join(',')) ? 'strong' : 'invalid';
     }
   }
+  // An E.164 number stored without its `+` (MSISDNs in telecom exports, often as BIGINT).
+  if (groups.length === 1 && digits.length >= 11 && digits.length <= 15 && !digits.startsWith('0')) return 'weak';
   if (digits.startsWith('0') && !digits.startsWith('00') && digits.length >= 10 && digits.length <= 11) {
     const shaped = groups.length >= 2 && groups.every((g) => g.length >= 2 && g.length <= 8);
     return shaped ? 'weak' : 'invalid';

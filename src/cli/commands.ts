@@ -7,7 +7,7 @@ import { openControlDatabase } from '../store/index.ts';
 import { exportPolicyDocument, parsePolicyDocuments, policyToAuthored } from '../policy/index.ts';
 import { openRuntime, type VeilRuntime } from '../server/veil-runtime.ts';
 import { searchCatalog } from '../query/index.ts';
-import { crawl, exportMetadata, importMetadata, metadataToCsv, metadataToJson, parseMapping, parseMetadata, SqliteCrawlState } from '../catalog/index.ts';
+import { classifyDataset, crawl, decideClassification, exportMetadata, importMetadata, metadataToCsv, metadataToJson, parseMapping, parseMetadata, SqliteCrawlState } from '../catalog/index.ts';
 import { parse as parseYaml } from 'yaml';
 import { describeForCaller } from '../http/catalog-routes.ts';
 import { chunkRowsJson } from '../engine/index.ts';
@@ -237,6 +237,28 @@ export const COMMANDS: Record<string, Record<string, { usage: string; run: Comma
         await withRuntime(str(values, 'home'), async (runtime) => {
           const owner = str(values, 'owner');
           printJson(await crawl(runtime.catalog, runtime.engine, new SqliteCrawlState(runtime.controlDb), runtime.home.storageRoot, { prefix, database, ...(owner === undefined ? {} : { owner }) }));
+        });
+      },
+    },
+    classify: {
+      usage: 'catalog classify DB.NAME [--json] [--accept COL=TAG]... [--reject COL=TAG]... [--by NAME]   proposes pii/phi tags from column names and sampled values',
+      run: async (args) => {
+        const { values, positionals } = parse(args, { json: { type: 'boolean' }, accept: { type: 'string', multiple: true }, reject: { type: 'string', multiple: true }, by: { type: 'string' } });
+        const name = requirePositional(positionals, 0, 'dataset name').toLowerCase();
+        const accept = pairs(list(values, 'accept'), '--accept').map(([column, tag]) => ({ column, tag }));
+        const reject = pairs(list(values, 'reject'), '--reject').map(([column, tag]) => ({ column, tag }));
+        await withRuntime(str(values, 'home'), async (runtime) => {
+          if (accept.length + reject.length > 0) {
+            const by = str(values, 'by');
+            if (by === undefined) throw new InvalidRequestError('--by NAME is required with --accept/--reject: decisions record who made them');
+            decideClassification(runtime.catalog, runtime.controlDb, name, { accept, reject }, by);
+          }
+          const result = await classifyDataset(runtime.catalog, runtime.engine, runtime.controlDb, name);
+          if (values['json'] === true) printJson(result.proposals);
+          else {
+            process.stdout.write(`${result.dataset}: ${result.proposals.length} proposals from ${result.sampled_rows} sampled rows\n`);
+            for (const p of result.proposals) process.stdout.write(`  ${p.column.padEnd(24)} ${p.tag.padEnd(16)} ${p.confidence.toFixed(2)}  ${p.status.padEnd(8)}  ${p.evidence}\n`);
+          }
         });
       },
     },

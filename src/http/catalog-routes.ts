@@ -1,4 +1,4 @@
-import { crawl, fullName, splitDatasetName, SqliteCrawlState, type Dataset } from '../catalog/index.ts';
+import { classifyDataset, crawl, decideClassification, fullName, splitDatasetName, SqliteCrawlState, type Dataset } from '../catalog/index.ts';
 import { AccessDeniedError, InvalidRequestError } from '../errors/index.ts';
 import type { Principal } from '../identity/index.ts';
 import type { EffectiveDatasetPolicy } from '../policy/index.ts';
@@ -95,6 +95,40 @@ export function catalogRoutes(runtime: VeilRuntime): Route[] {
       },
     },
     {
+      method: 'GET',
+      path: '/v1/datasets/{name}/classification',
+      handler: async (ctx) => {
+        ctx.audit.statementType = 'admin';
+        requireAdmin(runtime, ctx);
+        const name = datasetName(ctx);
+        ctx.audit.statement = `classify ${name}`;
+        sendJson(ctx, 200, await classifyDataset(runtime.catalog, runtime.engine, runtime.controlDb, checkedName(name)));
+      },
+    },
+    {
+      method: 'POST',
+      path: '/v1/datasets/{name}/classification',
+      handler: async (ctx) => {
+        ctx.audit.statementType = 'admin';
+        const principal = requireAdmin(runtime, ctx);
+        const name = datasetName(ctx);
+        const body = await readJsonBody(ctx.req);
+        const decisions = (key: string): { column: string; tag: string }[] => {
+          const value = body[key];
+          if (value === undefined) return [];
+          if (!Array.isArray(value) || !value.every((d) => isRecord(d) && typeof d['column'] === 'string' && typeof d['tag'] === 'string')) {
+            throw new InvalidRequestError(`"${key}" must be a list of {"column", "tag"}`);
+          }
+          return value.map((d) => ({ column: String((d as Record<string, unknown>)['column']), tag: String((d as Record<string, unknown>)['tag']) }));
+        };
+        const accept = decisions('accept');
+        const reject = decisions('reject');
+        ctx.audit.statement = `classification ${name}: accept ${accept.map((d) => `${d.column}=${d.tag}`).join(' ')}; reject ${reject.map((d) => `${d.column}=${d.tag}`).join(' ')}`;
+        decideClassification(runtime.catalog, runtime.controlDb, checkedName(name), { accept, reject }, principal.user);
+        sendJson(ctx, 200, await classifyDataset(runtime.catalog, runtime.engine, runtime.controlDb, checkedName(name)));
+      },
+    },
+    {
       method: 'POST',
       path: '/v1/catalog/crawl',
       handler: async (ctx) => {
@@ -179,7 +213,9 @@ export function catalogRoutes(runtime: VeilRuntime): Route[] {
           ...(isRecord(body['column_types']) ? { columnTypes: body['column_types'] as Record<string, string> } : {}),
           ...(isRecord(body['column_descriptions']) ? { columnDescriptions: body['column_descriptions'] as Record<string, string> } : {}),
         });
-        sendJson(ctx, 201, adminView(dataset));
+        // Proposals for the steward to review; nothing is tagged until accepted.
+        const classification = await classifyDataset(runtime.catalog, runtime.engine, runtime.controlDb, fullName(dataset)).catch(() => null);
+        sendJson(ctx, 201, { ...adminView(dataset), classification });
       },
     },
     {

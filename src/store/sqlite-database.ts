@@ -48,6 +48,16 @@ const MIGRATIONS: readonly string[] = [
      files TEXT NOT NULL,
      crawled_at TEXT NOT NULL
    );`,
+  // Stewards' decisions on classification proposals; a rejected proposal is not made again.
+  `CREATE TABLE classification_decisions (
+     dataset TEXT NOT NULL,
+     column_name TEXT NOT NULL,
+     tag TEXT NOT NULL,
+     decision TEXT NOT NULL,
+     decided_by TEXT NOT NULL,
+     decided_at TEXT NOT NULL,
+     PRIMARY KEY (dataset, column_name, tag)
+   );`,
 ];
 
 export function openControlDatabase(file: string): SqliteDatabase {
