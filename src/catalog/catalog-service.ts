@@ -49,6 +49,7 @@ export class CatalogService {
     if (database === 'veil_system') throw new InvalidDatasetError('the veil_system database is reserved');
     const format = input.format ?? inferFormat(input.location);
     const csv = input.csv ?? {};
+    await this.storage.prepare?.(input.location);
     const location = this.storage.resolve(input.location, DIRECTORY_FILE_PATTERN[format]);
     const inferred = await this.inferColumns(format, readFunctionSql(format, location, csv, undefined));
     const overrides = input.columnTypes ?? {};
@@ -83,6 +84,20 @@ export class CatalogService {
     });
     await this.ensureSourceViews();
     return dataset;
+  }
+
+  /** Brings the local copies of remote datasets (S3) up to date before a query reads them. */
+  async refresh(names: readonly string[]): Promise<void> {
+    if (this.storage.prepare === undefined) return;
+    let missingView = false;
+    for (const name of names) {
+      const dataset = this.datasets.find(name);
+      if (dataset === undefined || dataset.system) continue;
+      await this.storage.prepare(dataset.location);
+      missingView ||= !this.viewVersions.has(name);
+    }
+    // A remote dataset whose copy was not there when the views were built gets its view now.
+    if (missingView) await this.ensureSourceViews();
   }
 
   /** Registers a built-in dataset served from an internal table (idempotent). */

@@ -6,6 +6,7 @@ import { fullName, NAME_PATTERN, type Dataset, type DatasetFormat } from './data
 import { DIRECTORY_FILE_PATTERN, readFunctionSql } from './source-relation.ts';
 import type { DuckDbEngine } from '../engine/index.ts';
 import type { SqliteDatabase } from '../store/index.ts';
+import { isS3Location, type S3Mirror } from './s3-storage.ts';
 
 /**
  * Crawling: registers every dataset under a storage prefix, and on later runs reports what
@@ -71,8 +72,15 @@ export async function crawl(
   engine: DuckDbEngine,
   state: CrawlState,
   storageRoot: string,
-  options: { prefix: string; database: string; owner?: string },
+  options: {
+    prefix: string;
+    database: string;
+    owner?: string;
+    /** How a path below `storageRoot` is registered (S3 crawls register s3:// locations). */
+    locationOf?: (relative: string) => string;
+  },
 ): Promise<CrawlReport> {
+  const locationOf = options.locationOf ?? ((relative: string) => relative);
   if (!NAME_PATTERN.test(options.database)) throw new InvalidRequestError(`database names use a-z, 0-9 and _ (got "${options.database}")`);
   if (options.prefix.split(/[\\/]/).includes('..')) throw new InvalidRequestError('the crawl prefix must not contain ".." segments');
   const root = path.resolve(storageRoot, options.prefix);
@@ -85,7 +93,7 @@ export async function crawl(
   }
   if (path.relative(realRoot, real).startsWith('..')) throw new InvalidRequestError(`${options.prefix} is outside the storage root`);
 
-  const candidates = findCandidates(real, real, { count: 0 }).map((c) => ({ ...c, location: path.relative(realRoot, path.join(real, c.location)) || '.' }));
+  const candidates = findCandidates(real, real, { count: 0 }).map((c) => ({ ...c, location: locationOf(path.relative(realRoot, path.join(real, c.location)) || '.') }));
   const registered: CrawlReport['registered'][number][] = [];
   const unchanged: string[] = [];
   const changed: CrawlReport['changed'][number][] = [];
@@ -118,7 +126,7 @@ export async function crawl(
     }
   }
   // Datasets registered under this prefix whose files are gone: reported, never dropped silently.
-  const prefix = normalized(path.relative(realRoot, real));
+  const prefix = normalized(locationOf(path.relative(realRoot, real) || '.'));
   const missing = [...existing.values()]
     .filter((d) => d.database === options.database && (prefix === '.' || normalized(d.location) === prefix || normalized(d.location).startsWith(`${prefix}/`)) && !seen.has(fullName(d)))
     .map(fullName);
@@ -212,4 +220,30 @@ async function schemaDrift(catalog: CatalogService, engine: DuckDbEngine, datase
     .map(([column, type]) => ({ column, registered: registered.get(column) as string, found: type }));
   if (added.length + removed.length + changedTypes.length === 0) return undefined;
   return { added_columns: added, removed_columns: removed, changed_types: changedTypes };
+}
+
+/**
+ * A crawl of a URI: a prefix of the local storage root (optionally file://), or s3://bucket/prefix,
+ * which is first mirrored (s3-storage.ts) and registered with s3:// locations.
+ */
+export async function crawlUri(
+  deps: { catalog: CatalogService; engine: DuckDbEngine; state: CrawlState; storageRoot: string; s3?: S3Mirror },
+  uri: string,
+  options: { database: string; owner?: string },
+): Promise<CrawlReport> {
+  if (!isS3Location(uri)) {
+    return crawl(deps.catalog, deps.engine, deps.state, deps.storageRoot, { ...options, prefix: uri.replace(/^file:\/\//i, '') });
+  }
+  if (deps.s3 === undefined) throw new InvalidRequestError('S3 is not configured');
+  const match = /^s3:\/\/([^/]+)\/?(.*)$/i.exec(uri);
+  const bucket = match?.[1] ?? '';
+  const prefix = (match?.[2] ?? '').replace(/\/+$/, '');
+  await deps.s3.sync(`s3://${bucket}/${prefix === '' ? '' : `${prefix}/`}`);
+  const bucketRoot = deps.s3.localPath(`s3://${bucket}/`);
+  const report = await crawl(deps.catalog, deps.engine, deps.state, bucketRoot, {
+    ...options,
+    prefix: prefix === '' ? '.' : prefix,
+    locationOf: (relative) => `s3://${bucket}/${relative === '.' ? '' : relative.split(path.sep).join('/')}`,
+  });
+  return { ...report, root: uri };
 }

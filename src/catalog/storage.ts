@@ -3,14 +3,16 @@ import path from 'node:path';
 import { InvalidDatasetError } from '../errors/index.ts';
 
 /**
- * Where dataset files live. DuckDB reads local paths; an object store (S3) will implement the same
- * interface by materializing objects into a local cache directory that is also a storage root.
+ * Where dataset files live. DuckDB reads local paths; an object store (S3) implements the same
+ * interface by mirroring objects into a local cache directory (s3-storage.ts).
  */
 export interface StorageBackend {
   /** Directories DuckDB must be allowed to read. */
   readonly roots: readonly string[];
   /** Turns a registered location into the path or glob DuckDB reads, checking it stays inside a root. */
   resolve(location: string, filePattern: string): ResolvedLocation;
+  /** Brings a location's local copy up to date before it is read (remote stores only). */
+  prepare?(location: string): Promise<void>;
 }
 
 export interface ResolvedLocation {
@@ -61,7 +63,7 @@ function isInside(root: string, candidate: string): boolean {
 }
 
 /** Follows the first key=value directory at each level: partition keys are the same along every path. */
-function findPartitionKeys(directory: string): string[] {
+export function findPartitionKeys(directory: string): string[] {
   const keys: string[] = [];
   let current = directory;
   for (let depth = 0; depth < 16; depth++) {

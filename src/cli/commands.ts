@@ -7,7 +7,7 @@ import { openControlDatabase } from '../store/index.ts';
 import { exportPolicyDocument, parsePolicyDocuments, policyToAuthored } from '../policy/index.ts';
 import { openRuntime, type VeilRuntime } from '../server/veil-runtime.ts';
 import { searchCatalog } from '../query/index.ts';
-import { classifyDataset, crawl, decideClassification, exportMetadata, importMetadata, metadataToCsv, metadataToJson, parseMapping, parseMetadata, SqliteCrawlState } from '../catalog/index.ts';
+import { classifyDataset, crawlUri, decideClassification, exportMetadata, importMetadata, metadataToCsv, metadataToJson, parseMapping, parseMetadata, SqliteCrawlState, type S3Mirror } from '../catalog/index.ts';
 import { parse as parseYaml } from 'yaml';
 import { describeForCaller } from '../http/catalog-routes.ts';
 import { chunkRowsJson } from '../engine/index.ts';
@@ -25,10 +25,10 @@ async function withRuntime<T>(home: string | undefined, work: (runtime: VeilRunt
   }
 }
 
-/** A crawl URI: a path under the storage root, or file:// for the same. */
-function crawlPrefix(uri: string): string {
-  if (/^s3:\/\//i.test(uri)) throw new InvalidRequestError('S3 prefixes are not supported yet: crawl a local storage prefix');
-  return uri.replace(/^file:\/\//i, '');
+
+function crawlDependencies(runtime: VeilRuntime) {
+  const storage = runtime.catalog.storage as { s3?: S3Mirror };
+  return { catalog: runtime.catalog, engine: runtime.engine, state: new SqliteCrawlState(runtime.controlDb), storageRoot: runtime.home.storageRoot, ...(storage.s3 === undefined ? {} : { s3: storage.s3 }) };
 }
 
 function optionalStrings(values: Record<string, unknown>, keys: readonly string[]): Record<string, string> {
@@ -231,12 +231,12 @@ export const COMMANDS: Record<string, Record<string, { usage: string; run: Comma
       usage: 'catalog crawl PREFIX --database DB [--owner NAME]   registers every dataset under a storage prefix; re-runs report new, changed, drifted and missing ones',
       run: async (args) => {
         const { values, positionals } = parse(args, { database: { type: 'string', short: 'd' }, owner: { type: 'string' } });
-        const prefix = crawlPrefix(requirePositional(positionals, 0, 'storage prefix (a directory under the storage root)'));
+        const uri = requirePositional(positionals, 0, 'storage prefix (a directory under the storage root, or s3://bucket/prefix)');
         const database = str(values, 'database');
         if (database === undefined) throw new InvalidRequestError('--database is required');
         await withRuntime(str(values, 'home'), async (runtime) => {
           const owner = str(values, 'owner');
-          printJson(await crawl(runtime.catalog, runtime.engine, new SqliteCrawlState(runtime.controlDb), runtime.home.storageRoot, { prefix, database, ...(owner === undefined ? {} : { owner }) }));
+          printJson(await crawlUri(crawlDependencies(runtime), uri, { database, ...(owner === undefined ? {} : { owner }) }));
         });
       },
     },

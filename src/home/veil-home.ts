@@ -29,6 +29,8 @@ export interface VeilSettings {
   readonly auditRetentionDays: number;
   /** File (relative to the home) that receives OpenLineage run events; empty: none. */
   readonly openlineageFile: string;
+  /** S3 connection (endpoint, region, path style, keys); empty: the SDK's standard chain. */
+  readonly s3: Readonly<Record<string, unknown>>;
 }
 
 export const DEFAULT_SETTINGS: VeilSettings = {
@@ -48,6 +50,7 @@ export const DEFAULT_SETTINGS: VeilSettings = {
   oidcProviders: [],
   auditRetentionDays: 0,
   openlineageFile: '',
+  s3: {},
 };
 
 const SETTINGS_KEYS: Record<string, keyof VeilSettings> = {
@@ -64,6 +67,7 @@ const SETTINGS_KEYS: Record<string, keyof VeilSettings> = {
   oidc_providers: 'oidcProviders',
   audit_retention_days: 'auditRetentionDays',
   openlineage_file: 'openlineageFile',
+  s3: 's3',
 };
 
 export interface VeilKeys {
@@ -92,11 +96,13 @@ export class VeilHome {
   get spoolDirectory(): string { return path.join(this.root, 'spool'); }
   get engineTempDirectory(): string { return path.join(this.root, 'tmp'); }
   get keysDirectory(): string { return path.join(this.root, 'keys'); }
+  /** Local copies of remote objects (S3), read by DuckDB. */
+  get cacheDirectory(): string { return path.join(this.root, 'cache'); }
   get settingsPath(): string { return path.join(this.root, 'config.yaml'); }
 
   /** Creates the directory layout (idempotent). */
   ensure(): void {
-    for (const dir of [this.root, this.storageRoot, this.spoolDirectory, this.engineTempDirectory]) {
+    for (const dir of [this.root, this.storageRoot, this.spoolDirectory, this.engineTempDirectory, this.cacheDirectory]) {
       mkdirSync(dir, { recursive: true });
     }
     mkdirSync(this.keysDirectory, { recursive: true, mode: 0o700 });

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { AuditLog, AUDIT_DATASET_COLUMNS, AUDIT_DATASET_NAMES, AUDIT_DATASETS, OpenLineageWriter } from '../audit/index.ts';
-import { CatalogService, DatasetStore, LocalFileStorage, sourceViewName } from '../catalog/index.ts';
+import { CatalogService, DatasetStore, LocalFileStorage, parseS3Settings, RoutedStorage, S3Mirror, sourceViewName } from '../catalog/index.ts';
 import { DuckDbEngine } from '../engine/index.ts';
 import { VeilHome, type VeilSettings } from '../home/index.ts';
 import { ApiTokenStore, Authenticator, LocalTokenIssuer, OidcProvider, parseOidcProviders, UserStore } from '../identity/index.ts';
@@ -62,10 +62,11 @@ export async function openRuntime(homeDir: string | undefined, options: RuntimeO
   const settings = home.loadSettings();
   const keys = home.loadKeys();
   const controlDb = openControlDatabase(home.catalogDatabasePath);
-  const storage = new LocalFileStorage([home.storageRoot]);
+  const s3 = new S3Mirror(path.join(home.cacheDirectory, 's3'), parseS3Settings(settings.s3, home.settingsPath));
+  const storage = new RoutedStorage(new LocalFileStorage([home.storageRoot]), s3);
   const engine = await DuckDbEngine.open(
     {
-      allowedDirectories: [...storage.roots, home.spoolDirectory, home.engineTempDirectory],
+      allowedDirectories: [...storage.roots, home.spoolDirectory, home.engineTempDirectory, home.cacheDirectory],
       threads: settings.engineThreads,
       memoryLimit: settings.engineMemoryLimit,
       tempDirectory: home.engineTempDirectory,
@@ -124,6 +125,7 @@ export async function openRuntime(homeDir: string | undefined, options: RuntimeO
   let viewsGeneration = access.snapshot().generation;
   const queries = new QueryService(engine, access, settings, async (prepared) => {
     const generation = access.snapshot().generation;
+    await catalog.refresh(prepared.datasets);
     if (generation !== viewsGeneration) {
       await catalog.ensureSourceViews();
       viewsGeneration = generation;
@@ -148,6 +150,7 @@ export async function openRuntime(homeDir: string | undefined, options: RuntimeO
     async close() {
       if (retention !== undefined) clearInterval(retention);
       for (const provider of identityProviders) provider.close();
+      s3.close();
       audit.close();
       await engine.close();
       controlDb.close();
