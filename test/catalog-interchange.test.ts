@@ -80,3 +80,26 @@ test('import applies descriptions, owners, certification and mapped classificati
   assert.equal(column?.description, 'Free text, may contain "names"');
   assert.ok(column?.tags.includes('pii.email'));
 });
+
+test('documentation as YAML, the way stewards write it', async () => {
+  const file = path.join(scratch, 'docs.yaml');
+  writeFileSync(
+    file,
+    [
+      'datasets:',
+      '  drug_xyz.trial_july2020:',
+      '    description: "**Trial of drug XYZ**, July 2020"',
+      '    steward: erin',
+      '    certification: validated',
+      '    columns:',
+      '      dose_mg: Daily dose in milligrams',
+      '      email: { description: Contact address, classifications: ["PII - Email"] }',
+    ].join('\n'),
+  );
+  const report = JSON.parse((await veil('catalog', 'import', file, '--by', 'erin', '--mapping', path.join(scratch, 'mapping.yaml'))).stdout) as { applied: string[] };
+  assert.deepEqual(report.applied, ['drug_xyz.trial_july2020', 'drug_xyz.trial_july2020.dose_mg', 'drug_xyz.trial_july2020.email']);
+  const described = JSON.parse((await veil('dataset', 'describe', 'drug_xyz.trial_july2020')).stdout) as { description: string; certification: { status: string }; columns: { name: string; description: string }[] };
+  assert.equal(described.description, '**Trial of drug XYZ**, July 2020');
+  assert.equal(described.certification.status, 'validated');
+  assert.equal(described.columns.find((c) => c.name === 'dose_mg')?.description, 'Daily dose in milligrams');
+});

@@ -1,3 +1,4 @@
+import { parse as parseYaml } from 'yaml';
 import { InvalidRequestError } from '../errors/index.ts';
 import type { CatalogService } from './catalog-service.ts';
 import { CERTIFICATION_STATUSES, fullName, TAG_PATTERN } from './dataset-types.ts';
@@ -144,9 +145,53 @@ export function metadataToCsv(assets: readonly MetadataAsset[]): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** Reads either format (JSON when the text starts with "{"). */
+/**
+ * Documentation as code, the way stewards write it:
+ *
+ *   datasets:
+ *     drug_xyz.trial_july2020:
+ *       description: "**Trial of drug XYZ**"
+ *       owner: clinical-ops
+ *       steward: erin
+ *       certification: validated
+ *       tags: [clinical]
+ *       columns:
+ *         email: { description: Contact address, tags: [pii.email] }
+ */
+function assetsFromDocumentation(value: unknown, source: string): MetadataAsset[] {
+  const datasets = (value as { datasets?: unknown }).datasets;
+  if (typeof datasets !== 'object' || datasets === null || Array.isArray(datasets)) throw new InvalidRequestError(`${source}: expected "datasets:" mapping dataset names to their documentation`);
+  const assets: unknown[] = [];
+  for (const [name, doc] of Object.entries(datasets)) {
+    const d = (doc ?? {}) as Record<string, unknown>;
+    assets.push({ asset_type: 'dataset', full_name: name, ...pick(d, ['description', 'owner', 'steward', 'certification', 'classifications', 'tags']) });
+    const columns = d['columns'];
+    if (columns !== undefined && (typeof columns !== 'object' || columns === null || Array.isArray(columns))) throw new InvalidRequestError(`${source}: columns of ${name} must be a mapping`);
+    for (const [column, columnDoc] of Object.entries((columns ?? {}) as Record<string, unknown>)) {
+      const c = typeof columnDoc === 'string' ? { description: columnDoc } : ((columnDoc ?? {}) as Record<string, unknown>);
+      assets.push({ asset_type: 'column', full_name: `${name}.${column}`, ...pick(c, ['description', 'classifications', 'tags']) });
+    }
+  }
+  return assets.map((a, i) => checkedAsset(a, `${source}: entry ${i + 1}`));
+}
+
+function pick(value: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
+  return Object.fromEntries(keys.filter((k) => value[k] !== undefined).map((k) => [k, value[k]]));
+}
+
+/** Reads JSON (veil-metadata/1), CSV (a header starting asset_type) or YAML documentation. */
 export function parseMetadata(text: string, source: string): MetadataAsset[] {
-  if (text.trimStart().startsWith('{')) {
+  const start = text.trimStart();
+  if (!start.startsWith('{') && !/^"?asset_type"?\s*,/i.test(start)) {
+    let value: unknown;
+    try {
+      value = parseYaml(text);
+    } catch (error) {
+      throw new InvalidRequestError(`${source}: YAML error: ${(error as Error).message.split('\n')[0] ?? ''}`);
+    }
+    return assetsFromDocumentation(value ?? {}, source);
+  }
+  if (start.startsWith('{')) {
     let value: unknown;
     try {
       value = JSON.parse(text);
