@@ -19,33 +19,7 @@ export function requireAdmin(runtime: VeilRuntime, ctx: RequestContext): Princip
   return principal;
 }
 
-/** A dataset as the caller may see it: metadata plus the caller's own access per column. */
-export function describeForCaller(effective: EffectiveDatasetPolicy): Record<string, unknown> {
-  const d = effective.dataset;
-  return {
-    name: fullName(d),
-    database: d.database,
-    description: d.description,
-    owner: d.owner,
-    steward: d.steward ?? null,
-    certification: d.certification ?? null,
-    tags: d.tags,
-    format: d.system ? 'system' : d.format,
-    access: effective.readable ? 'read' : 'metadata',
-    ...(effective.denial === undefined ? {} : { denial: effective.denial }),
-    columns: effective.columns.map((c) => ({
-      name: c.column.name,
-      type: c.column.type,
-      tags: c.column.tags,
-      description: c.column.description ?? '',
-      access: effective.readable ? c.access : 'hidden',
-      transform: c.masks.length === 0 ? null : c.masks.map((m) => (m.when === undefined ? m.transform.text : `${m.transform.text} when ${m.when}`)).join('; else '),
-    })),
-    row_filters: effective.rowFilters,
-    policies: effective.policies,
-  };
-}
-
+/** What every listing of a dataset shows: its identity, documentation and the caller's access. */
 function summary(effective: EffectiveDatasetPolicy): Record<string, unknown> {
   const d = effective.dataset;
   return {
@@ -57,6 +31,26 @@ function summary(effective: EffectiveDatasetPolicy): Record<string, unknown> {
     certification: d.certification ?? null,
     tags: d.tags,
     access: effective.readable ? 'read' : 'metadata',
+  };
+}
+
+/** A dataset as the caller may see it: the summary plus the caller's own access per column. */
+export function describeForCaller(effective: EffectiveDatasetPolicy): Record<string, unknown> {
+  const d = effective.dataset;
+  return {
+    ...summary(effective),
+    format: d.system ? 'system' : d.format,
+    ...(effective.denial === undefined ? {} : { denial: effective.denial }),
+    columns: effective.columns.map((c) => ({
+      name: c.column.name,
+      type: c.column.type,
+      tags: c.column.tags,
+      description: c.column.description ?? '',
+      access: effective.readable ? c.access : 'hidden',
+      transform: c.masks.length === 0 ? null : c.masks.map((m) => (m.when === undefined ? m.transform.text : `${m.transform.text} when ${m.when}`)).join('; else '),
+    })),
+    row_filters: effective.rowFilters,
+    policies: effective.policies,
   };
 }
 
