@@ -1,5 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { startTestServer, type TestServer } from './support/test-server.ts';
 
 /** Documentation, certification, preview and access snippets of a dataset. */
@@ -68,7 +69,19 @@ test('access snippets name this server and the dataset, and are only for visible
   assert.match(body.snippets['curl'] ?? '', /"dataset": "drug_xyz.trial_july2020"/);
   assert.equal(body.snippets['sql'], 'SELECT * FROM drug_xyz.trial_july2020 LIMIT 100;');
   assert.equal((await s.get('dave', '/v1/datasets/drug_xyz.trial_july2020/access')).status, 404);
-  const hostile = await fetch(`${s.url}/v1/datasets/drug_xyz.trial_july2020/access`, { headers: { Authorization: `Bearer ${s.token('alice')}`, Host: 'evil";rm -rf ~;"' } });
-  const snippets = ((await hostile.json()) as { snippets: Record<string, string> }).snippets;
-  assert.ok(!JSON.stringify(snippets).includes('rm -rf'));
+  // fetch() will not send a made-up Host header; node:http does.
+  const url = new URL(s.url);
+  const snippetsFor = (host: string) =>
+    new Promise<Record<string, string>>((resolve, reject) => {
+      const req = http.get({ host: url.hostname, port: url.port, path: '/v1/datasets/drug_xyz.trial_july2020/access', headers: { Authorization: `Bearer ${s.token('alice')}`, Host: host } }, (res) => {
+        let text = '';
+        res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        res.on('end', () => resolve((JSON.parse(text) as { snippets: Record<string, string> }).snippets));
+      });
+      req.on('error', reject);
+    });
+  const hostile = await snippetsFor('evil";rm$IFS-rf$IFS~;"');
+  assert.ok(!JSON.stringify(hostile).includes('rm$IFS'), 'a hostile Host never reaches a snippet');
+  assert.match(hostile['curl'] ?? '', /http:\/\/127\.0\.0\.1/);
+  assert.match((await snippetsFor('veil.example.com:8443'))['python'] ?? '', /connect\(host="veil.example.com", port=8443\)/);
 });

@@ -86,15 +86,17 @@ export class CatalogService {
     return dataset;
   }
 
-  /** Brings the local copies of remote datasets (S3) up to date before a query reads them. */
-  async refresh(names: readonly string[]): Promise<void> {
+  /**
+   * Brings the local copies of remote datasets (S3) up to date before a query reads them. Takes
+   * the datasets the query already resolved, so local-only queries cost nothing here.
+   */
+  async refresh(datasets: readonly Dataset[]): Promise<void> {
     if (this.storage.prepare === undefined) return;
     let missingView = false;
-    for (const name of names) {
-      const dataset = this.datasets.find(name);
-      if (dataset === undefined || dataset.system) continue;
+    for (const dataset of datasets) {
+      if (dataset.system) continue;
       await this.storage.prepare(dataset.location);
-      missingView ||= !this.viewVersions.has(name);
+      missingView ||= !this.viewVersions.has(fullName(dataset));
     }
     // A remote dataset whose copy was not there when the views were built gets its view now.
     if (missingView) await this.ensureSourceViews();

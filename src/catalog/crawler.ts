@@ -227,19 +227,20 @@ async function schemaDrift(catalog: CatalogService, engine: DuckDbEngine, datase
  * which is first mirrored (s3-storage.ts) and registered with s3:// locations.
  */
 export async function crawlUri(
-  deps: { catalog: CatalogService; engine: DuckDbEngine; state: CrawlState; storageRoot: string; s3?: S3Mirror },
+  deps: { catalog: CatalogService; engine: DuckDbEngine; state: CrawlState; storageRoot: string },
   uri: string,
   options: { database: string; owner?: string },
 ): Promise<CrawlReport> {
   if (!isS3Location(uri)) {
     return crawl(deps.catalog, deps.engine, deps.state, deps.storageRoot, { ...options, prefix: uri.replace(/^file:\/\//i, '') });
   }
-  if (deps.s3 === undefined) throw new InvalidRequestError('S3 is not configured');
+  const s3 = (deps.catalog.storage as { s3?: S3Mirror }).s3;
+  if (s3 === undefined) throw new InvalidRequestError('S3 is not configured');
   const match = /^s3:\/\/([^/]+)\/?(.*)$/i.exec(uri);
   const bucket = match?.[1] ?? '';
   const prefix = (match?.[2] ?? '').replace(/\/+$/, '');
-  await deps.s3.sync(`s3://${bucket}/${prefix === '' ? '' : `${prefix}/`}`);
-  const bucketRoot = deps.s3.localPath(`s3://${bucket}/`);
+  await s3.sync(`s3://${bucket}/${prefix === '' ? '' : `${prefix}/`}`);
+  const bucketRoot = s3.localPath(`s3://${bucket}/`);
   const report = await crawl(deps.catalog, deps.engine, deps.state, bucketRoot, {
     ...options,
     prefix: prefix === '' ? '.' : prefix,

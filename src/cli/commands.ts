@@ -7,7 +7,7 @@ import { openControlDatabase } from '../store/index.ts';
 import { exportPolicyDocument, parsePolicyDocuments, policyToAuthored } from '../policy/index.ts';
 import { openRuntime, type VeilRuntime } from '../server/veil-runtime.ts';
 import { searchCatalog } from '../query/index.ts';
-import { classifyDataset, crawlUri, decideClassification, exportMetadata, importMetadata, metadataToCsv, metadataToJson, parseMapping, parseMetadata, SqliteCrawlState, type S3Mirror } from '../catalog/index.ts';
+import { classifyDataset, crawlUri, decideClassification, exportMetadata, importMetadata, metadataToCsv, metadataToJson, parseMapping, parseMetadata, SqliteCrawlState } from '../catalog/index.ts';
 import { parse as parseYaml } from 'yaml';
 import { describeForCaller } from '../http/catalog-routes.ts';
 import { chunkRowsJson } from '../engine/index.ts';
@@ -26,10 +26,6 @@ async function withRuntime<T>(home: string | undefined, work: (runtime: VeilRunt
 }
 
 
-function crawlDependencies(runtime: VeilRuntime) {
-  const storage = runtime.catalog.storage as { s3?: S3Mirror };
-  return { catalog: runtime.catalog, engine: runtime.engine, state: new SqliteCrawlState(runtime.controlDb), storageRoot: runtime.home.storageRoot, ...(storage.s3 === undefined ? {} : { s3: storage.s3 }) };
-}
 
 function optionalStrings(values: Record<string, unknown>, keys: readonly string[]): Record<string, string> {
   return Object.fromEntries(keys.flatMap((key) => (typeof values[key] === 'string' ? [[key, values[key] as string]] : [])));
@@ -236,7 +232,7 @@ export const COMMANDS: Record<string, Record<string, { usage: string; run: Comma
         if (database === undefined) throw new InvalidRequestError('--database is required');
         await withRuntime(str(values, 'home'), async (runtime) => {
           const owner = str(values, 'owner');
-          printJson(await crawlUri(crawlDependencies(runtime), uri, { database, ...(owner === undefined ? {} : { owner }) }));
+          printJson(await crawlUri({ catalog: runtime.catalog, engine: runtime.engine, state: new SqliteCrawlState(runtime.controlDb), storageRoot: runtime.home.storageRoot }, uri, { database, ...(owner === undefined ? {} : { owner }) }));
         });
       },
     },

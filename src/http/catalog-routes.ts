@@ -1,4 +1,4 @@
-import { classifyDataset, crawlUri, decideClassification, fullName, splitDatasetName, SqliteCrawlState, type Dataset, type S3Mirror } from '../catalog/index.ts';
+import { classifyDataset, crawlUri, decideClassification, fullName, splitDatasetName, SqliteCrawlState, type Dataset } from '../catalog/index.ts';
 import { AccessDeniedError, InvalidRequestError } from '../errors/index.ts';
 import type { Principal } from '../identity/index.ts';
 import type { EffectiveDatasetPolicy } from '../policy/index.ts';
@@ -133,9 +133,8 @@ export function catalogRoutes(runtime: VeilRuntime): Route[] {
         const database = stringField(body, 'database', true);
         const owner = stringField(body, 'owner', false);
         ctx.audit.statement = `crawl ${prefix} into ${database}`;
-        const storage = runtime.catalog.storage as { s3?: S3Mirror };
         const report = await crawlUri(
-          { catalog: runtime.catalog, engine: runtime.engine, state: new SqliteCrawlState(runtime.controlDb), storageRoot: runtime.home.storageRoot, ...(storage.s3 === undefined ? {} : { s3: storage.s3 }) },
+          { catalog: runtime.catalog, engine: runtime.engine, state: new SqliteCrawlState(runtime.controlDb), storageRoot: runtime.home.storageRoot },
           prefix,
           { database, ...(owner === undefined ? {} : { owner }) },
         );

@@ -13,13 +13,7 @@ export function tokenRoutes(runtime: VeilRuntime): Route[] {
   /** A token the caller may not manage is answered like one that does not exist. */
   const manageable = (ctx: RequestContext, id: string) => {
     const principal = requirePrincipal(ctx);
-    const info = (() => {
-      try {
-        return runtime.apiTokens.get(id);
-      } catch {
-        return undefined;
-      }
-    })();
+    const info = runtime.apiTokens.find(id);
     if (info === undefined || (info.user !== principal.user && !isAdmin(runtime, principal))) throw new NotFoundError(`API token ${id}`);
     return info;
   };

@@ -80,10 +80,15 @@ export class ApiTokenStore {
     return rows.map(infoOf);
   }
 
-  get(id: string): ApiTokenInfo {
+  find(id: string): ApiTokenInfo | undefined {
     const row = this.db.prepare('SELECT * FROM api_tokens WHERE id = ?').get(id) as ApiTokenRow | undefined;
-    if (row === undefined) throw new NotFoundError(`API token ${id}`);
-    return infoOf(row);
+    return row === undefined ? undefined : infoOf(row);
+  }
+
+  get(id: string): ApiTokenInfo {
+    const info = this.find(id);
+    if (info === undefined) throw new NotFoundError(`API token ${id}`);
+    return info;
   }
 
   /** Revokes a token; it stops working on the next request. Revoking twice is harmless. */

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { AuditLog, AUDIT_DATASET_COLUMNS, AUDIT_DATASET_NAMES, AUDIT_DATASETS, OpenLineageWriter } from '../audit/index.ts';
+import { AuditLog, AUDIT_DATASET_COLUMNS, AUDIT_DATASET_NAMES, AUDIT_DATASETS, canonicalJson, OpenLineageWriter } from '../audit/index.ts';
 import { CatalogService, DatasetStore, LocalFileStorage, parseS3Settings, RoutedStorage, S3Mirror, sourceViewName } from '../catalog/index.ts';
 import { DuckDbEngine } from '../engine/index.ts';
 import { VeilHome, type VeilSettings } from '../home/index.ts';
@@ -125,7 +125,7 @@ export async function openRuntime(homeDir: string | undefined, options: RuntimeO
   let viewsGeneration = access.snapshot().generation;
   const queries = new QueryService(engine, access, settings, async (prepared) => {
     const generation = access.snapshot().generation;
-    await catalog.refresh(prepared.datasets);
+    await catalog.refresh(prepared.effective.map((e) => e.dataset));
     if (generation !== viewsGeneration) {
       await catalog.ensureSourceViews();
       viewsGeneration = generation;
@@ -177,13 +177,7 @@ function isVersionOne(policy: Record<string, unknown>): boolean {
   const original = BUILTIN_POLICIES.find((p) => p.name === policy['name']);
   if (original === undefined) return false;
   const versionOne = policyToAuthored(validatePolicy({ ...original, resources: [{ dataset: 'veil_system.audit_log' }] }));
-  return canonical(versionOne) === canonical(policy);
-}
-
-function canonical(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b))) : v,
-  );
+  return canonicalJson(versionOne) === canonicalJson(policy);
 }
 
 /**
