@@ -9,7 +9,7 @@ import { hs256Token, TestIdentityProvider, unsignedToken } from './support/test-
 
 /**
  * External identity providers: a notebook platform's OIDC tokens reach Veil and decide who the
- * caller is, with the same policies as every other door. Each token attack from SECURITY.md is
+ * caller is, with the same policies as every other door. Each token attack from docs/security.md is
  * tried against a real server with real keys (RS256, ES256, EdDSA).
  */
 const notebooks = new TestIdentityProvider('https://idp.test.example/realms/notebooks', 'veil', ['RS256', 'ES256', 'EdDSA']);
@@ -162,7 +162,7 @@ describe('claims become the principal', () => {
   });
 });
 
-describe('token attacks (SECURITY.md: identity)', () => {
+describe('token attacks (docs/security.md: identity)', () => {
   const base = () => ({ preferred_username: 'erin', groups: ['stewards'] });
   const now = () => Math.floor(Date.now() / 1000);
   const attacks: [string, () => string][] = [

@@ -15,7 +15,9 @@
  *  1. differential: outcome (rows, or error code) equals the reference, over a space of policies
  *     whose transforms keep every column's type (so values are exactly predictable); queries are
  *     SELECT * / columns / * EXCLUDE / DISTINCT / count(*) / count(col) / min+max / GROUP BY, with
- *     an optional WHERE on a masked value, optional ORDER BY id, optional table alias;
+ *     an optional WHERE on a masked value, an optional error-oracle probe (a call that fails
+ *     exactly where a predicate holds: it must fail for a visible row and never for a hidden one),
+ *     optional ORDER BY id, optional table alias;
  *  2. metamorphic: the outcome never depends on the order in which the policies were created;
  *  3. EXCLUDE: naming a hidden column in `* EXCLUDE (…)` answers COLUMN_ACCESS_DENIED like any
  *     other reference to it;
@@ -34,11 +36,10 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
+import { pipelineOutcome } from './support/pipeline.ts';
 import { openRuntime, type VeilRuntime } from '../src/server/veil-runtime.ts';
 import { validatePolicy } from '../src/policy/index.ts';
 import { principalOf, type Principal } from '../src/identity/index.ts';
-import { chunkRowsJson } from '../src/engine/index.ts';
-import { VeilError } from '../src/errors/index.ts';
 
 // ---------------------------------------------------------------------------------------------
 // The data set: 40 raw rows, kept here as the reference data and written to CSV for Veil.
@@ -357,6 +358,12 @@ interface QuerySpec {
   kind: 'star' | 'cols' | 'exclude' | 'distinct' | 'count' | 'countcol' | 'minmax' | 'group';
   cols: Col[];
   where: Pred | null;
+  /**
+   * An error-oracle probe (docs/security.md, "The evaluation barrier"), AND-ed to the WHERE: a call
+   * that fails exactly on rows where `probe` holds. It must fail when a row the user can see
+   * satisfies it, and never because of a row the policy hides.
+   */
+  probe: Pred | null;
   /** Only for star, cols and exclude. */
   orderById: boolean;
   /** FROM db1.people AS p, with every column reference qualified as p.col */
@@ -376,7 +383,12 @@ function querySql(q: QuerySpec): string {
   const ref = (c: Col): string => (q.alias ? `p.${c}` : c);
   const from = q.alias ? `${DATASET} AS p` : DATASET;
   const w = q.where;
-  const where = w === null ? '' : ` WHERE ${ref(w.col)} ${w.op}${w.op.startsWith('IS') ? '' : ` ${literalSql(w.col, w.lit)}`}`;
+  const predSql = (pred: Pred): string => `${ref(pred.col)} ${pred.op}${pred.op.startsWith('IS') ? '' : ` ${literalSql(pred.col, pred.lit)}`}`;
+  const conditions = [
+    ...(w === null ? [] : [predSql(w)]),
+    ...(q.probe === null ? [] : [`CAST(hamming(CASE WHEN ${predSql(q.probe)} THEN 'xx' ELSE 'x' END, 'x') AS VARCHAR) IS DISTINCT FROM '~'`]),
+  ];
+  const where = conditions.length === 0 ? '' : ` WHERE ${conditions.join(' AND ')}`;
   const order = ordered(q) ? ` ORDER BY ${ref('id')}` : '';
   const a = ref(firstCol(q));
   switch (q.kind) {
@@ -404,6 +416,7 @@ function namedColumns(q: QuerySpec): Col[] {
   if (q.kind === 'cols') named.push(...q.cols);
   if (q.kind !== 'star' && q.kind !== 'cols' && q.kind !== 'count') named.push(firstCol(q));
   if (q.where !== null) named.push(q.where.col);
+  if (q.probe !== null) named.push(q.probe.col);
   if (ordered(q)) named.push('id');
   return named;
 }
@@ -416,7 +429,7 @@ function predHolds(pred: Pred, row: Row): boolean {
 }
 
 /** Expected rows; `keys` (when ORDER BY id) are the sort keys the rows must be ascending in. */
-type Expected = { error: string; why: string; alsoSeen?: string } | { rows: Val[][]; keys?: Val[] };
+type Expected = { error: string; why: string; alsoSeen?: string } | { rows: Val[][]; keys?: Val[]; orError?: string };
 
 function expectedOutcome(policies: readonly AuthoredPolicy[], p: Principal, q: QuerySpec, now: number): Expected {
   const ref = referenceView(policies, p, now);
@@ -430,6 +443,19 @@ function expectedOutcome(policies: readonly AuthoredPolicy[], p: Principal, q: Q
     return { error: 'COLUMN_ACCESS_DENIED', why: `${hidden} is not readable`, ...(excludedHidden ? { alsoSeen: 'QUERY_FAILED' } : {}) };
   }
   const selected = q.where === null ? rows : rows.filter((r) => predHolds(q.where as Pred, r));
+  // The probe fails on a visible row where it holds and the WHERE does too (the engine must evaluate
+  // it there); where only rows the WHERE removes satisfy it, SQL leaves the evaluation order open.
+  // Rows the policy hides never count.
+  let orError: string | undefined;
+  if (q.probe !== null) {
+    if (selected.some((r) => predHolds(q.probe as Pred, r))) return { error: 'QUERY_FAILED', why: 'the probe holds on a visible row' };
+    if (rows.some((r) => predHolds(q.probe as Pred, r))) orError = 'QUERY_FAILED';
+  }
+  const withProbe = (e: Expected): Expected => (orError === undefined || 'error' in e ? e : { ...e, orError });
+  return withProbe(expectedRows(q, columns, selected));
+}
+
+function expectedRows(q: QuerySpec, columns: readonly Col[], selected: readonly Row[]): Expected {
   const a = firstCol(q);
   const distinct = (values: readonly Val[]): Val[] => [...new Map(values.map((v) => [JSON.stringify(v), v])).values()];
   switch (q.kind) {
@@ -504,20 +530,7 @@ const DAY = 86_400_000;
 type Actual = { error: string; message: string } | { rows: unknown[][] };
 
 async function runQuery(p: Principal, sql: string): Promise<Actual> {
-  try {
-    const prepared = await runtime.queries.prepare(p, sql);
-    const stream = await runtime.queries.open(prepared);
-    const rows: unknown[][] = [];
-    try {
-      for (let chunk = await stream.nextChunk(); chunk !== null; chunk = await stream.nextChunk()) rows.push(...chunkRowsJson(chunk));
-    } finally {
-      stream.close();
-    }
-    return { rows };
-  } catch (error) {
-    if (error instanceof VeilError) return { error: error.code, message: error.message };
-    throw error;
-  }
+  return pipelineOutcome(runtime.queries, p, sql);
 }
 
 function applyPolicies(policies: readonly AuthoredPolicy[]): void {
@@ -562,6 +575,7 @@ function describeCase(title: string, p: Principal, policies: readonly AuthoredPo
 }
 
 function sameOutcome(expected: Expected, actual: Actual): boolean {
+  if ('rows' in expected && expected.orError !== undefined && 'error' in actual && actual.error === expected.orError) return true;
   if ('error' in expected || 'error' in actual) {
     return 'error' in expected && 'error' in actual && (expected.error === actual.error || expected.alsoSeen === actual.error);
   }
@@ -785,6 +799,7 @@ const queryArb: fc.Arbitrary<QuerySpec> = fc.record({
   kind: fc.constantFrom<QuerySpec['kind']>('star', 'star', 'cols', 'cols', 'exclude', 'distinct', 'count', 'countcol', 'minmax', 'group'),
   cols: fc.shuffledSubarray([...COLS], { minLength: 1, maxLength: 4 }),
   where: fc.option(predArb, { nil: null, freq: 2 }),
+  probe: fc.option(predArb, { nil: null, freq: 3 }),
   orderById: fc.boolean(),
   alias: fc.boolean(),
 });
@@ -818,6 +833,7 @@ test('differential: queries over random policies match the plain-TypeScript refe
         const actual = await runQuery(p, sql);
         if (!sameOutcome(expected, actual)) throw new Error(describeCase('product and reference disagree', p, policies, sql, expected, actual));
         count('error' in expected ? expected.error : expected.rows.length === 0 ? 'rows: none' : 'rows: some');
+        if (q.probe !== null) count('error' in expected ? `probe: ${expected.why}` : expected.orError === undefined ? 'probe: holds on no row the user can see' : 'probe: holds only on rows the WHERE removes');
       }
       const view = referenceView(policies, p, now);
       if ('view' in view) {
@@ -868,7 +884,7 @@ test('EXCLUDE: naming a hidden column in EXCLUDE answers COLUMN_ACCESS_DENIED, l
       const policies: AuthoredPolicy[] = [{ ...authored([BASE_GRANT], now)[0] as AuthoredPolicy, hide }];
       applyPolicies(policies);
       const p = principalFor({ user: 'bob', groups: [], region: [], dept: [] });
-      const q: QuerySpec = { kind: 'exclude', cols: [col], where: null, orderById: false, alias };
+      const q: QuerySpec = { kind: 'exclude', cols: [col], where: null, probe: null, orderById: false, alias };
       const sql = querySql(q);
       const expected = expectedOutcome(policies, p, q, now);
       const strict = 'error' in expected ? { error: expected.error, why: expected.why } : expected;
@@ -900,7 +916,7 @@ test('parameterised transforms: of several masks of one transform, the least rev
       ];
       applyPolicies(policies);
       const p = principalFor({ user: 'bob', groups: [], region: [], dept: [] });
-      const q: QuerySpec = { kind: 'cols', cols: ['id', 'name', 'score'], where: null, orderById: true, alias: false };
+      const q: QuerySpec = { kind: 'cols', cols: ['id', 'name', 'score'], where: null, probe: null, orderById: true, alias: false };
       const sql = querySql(q);
       const expected = expectedOutcome(policies, p, q, now);
       const actual = await runQuery(p, sql);

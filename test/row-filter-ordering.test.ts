@@ -4,7 +4,7 @@ import { validatePolicy } from '../src/policy/index.ts';
 import { startTestServer, type TestServer } from './support/test-server.ts';
 
 /**
- * SECURITY.md invariant 5: row filters apply before any user expression can observe a row. A user
+ * docs/security.md invariant 5: row filters apply before any user expression can observe a row. A user
  * expression that fails on some value (a cast) must not fail because of a row the user cannot see:
  * otherwise "error or no error" becomes an oracle about hidden rows. Checked with a row filter
  * simple enough to be pushed into the scan and with one that is not.

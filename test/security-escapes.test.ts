@@ -1,5 +1,5 @@
 /**
- * Adversarial suite against SECURITY.md: every attack class of the threat model, run against a real
+ * Adversarial suite against docs/security.md: every attack class of the threat model, run against a real
  * Veil on loopback (real DuckDB, SQLite and HTTP) with the demo data. Raw values come from the CSV
  * file on disk, so "no protected value leaks" is checked against ground truth, not against Veil.
  *
@@ -629,7 +629,7 @@ describe('3. escapes to the engine are refused and nothing runs', { concurrency:
     [
       'duckdb_columns reveals every internal column for dave',
       "WITH duckdb_columns AS (SELECT * FROM duckdb_columns) SELECT table_name, column_name FROM duckdb_columns WHERE schema_name = 'veil_internal'",
-      'Dataset existence and its full column list leak to a user who cannot see the dataset (SECURITY.md invariant 9).',
+      'Dataset existence and its full column list leak to a user who cannot see the dataset (docs/security.md invariant 9).',
     ],
   ];
   for (const [name, sql, why] of cteScopeEscapes) {
@@ -813,6 +813,31 @@ describe('4. inference through predicates, joins, grouping, errors and hashes', 
     // A non-US row would make this cast fail; alice only has US rows, so it must succeed.
     const rows = await okRows('alice', `SELECT count(*) FROM ${DS} WHERE CAST(CASE WHEN country = 'US' THEN '1' ELSE country END AS INTEGER) = 1`);
     assert.equal(num(rows[0]?.[0]), usCount);
+  });
+
+  test('error oracle: a failing call behind a condition on hidden rows answers exactly like one on no rows, over HTTP', async () => {
+    // The attack of docs/security.md "The evaluation barrier", at the HTTP door, on the table, on a
+    // join and on the audit log. (Its proof at a size where DuckDB reorders predicates, for every
+    // allowlisted function, is test/evaluation-barrier.test.ts.)
+    const probes = [
+      (c: string) => `SELECT count(*) FROM ${DS} WHERE hamming(CASE WHEN ${c} AND dose_mg >= 100 THEN 'xx' ELSE 'x' END, 'x') >= 0`,
+      (c: string) => `SELECT count(*) FROM ${DS} WHERE CAST(CASE WHEN ${c} THEN site_id ELSE '1' END AS INTEGER) IS NOT NULL`,
+      (c: string) => `SELECT count(*) FROM ${DS} t JOIN ${AE} a ON a.participant_id = t.participant_id AND mismatches(CASE WHEN ${c.replace('country', 't.country')} THEN 'ab' ELSE 'a' END, 'a') >= 0`,
+      (c: string) => `SELECT country, count(*) FROM ${DS} GROUP BY country HAVING make_date(CASE WHEN ${c} THEN 9223372036854775807 ELSE 2000 END, 1, 1) IS NOT NULL`,
+    ];
+    for (const probe of probes) {
+      const hidden = await q('alice', probe("country = 'DE'"));
+      const nowhere = await q('alice', probe("country = 'ZZ'"));
+      assert.equal(hidden.status, 200, `${probe("country = 'DE'")}: ${hidden.text}`);
+      assert.deepEqual(hidden.json.rows, nowhere.json.rows);
+    }
+    // bob's statements are in the audit log; alice sees only her own records.
+    await q('bob', `SELECT count(*) FROM ${DS} WHERE ssn = '078-05-1120'`);
+    const audit = (c: string) => `SELECT count(*) FROM veil_system.audit_log WHERE hamming(CASE WHEN ${c} THEN 'xx' ELSE 'x' END, 'x') >= 0`;
+    const hidden = await q('alice', audit(`"user" = 'bob' AND statement LIKE '%078-05-1120%'`));
+    const nowhere = await q('alice', audit(`"user" = 'nobody'`));
+    assert.equal(hidden.status, 200, hidden.text);
+    assert.equal(nowhere.status, 200, nowhere.text);
   });
 
   test('tokens and masks are keyed: no bare hash of a raw value appears', async () => {

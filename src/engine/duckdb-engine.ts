@@ -17,7 +17,7 @@ import { Semaphore } from '../util/semaphore.ts';
 
 /**
  * The only module that talks to DuckDB. It owns one in-memory instance, hardens it before any user
- * query can run (SECURITY.md invariant 7), and hands out short-lived connections.
+ * query can run (docs/security.md invariant 7), and hands out short-lived connections.
  */
 export interface EngineOptions {
   /** Directories DuckDB may read and write; everything else is refused by DuckDB itself. */
@@ -262,7 +262,7 @@ export class DuckDbEngine {
 
 /**
  * DuckDB's connection.run/stream execute every statement in a text. Veil runs exactly one statement
- * per call (SECURITY.md invariant 1), so a text that holds more is refused here as a last line.
+ * per call (docs/security.md invariant 1), so a text that holds more is refused here as a last line.
  */
 async function prepareSingle(connection: DuckDBConnection, sql: string): Promise<DuckDBPreparedStatement> {
   const extracted = await connection.extractStatements(sql);

@@ -4,7 +4,7 @@ import { QueryFailedError, QueryTimeoutError, VeilError } from '../errors/index.
  * DuckDB error kinds whose text is derived only from the query text and catalog shape (never from
  * data values). Their first line is safe to return. Every other kind (Conversion, Invalid Input,
  * Out of Range, …) can quote a cell value of a row the user may not see, so its text is withheld.
- * @see SECURITY.md invariant 5
+ * @see docs/security.md invariant 5
  */
 const STRUCTURAL_ERROR_KINDS = new Set(['Parser', 'Binder', 'Catalog', 'Syntax', 'Not implemented', 'Dependency']);
 

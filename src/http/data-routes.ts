@@ -13,7 +13,7 @@ export function dataRoutes(runtime: VeilRuntime): Route[] {
     ctx.audit.columns = prepared.columns;
     ctx.audit.policies = prepared.policies;
     const maxRows = Math.min(requestedMaxRows ?? runtime.settings.maxResultRows, runtime.settings.maxResultRows);
-    // Durable before any byte of the result leaves (SECURITY.md invariant 10).
+    // Durable before any byte of the result leaves (docs/security.md invariant 10).
     ctx.audit.seq = runtime.audit.begin(auditStart(ctx));
     const outcome = await deliverResult(ctx.res, format, prepared, runtime.queries, { maxRows, rowLimitRequested: requestedMaxRows !== undefined && requestedMaxRows < runtime.settings.maxResultRows, maxBytes: runtime.settings.maxResultBytes, includeSchema: wantsResultSchema(ctx) }, runtime.home.spoolDirectory, {
       'X-Request-Id': ctx.requestId,

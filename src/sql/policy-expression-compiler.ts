@@ -12,7 +12,7 @@ export const RAW_ALIAS = '__veil_raw';
 
 /**
  * Identity functions usable in row filters and mask conditions. They are replaced by constants at
- * compile time (SECURITY.md invariant 6): nothing the caller sets at run time can change them.
+ * compile time (docs/security.md invariant 6): nothing the caller sets at run time can change them.
  */
 export const IDENTITY_FUNCTIONS = ['user_attribute', 'user_attribute_values', 'current_user_name', 'user_in_group', 'user_groups'] as const;
 

@@ -43,7 +43,7 @@ export interface CheckedQuery {
 const SESSION_KEYWORDS = new Set(['current_user', 'user', 'session_user', 'current_role', 'current_schema', 'current_catalog', 'current_database', 'current_query']);
 
 /**
- * Walks every object of a parsed user query (SECURITY.md invariants 2 and 3): node kinds, functions
+ * Walks every object of a parsed user query (docs/security.md invariants 2 and 3): node kinds, functions
  * and table references are checked against allowlists; unknown kinds are rejected, never skipped.
  * Because the walk is generic (every field of every object), a table reference or function in any
  * position (LIMIT, QUALIFY, PIVOT, lambda, sample…) is found.

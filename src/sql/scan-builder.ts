@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 
 /** The policy-applied scan of one dataset for one principal. */
 export interface CompiledScan {
-  /** SELECT … FROM <source view> AS __veil_raw WHERE <row filters> */
+  /** SELECT … FROM <source view> AS __veil_raw WHERE <row filters>, inside the evaluation barrier when the policy hides rows or cells (see wrapInBarrier). */
   readonly sql: string;
   /**
    * Internal view holding `sql`, named by its content hash (schema-qualified, quoted). User
@@ -24,10 +24,14 @@ export interface CompiledScan {
 }
 
 /**
- * Builds the scan that replaces every reference to a dataset (SECURITY.md invariants 4 and 5): the
- * row filters are in the WHERE of the scan itself, so they hold before any user expression sees a
- * row, and masks are computed in its SELECT list from the raw columns, so every operator above sees
- * only masked values. Mask conditions read raw values of the same row, never other masked values.
+ * Builds the scan that replaces every reference to a dataset (docs/security.md, invariants 4 and 5):
+ * the row filters are in the WHERE of the scan itself, and masks are computed in its SELECT list
+ * from the raw columns, so every operator above sees only masked values. Mask conditions read raw
+ * values of the same row, never other masked values.
+ *
+ * When the scan hides anything a user could probe for (rows removed by a filter, or cells masked
+ * only on some rows), it is wrapped in the evaluation barrier (see `wrapInBarrier`), so that no
+ * expression a user writes is ever evaluated on a row the policy removes.
  */
 export async function buildScan(
   engine: DuckDbEngine,
@@ -77,9 +81,56 @@ export async function buildScan(
   const filters: string[] = [];
   for (const filter of effective.rowFilters) filters.push(`(${await compile(filter.predicate, filter.policy)})`);
   const where = filters.length === 0 ? '' : ` WHERE ${filters.join(' AND ')}`;
-  const sql = `SELECT ${selectList.join(', ')} FROM ${sourceViewName(dataset)} AS ${RAW_ALIAS}${where}`;
+  const policyScan = `SELECT ${selectList.join(', ')} FROM ${sourceViewName(dataset)} AS ${RAW_ALIAS}${where}`;
+  const sql = needsBarrier(effective) ? wrapInBarrier(policyScan, visible) : policyScan;
   const viewName = `scan_${createHash('sha256').update(sql).digest('hex').slice(0, 32)}`;
   // Content-addressed: the same policy for the same facts reuses one view across users.
   await engine.runInternal(`CREATE VIEW IF NOT EXISTS ${INTERNAL_SCHEMA}.${sqlIdentifier(viewName)} AS ${sql}`);
   return { sql, view: { schema: INTERNAL_SCHEMA, name: viewName }, columns: visible, nulledColumns: nulled };
+}
+
+/** Alias of the policy-applied rows inside the barrier, and of the barrier's single-row anchor. */
+export const BARRIER_ROWS_ALIAS = '__veil_rows';
+export const BARRIER_ANCHOR_ALIAS = '__veil_anchor';
+
+/**
+ * Whether a user could learn something the policy withholds by watching how the engine evaluates
+ * their expressions: rows a filter removes, or cells masked on some rows only (a conditional mask's
+ * CASE carries the raw value's statistics). Without either, every row and cell the scan produces
+ * is exactly what the user sees, and user predicates may be pushed into it freely.
+ */
+export function needsBarrier(effective: EffectiveDatasetPolicy): boolean {
+  return effective.rowFilters.length > 0 || effective.columns.some((c) => c.access === 'masked' && c.masks.some((m) => m.when !== undefined));
+}
+
+/**
+ * The evaluation barrier (docs/security.md, "The evaluation barrier"). DuckDB 1.5 has no secure
+ * views: its optimizer pushes user predicates into the scan and merges them with the row filter,
+ * and its adaptive filter then evaluates them first, on rows the policy removes. The barrier makes
+ * that impossible by construction:
+ *
+ *     SELECT CASE WHEN r.open THEN r.c END AS c, …
+ *     FROM (SELECT random() <= 1 AS open, * FROM (<policy scan>)) AS r
+ *     CROSS JOIN (SELECT 1) AS anchor
+ *
+ * - Every column a user can name is a function of `open`, a volatile value (always true, but the
+ *   optimizer may neither compute it in advance nor evaluate it twice). A predicate over such a
+ *   column cannot be moved below the projection that computes `open`, which sits above the
+ *   policy's row filter; its statistics are unknown, so no statistics of hidden rows (Parquet
+ *   min/max, zone maps) reach the user's predicates either.
+ * - A predicate over no column at all (a constant, random()) references neither side of the cross
+ *   product, so it cannot be pushed into either and stays a condition of the cross product, above
+ *   the row filter. The anchor is one row: the cross product costs nothing and, referenced by no
+ *   column, never constrains how joins are ordered.
+ *
+ * The policy's own row filter stays below the barrier and is still pushed into the scan.
+ */
+export function wrapInBarrier(policyScan: string, columns: readonly string[]): string {
+  let open = '__veil_open';
+  while (columns.includes(open)) open = `_${open}`;
+  const select = columns.map((c) => `CASE WHEN ${BARRIER_ROWS_ALIAS}.${open} THEN ${BARRIER_ROWS_ALIAS}.${sqlIdentifier(c)} END AS ${sqlIdentifier(c)}`);
+  return (
+    `SELECT ${select.join(', ')} FROM (SELECT random() <= 1 AS ${open}, * FROM (${policyScan})) AS ${BARRIER_ROWS_ALIAS} ` +
+    `CROSS JOIN (SELECT 1) AS ${BARRIER_ANCHOR_ALIAS}`
+  );
 }

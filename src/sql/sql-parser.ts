@@ -13,7 +13,7 @@ export const MAX_AST_DEPTH = 1000;
 
 /**
  * Parses with DuckDB's own parser. json_serialize_sql does not raise on bad SQL: it returns
- * {"error": true}, which is a rejection here (SECURITY.md invariant 1). Only SELECT statements
+ * {"error": true}, which is a rejection here (docs/security.md invariant 1). Only SELECT statements
  * serialize, and exactly one must be present.
  */
 export async function parseSelect(engine: DuckDbEngine, sql: string, maxLength: number): Promise<ParsedSelect> {
