@@ -7,6 +7,10 @@
  *   (b) the rewrite overhead per query, p50 and p99, for a 200-column dataset under 500 policies
  *       (target: p99 at most 5 ms).
  *   (d) query throughput with the audit trail on versus off (target: at least 0.95).
+ *   (e) restart with an audit trail of 1,000,000 records until a query over it is answered, next to
+ *       an empty trail (target: under 5 s).
+ *   (f) a small query of one user while another saturates their share with heavy queries, next to
+ *       the same query on an idle server (target: at most 3x).
  *   (c) alice's scan_as_pandas of the same trial through the Python client, next to
  *       pandas.read_csv of the raw file plus the same row filter (target: at most 0.5x).
  *
@@ -17,7 +21,8 @@
  *   VEIL_BENCH_HOME          where generated data is kept between runs (default <repo>/.bench-home)
  *   VEIL_BENCH_ROWS          rows of the generated trial (default 2000000; e.g. 200000 for a quick run)
  *   VEIL_BENCH_RUNS          interleaved delivery runs (default 3)
- *   VEIL_BENCH_PARTS         any of a, b, c, d, comma-separated (default a,b,c,d)
+ *   VEIL_BENCH_PARTS         any of a, b, c, d, e, f, comma-separated (default all)
+ *   VEIL_BENCH_AUDIT_RECORDS audit records of part (e) (default 1000000; kept between runs)
  *   VEIL_BENCH_AUDIT_ROUNDS  rounds of part (d) (default 5), VEIL_BENCH_AUDIT_REQUESTS requests per round (default 300)
  *   VEIL_BENCH_CLIENT        worker (default: HTTP client in a worker thread) or inline (same thread as the server)
  *   VEIL_BENCH_DIAGNOSTICS   1 (default) adds the breakdown rows to (a); 0 skips them
@@ -39,17 +44,22 @@ import { DELIVERY_TARGET_RATIO, formatDeliveryReport, runDeliveryBenchmark, type
 import { formatRewriteReport, REWRITE_TARGET_P99_MS, roundLatency, runRewriteBenchmark, type RewriteReport } from './rewrite.ts';
 import { AUDIT_TARGET_RATIO, formatAuditThroughputReport, runAuditThroughputBenchmark, type AuditThroughputReport } from './audit-throughput.ts';
 import { formatPandasReport, PANDAS_TARGET_RATIO, runPandasBenchmark, type PandasReport } from './pandas.ts';
-import { envChoice, envInteger, errorMessage, progress, round } from './support.ts';
+import { formatAuditRestartReport, RESTART_TARGET_SECONDS, runAuditRestartBenchmark, type AuditRestartReport } from './audit-restart.ts';
+import { FAIRNESS_TARGET_RATIO, formatFairnessReport, runFairnessBenchmark, type FairnessReport } from './fair-admission.ts';
+import { envChoice, envInteger, errorMessage, median, progress, round } from './support.ts';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const RESULTS_FILE = path.join(REPO, 'bench', 'results', 'latest.json');
+
+const PARTS = ['a', 'b', 'c', 'd', 'e', 'f'] as const;
+type Part = (typeof PARTS)[number];
 
 interface Config {
   readonly benchHome: string;
   readonly veilHome: string;
   readonly rows: number;
   readonly runs: number;
-  readonly parts: readonly ('a' | 'b' | 'c' | 'd')[];
+  readonly parts: readonly Part[];
   readonly clientMode: 'worker' | 'inline';
   readonly diagnostics: boolean;
   readonly rewriteIterations: number;
@@ -61,9 +71,9 @@ function readConfig(): Config {
   const benchHome = path.resolve(process.env['VEIL_BENCH_HOME']?.trim() || path.join(REPO, '.bench-home'));
   const rows = envInteger('VEIL_BENCH_ROWS', 2_000_000, 1000);
   if (rows > 8_999_999) throw new Error('VEIL_BENCH_ROWS must be at most 8,999,999 (the generator keeps participant ids disjoint below that)');
-  const partsText = (process.env['VEIL_BENCH_PARTS'] ?? 'a,b,c,d').toLowerCase();
+  const partsText = (process.env['VEIL_BENCH_PARTS'] ?? PARTS.join(',')).toLowerCase();
   const parts = [...new Set(partsText.split(',').map((p) => p.trim()).filter((p) => p !== ''))];
-  if (parts.length === 0 || !parts.every((p): p is 'a' | 'b' | 'c' | 'd' => ['a', 'b', 'c', 'd'].includes(p))) throw new Error(`VEIL_BENCH_PARTS must list parts a, b, c and/or d (got "${partsText}")`);
+  if (parts.length === 0 || !parts.every((p): p is Part => (PARTS as readonly string[]).includes(p))) throw new Error(`VEIL_BENCH_PARTS must list parts among ${PARTS.join(', ')} (got "${partsText}")`);
   return {
     benchHome,
     // One Veil home per data size, so switching sizes never regenerates or mixes data.
@@ -170,6 +180,8 @@ async function main(): Promise<number> {
   let rewrite: RewriteReport | undefined;
   let pandas: PandasReport | undefined;
   let auditThroughput: AuditThroughputReport | undefined;
+  let auditRestart: AuditRestartReport | undefined;
+  let fairness: FairnessReport | undefined;
   const failures: string[] = [];
 
   if (config.parts.includes('a')) {
@@ -221,6 +233,24 @@ async function main(): Promise<number> {
     }
   }
 
+  if (config.parts.includes('e')) {
+    try {
+      auditRestart = await runAuditRestartBenchmark({ benchHome: config.benchHome, records: envInteger('VEIL_BENCH_AUDIT_RECORDS', 1_000_000, 1000), runs: config.runs });
+    } catch (error) {
+      failures.push(`part (e) failed: ${errorMessage(error)}`);
+      progress(`part (e) failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    }
+  }
+
+  if (config.parts.includes('f')) {
+    try {
+      fairness = await runFairnessBenchmark({ benchHome: config.benchHome, samples: Math.max(5, config.runs) });
+    } catch (error) {
+      failures.push(`part (f) failed: ${errorMessage(error)}`);
+      progress(`part (f) failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    }
+  }
+
   const cpus = os.cpus();
   const header = [
     `Veil benchmark  ${started.toISOString()}  commit ${git.commit}${git.dirty === true ? ' + uncommitted changes in src' : ''}`,
@@ -234,6 +264,8 @@ async function main(): Promise<number> {
   if (rewrite !== undefined) sections.push(formatRewriteReport(rewrite));
   if (pandas !== undefined) sections.push(formatPandasReport(pandas));
   if (auditThroughput !== undefined) sections.push(formatAuditThroughputReport(auditThroughput));
+  if (auditRestart !== undefined) sections.push(formatAuditRestartReport(auditRestart));
+  if (fairness !== undefined) sections.push(formatFairnessReport(fairness));
   if (failures.length > 0) sections.push(`FAILED:\n${failures.map((f) => `  - ${f}`).join('\n')}`);
   process.stdout.write(`\n${sections.join('\n\n')}\n`);
 
@@ -297,6 +329,32 @@ async function main(): Promise<number> {
             requests_per_round: auditThroughput.requestsPerRound,
             concurrency: auditThroughput.concurrency,
             audited_records: auditThroughput.auditedRecords,
+          },
+    audit_restart:
+      auditRestart === undefined
+        ? null
+        : {
+            target_seconds: RESTART_TARGET_SECONDS,
+            records: auditRestart.records,
+            restart_median_s: round(median(auditRestart.restartMs) / 1000, 2),
+            meets_target: median(auditRestart.restartMs) < RESTART_TARGET_SECONDS * 1000,
+            empty_restart_median_s: round(median(auditRestart.emptyRestartMs) / 1000, 2),
+            ratio_to_empty: round(auditRestart.ratio),
+            rebuild_s: round(auditRestart.rebuildMs / 1000, 2),
+            restart_ms: auditRestart.restartMs.map((ms) => round(ms, 0)),
+            empty_restart_ms: auditRestart.emptyRestartMs.map((ms) => round(ms, 0)),
+            last_catch_up: auditRestart.lastCatchUp,
+          },
+    fairness:
+      fairness === undefined
+        ? null
+        : {
+            target_ratio: FAIRNESS_TARGET_RATIO,
+            ratio_loaded_to_idle: round(fairness.ratio),
+            meets_target: fairness.ratio <= FAIRNESS_TARGET_RATIO,
+            idle_ms: fairness.idleMs.map((ms) => round(ms, 1)),
+            loaded_ms: fairness.loadedMs.map((ms) => round(ms, 1)),
+            heavy_outcomes: fairness.heavyOutcomes,
           },
     ok: failures.length === 0,
     failures,

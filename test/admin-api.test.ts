@@ -100,3 +100,15 @@ test('the OpenAPI document describes the API', async () => {
   assert.equal(doc.openapi, '3.1.0');
   for (const route of ['/v1/query', '/v1/scan', '/v1/explain', '/v1/datasets', '/v1/datasets/{name}', '/healthz']) assert.ok(doc.paths[route], route);
 });
+
+test('a location outside the storage roots is refused the same way whether it exists or not', async () => {
+  const answers = [];
+  for (const location of ['/etc/passwd', '/etc/no-such-file-veil', '/etc/*.conf', '/no-such-dir/*.csv', '../../../etc/passwd']) {
+    const response = await register('erin', { name: 'x.probe', location, format: 'csv' });
+    const body = (await response.json()) as { error: { code: string; message: string } };
+    answers.push([response.status, body.error.code, body.error.message.replace(location, '<location>')]);
+  }
+  // ".." is refused before anything else; every other outside path gets one and the same answer.
+  assert.deepEqual(new Set(answers.slice(0, 4).map((a) => JSON.stringify(a))).size, 1, JSON.stringify(answers));
+  assert.deepEqual(answers[0], [400, 'INVALID_DATASET', 'location <location> is outside the storage roots']);
+});

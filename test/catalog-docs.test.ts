@@ -84,4 +84,8 @@ test('access snippets name this server and the dataset, and are only for visible
   assert.ok(!JSON.stringify(hostile).includes('rm$IFS'), 'a hostile Host never reaches a snippet');
   assert.match(hostile['curl'] ?? '', /http:\/\/127\.0\.0\.1/);
   assert.match((await snippetsFor('veil.example.com:8443'))['python'] ?? '', /connect\(host="veil.example.com", port=8443\)/);
+  // An impossible port is not copied: the server's own address is used instead.
+  const badPort = await snippetsFor('evil.example:99999999');
+  assert.ok(!JSON.stringify(badPort).includes('99999999') && !JSON.stringify(badPort).includes('evil.example'));
+  assert.match(badPort['python'] ?? '', new RegExp(`connect\\(host="127.0.0.1", port=${port}\\)`));
 });

@@ -63,3 +63,16 @@ test('bad requests: no terms, bad limit; searches are audited', async () => {
   const audited = await s.rows('alice', "SELECT statement FROM veil_system.audit_log WHERE statement_type = 'search'");
   assert.ok(audited.some(([statement]) => statement === 'search adverse'));
 });
+
+test('popularity counts distinct readers and only from five on: one colleague\'s reads move no ranking', async () => {
+  const read = (user: string, dataset: string) => ({
+    event_time: new Date().toISOString(), request_id: `pop-${user}-${Math.random()}`, user, groups: [], client_application: null, client_address: null,
+    door: 'http' as const, statement: `SELECT * FROM ${dataset}`, statement_type: 'query', datasets: [dataset], columns: [], policies: [],
+    decision: 'allowed' as const, rows_returned: 1, bytes_returned: 1, duration_ms: 1, error_code: null,
+  });
+  const before = await s.runtime.audit.datasetPopularity(30);
+  s.runtime.audit.recordMany(Array.from({ length: 5 }, () => read('bob', 'drug_xyz.adverse_events')));
+  assert.equal((await s.runtime.audit.datasetPopularity(30)).get('drug_xyz.adverse_events'), before.get('drug_xyz.adverse_events'));
+  s.runtime.audit.recordMany(['u1', 'u2', 'u3', 'u4', 'u5'].map((u) => read(u, 'drug_xyz.adverse_events')));
+  assert.ok(((await s.runtime.audit.datasetPopularity(30)).get('drug_xyz.adverse_events') ?? 0) >= 5);
+});

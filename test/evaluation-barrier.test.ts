@@ -28,6 +28,7 @@ import { VeilError } from '../src/errors/index.ts';
 import { principalOf, type Principal } from '../src/identity/index.ts';
 import { validatePolicy } from '../src/policy/index.ts';
 import { openRuntime, type VeilRuntime } from '../src/server/veil-runtime.ts';
+import type { AuditRecord } from '../src/audit/audit-types.ts';
 import { pipelineOutcome } from './support/pipeline.ts';
 import { discoverFailingCalls, duckDbTrials, type Discovery, type FailingCall } from './support/failing-calls.ts';
 
@@ -39,6 +40,8 @@ const SOURCES = [CSV, PARQUET] as const;
 /** alice sees country = 'US' only: this selects hidden rows and nothing she can see. */
 const HIDDEN = "country = 'DE'";
 const NOWHERE = "country = 'ZZ'";
+/** The same with a function in it: DuckDB's adaptive filter then tries the user's predicate first sooner. */
+const HIDDEN_BY_FUNCTION: readonly [string, string] = ["substr(country, 1, 2) = 'DE'", "substr(country, 1, 2) = 'ZZ'"];
 /** Calls per query: a failing call anywhere in the batch makes the whole probe fail. */
 const BATCH = 16;
 
@@ -65,6 +68,42 @@ async function outcome(principal: Principal, sql: string): Promise<Outcome> {
   }
 }
 
+function trail(count: number, userOf: (i: number) => string): AuditRecord[] {
+  return Array.from({ length: count }, (_, i): AuditRecord => {
+    const user = userOf(i);
+    return {
+      event_time: new Date(Date.UTC(2026, 10, 1) + i * 1000).toISOString(),
+      request_id: `${user}-${i}`,
+      user,
+      groups: [user === 'alice' ? 'data_science' : 'research'],
+      client_application: 'probe',
+      client_address: '127.0.0.1',
+      door: 'http',
+      statement:
+        user === 'bob'
+          ? `SELECT count(*) FROM ${CSV} WHERE ssn = '${String(100 + (i % 800)).padStart(3, '0')}-${String((i % 90) + 10)}-${String(1000 + i).slice(-4)}'`
+          : `SELECT count(*) FROM ${CSV}`,
+      statement_type: 'query',
+      datasets: [CSV],
+      columns: [`${CSV}.ssn`],
+      policies: ['research-read'],
+      decision: 'allowed',
+      rows_returned: i % 3,
+      bytes_returned: 100 + i,
+      duration_ms: 1 + (i % 50),
+      error_code: null,
+    };
+  });
+}
+
+/** DuckDB's physical plan of what a statement runs as for alice, and its shape without constants. */
+async function planOf(sql: string): Promise<string> {
+  const prepared = await runtime.queries.prepare(alice, sql);
+  const rows = await runtime.engine.runInternal<[string, string]>(`EXPLAIN ${prepared.sql}`);
+  return rows.map((r) => r[1]).join('\n');
+}
+const planShape = (text: string): string => text.replace(/'[^']*'/g, "'?'").replace(/-?\d+(\.\d+)?/g, '?');
+
 /** The call with its switchable argument behind a condition: bad where it holds, good elsewhere. */
 function guarded(call: FailingCall, condition: string): string {
   return call.template.replace('$ARG', `CASE WHEN ${condition} THEN ${call.bad} ELSE ${call.good} END`);
@@ -81,10 +120,10 @@ function batches<T>(items: readonly T[], size: number): T[][] {
   return result;
 }
 
-async function assertSameAnswer(principal: Principal, query: (condition: string) => string, label: string): Promise<Outcome> {
-  const hidden = await outcome(principal, query(HIDDEN));
-  const nowhere = await outcome(principal, query(NOWHERE));
-  assert.deepEqual(hidden, nowhere, `${label}: the answer depends on rows the policy hides\n${query(HIDDEN)}`);
+async function assertSameAnswer(principal: Principal, query: (condition: string) => string, label: string, conditions: readonly [string, string] = [HIDDEN, NOWHERE]): Promise<Outcome> {
+  const hidden = await outcome(principal, query(conditions[0]));
+  const nowhere = await outcome(principal, query(conditions[1]));
+  assert.deepEqual(hidden, nowhere, `${label}: the answer depends on rows the policy hides\n${query(conditions[0])}`);
   return hidden;
 }
 
@@ -117,6 +156,9 @@ before(async () => {
   ]);
   alice = principalOf(runtime.users.get('alice'));
   zed = principalOf(runtime.users.get('zed'));
+  // A large trail: bob searched for SSNs 200,000 times; alice's own 500 requests are interleaved
+  // with his, as requests of several users are (so no block of the table holds only bob's).
+  runtime.audit.recordMany(trail(200_500, (i) => (i % 401 === 0 ? 'alice' : 'bob')));
 
   // Discovery runs on its own DuckDB (it needs duckdb_functions(), which user queries never reach).
   const instance = await DuckDBInstance.create(':memory:', { threads: '1', memory_limit: '512MB' });
@@ -172,9 +214,11 @@ describe('generated probes', () => {
 
   for (const dataset of SOURCES) {
     test(`${dataset}: every generated failing call, behind a condition on hidden rows, answers as if that condition matched nothing`, async () => {
-      for (const batch of batches(accepted, BATCH)) {
-        const answer = await assertSameAnswer(alice, (condition) => `SELECT count(*) FROM ${dataset} WHERE ${predicate(batch, condition)}`, batch.map((c) => c.name).join(', '));
-        assert.ok('rows' in answer, `the probe itself failed on visible rows: ${JSON.stringify(answer)}`);
+      for (const conditions of [[HIDDEN, NOWHERE], HIDDEN_BY_FUNCTION] as const) {
+        for (const batch of batches(accepted, BATCH)) {
+          const answer = await assertSameAnswer(alice, (condition) => `SELECT count(*) FROM ${dataset} WHERE ${predicate(batch, condition)}`, batch.map((c) => c.name).join(', '), conditions);
+          assert.ok('rows' in answer, `the probe itself failed on visible rows: ${JSON.stringify(answer)}`);
+        }
       }
     });
   }
@@ -254,25 +298,57 @@ describe('predicates over no column at all', () => {
   });
 });
 
+describe('veil_system.audit_log with a trail of 200,000 records of another user', () => {
+  const AUDIT = 'veil_system.audit_log';
+  // On two columns, and on one (a single-column predicate can become a filter inside the table scan).
+  const BOB: readonly [string, string] = [`"user" = 'bob'`, `"user" = 'nobody'`];
+  const SSN: readonly [string, string] = [`statement LIKE '%ssn%'`, `statement LIKE '%no such text%'`];
+  // A function in the condition makes the user's predicate the one DuckDB's adaptive filter tries first.
+  const PREFIX: readonly [string, string] = [`substr(statement, 1, 60) > 'SELECT count(*) FROM ${CSV} WHERE ssn = ''5'`, `substr(statement, 1, 60) = 'no such text'`];
+  test('alice sees only her own records', async () => {
+    assert.deepEqual(await outcome(alice, `SELECT count(*), count(DISTINCT "user") FROM ${AUDIT} WHERE client_application = 'probe'`), { rows: [['500', '1']] });
+  });
+  test('every generated failing call, behind a condition on bob\'s records, answers as if that condition matched nothing', async () => {
+    for (const conditions of [BOB, SSN, PREFIX]) {
+      for (const batch of batches(accepted, BATCH)) {
+        const answer = await assertSameAnswer(alice, (condition) => `SELECT count(*) FROM ${AUDIT} WHERE ${predicate(batch, condition)}`, batch.map((c) => c.name).join(', '), conditions);
+        assert.ok('rows' in answer, JSON.stringify(answer));
+      }
+    }
+  });
+  test('the reported attack: rebuilding the text of bob\'s statements by binary search learns nothing', async () => {
+    const probe = (condition: string): string =>
+      `SELECT count(*) FROM ${AUDIT} WHERE hamming(CASE WHEN ${condition} AND statement >= 'SELECT count(*) FROM ${CSV} WHERE ssn = ''4' THEN 'xx' ELSE 'x' END, 'x') >= 0`;
+    await assertSameAnswer(alice, probe, 'statement prefix', BOB);
+    const single = (condition: string): string => `SELECT count(*) FROM ${AUDIT} WHERE hamming(CASE WHEN ${condition} THEN 'xx' ELSE 'x' END, 'x') >= 0`;
+    for (const prefix of ['1', '4', '7']) await assertSameAnswer(alice, single, 'one column', [`substr(statement, 1, 60) >= 'SELECT count(*) FROM ${CSV} WHERE ssn = ''${prefix}'`, SSN[1]]);
+    for (const shape of ['GROUP BY door HAVING', 'QUALIFY row_number() OVER (PARTITION BY door) = 1 AND']) {
+      const q = (condition: string): string =>
+        `SELECT count(*) FROM (SELECT door FROM ${AUDIT} ${shape.startsWith('GROUP') ? 'GROUP BY door, "user" HAVING' : shape} hamming(CASE WHEN ${condition} THEN 'xx' ELSE 'x' END, 'x') >= 0)`;
+      await assertSameAnswer(alice, q, shape, BOB);
+    }
+  });
+  test('a predicate over audit columns is planned the same whatever the statistics of all records say', async () => {
+    const a = await planOf(`SELECT count(*) FROM ${AUDIT} WHERE duration_ms < -1`);
+    const b = await planOf(`SELECT count(*) FROM ${AUDIT} WHERE duration_ms < 40`);
+    assert.doesNotMatch(a, /EMPTY_RESULT/);
+    assert.equal(planShape(a), planShape(b));
+  });
+});
+
 describe('statistics of hidden rows', () => {
   test('a predicate is planned the same whatever the statistics of all rows say about it', async () => {
     // Parquet statistics cover every row, hidden ones included. Without the barrier DuckDB answers
     // `dose_mg < -1` from them with an empty plan (no scan) but must scan for `dose_mg < 50`: the
     // plan, and so the time, would follow the minimum and maximum of rows alice cannot see.
-    const plan = async (sql: string): Promise<string> => {
-      const prepared = await runtime.queries.prepare(alice, sql);
-      const rows = await runtime.engine.runInternal<[string, string]>(`EXPLAIN ${prepared.sql}`);
-      return rows.map((r) => r[1]).join('\n');
-    };
-    const shape = (text: string): string => text.replace(/'[^']*'/g, "'?'").replace(/-?\d+(\.\d+)?/g, '?');
     for (const [column, outside, inside] of [
       ['dose_mg', '-1', '50'],
       ['enrolled_at', "TIMESTAMP '1900-01-01'", "TIMESTAMP '2020-07-15'"],
     ] as const) {
-      const a = await plan(`SELECT count(*) FROM ${PARQUET} WHERE ${column} < ${outside}`);
-      const b = await plan(`SELECT count(*) FROM ${PARQUET} WHERE ${column} < ${inside}`);
+      const a = await planOf(`SELECT count(*) FROM ${PARQUET} WHERE ${column} < ${outside}`);
+      const b = await planOf(`SELECT count(*) FROM ${PARQUET} WHERE ${column} < ${inside}`);
       assert.doesNotMatch(a, /EMPTY_RESULT/, `${column}: answered from statistics of rows alice cannot see`);
-      assert.equal(shape(a), shape(b), `${column}: the plan depends on statistics of hidden rows`);
+      assert.equal(planShape(a), planShape(b), `${column}: the plan depends on statistics of hidden rows`);
     }
   });
 });

@@ -149,6 +149,26 @@ test('max_rows applies to Arrow and CSV too', async () => {
   assert.equal(csv.trimEnd().split('\n').length, 6);
 });
 
+test('JSON truncates at max_rows across chunk boundaries and says so', async () => {
+  for (const maxRows of [2048, 2049, 4999, 5000]) {
+    const body = (await (await s.post('erin', '/v1/query', { sql: 'SELECT participant_id FROM drug_xyz.trial_july2020', max_rows: maxRows })).json()) as { row_count: number; truncated: boolean };
+    assert.deepEqual([body.row_count, body.truncated], [maxRows, maxRows < 5000], String(maxRows));
+  }
+});
+
+test('a value too large for JSON gets a clear 413 before any byte; CSV carries it', async () => {
+  for (const sql of ["SELECT repeat('x', 70000000) AS big", "SELECT [repeat('x', 300000000), repeat('y', 300000000)] AS big"]) {
+    const response = await s.post('alice', '/v1/query', { sql });
+    assert.equal(response.status, 413);
+    const body = (await response.json()) as { error: { code: string; message: string } };
+    assert.equal(body.error.code, 'RESULT_TOO_LARGE');
+    assert.match(body.error.message, /column big.*text\/csv/);
+  }
+  const csv = await s.post('alice', '/v1/query', { sql: "SELECT repeat('x', 70000000) AS big" }, { Accept: 'text/csv' });
+  assert.equal(csv.status, 200);
+  assert.equal((await csv.text()).length, 'big\n'.length + 70_000_000 + 1);
+});
+
 test('a failing cast in CSV delivery gets a proper error before any byte', async () => {
   const response = await s.post('erin', '/v1/query', { sql: 'SELECT CAST(full_name AS INTEGER) FROM drug_xyz.trial_july2020' }, { Accept: 'text/csv' });
   assert.equal(response.status, 400);

@@ -1,12 +1,42 @@
 import type { KeyObject } from 'node:crypto';
 import Database from 'better-sqlite3';
-import { INTERNAL_SCHEMA, type DuckDbEngine } from '../engine/index.ts';
+import { INTERNAL_SCHEMA, sqlString, type DuckDbEngine } from '../engine/index.ts';
 import { canonicalJson, eventHash, GENESIS_HASH, type ChainEventKind } from './audit-chain.ts';
 import { pruneAudit, type PruneResult } from './audit-retention.ts';
 import type { OpenLineageWriter } from './openlineage.ts';
 import { AUDIT_COLUMNS, AUDIT_DATASET_COLUMNS, AUDIT_LIST_FIELDS as LIST_FIELDS, type AuditCompletion, type AuditRecord } from './audit-types.ts';
 
+/** The in-memory mirror table (when no persistent mirror can be used). */
 export const AUDIT_TABLE = `${INTERNAL_SCHEMA}.audit_records`;
+/** Catalog name under which the persistent mirror file is attached. */
+const MIRROR_CATALOG = 'veil_audit_mirror';
+/** Records past the newest mirrored one are appended (DuckDB's appender), not upserted. */
+const UPSERT_BATCH = 500;
+
+/** Fewer distinct readers than this do not count as popularity (see datasetPopularity). */
+export const POPULARITY_MINIMUM_READERS = 5;
+
+/** Mirror files attached by an AuditLog of this process (a second one on the same home uses memory). */
+const attachedMirrorFiles = new Set<string>();
+
+/** What the last catch-up of the mirror did (diagnostics, tests, benchmarks). */
+export interface MirrorCatchUp {
+  /** full: the whole trail was loaded; incremental: only records named by newer chain events. */
+  readonly kind: 'full' | 'incremental';
+  readonly records: number;
+  readonly ms: number;
+}
+
+export interface AuditLogOptions {
+  /** Optional copy of data accesses as OpenLineage run events. */
+  readonly lineage?: OpenLineageWriter;
+  /**
+   * A DuckDB file that keeps the queryable mirror between restarts, so that starting does not
+   * grow with the trail. It is a cache: rebuilt from audit.db when missing, stale or held by
+   * another process (then the mirror lives in memory and is loaded when first needed).
+   */
+  readonly mirrorFile?: string;
+}
 
 /**
  * The audit trail. Records live in their own SQLite file (WAL, synchronous=FULL), so a record is on
@@ -17,8 +47,10 @@ export const AUDIT_TABLE = `${INTERNAL_SCHEMA}.audit_records`;
  * transaction. The transaction is IMMEDIATE, so processes sharing a home (a server and the CLI)
  * append one after the other and the chain never forks.
  *
- * For querying, records are mirrored into an internal DuckDB table that backs the governed
- * veil_system.audit_log dataset; the mirror catches up before every read of that dataset.
+ * For querying, records are mirrored into a DuckDB table that backs the governed
+ * veil_system.audit_log dataset; the mirror catches up before every read of that dataset. With a
+ * mirror file, the mirror survives restarts: a start reads only the chain events written since
+ * (by this server or the CLI), so it costs the same with a thousand records or millions.
  */
 export class AuditLog {
   private readonly db: Database.Database;
@@ -31,10 +63,26 @@ export class AuditLog {
    * by this process or another one sharing the home (the CLI), so the mirror follows them all.
    */
   private mirroredChainSeq = 0;
+  /** Highest record seq in the mirror: newer records are appended in bulk, older ones upserted. */
+  private mirroredMaxSeq = 0;
   private mirrorQueue: Promise<void> = Promise.resolve();
+  /** The mirror table, and whether it lives in the persistent file (set by initializeMirror). */
+  private mirror: { readonly table: string; readonly catalog: string; readonly schema: string; readonly persistent: boolean } = {
+    table: AUDIT_TABLE,
+    catalog: 'memory',
+    schema: INTERNAL_SCHEMA,
+    persistent: false,
+  };
+  /** False until the first catch-up (a whole trail may need loading): done lazily, or by warmMirror. */
+  private mirrorLoaded = false;
+  private lastCatchUp: MirrorCatchUp | undefined;
+  private closed = false;
+  private readonly lineage: OpenLineageWriter | undefined;
+  private readonly mirrorFile: string | undefined;
 
   private readonly appendEvent: (kind: ChainEventKind, recordSeq: number, payload: string) => string;
   private readonly beginTransaction: (row: Record<string, unknown>, payload: string) => number;
+  private readonly beginManyTransaction: (rows: readonly { row: Record<string, unknown>; payload: string }[]) => number[];
   private readonly finishTransaction: (seq: number, completion: AuditCompletion) => void;
 
   constructor(
@@ -42,9 +90,10 @@ export class AuditLog {
     private readonly engine: DuckDbEngine,
     /** HMAC key of the chain (keys/audit-chain.key). */
     chainKey: Buffer,
-    /** Optional copy of data accesses as OpenLineage run events. */
-    private readonly lineage?: OpenLineageWriter,
+    options: AuditLogOptions = {},
   ) {
+    this.lineage = options.lineage;
+    this.mirrorFile = options.mirrorFile;
     this.db = openAuditDatabase(file);
     const names = AUDIT_COLUMNS.map((c) => `"${c.name}"`).join(', ');
     this.insert = this.db.prepare(`INSERT INTO audit_log (${names}) VALUES (${AUDIT_COLUMNS.map((c) => `@${c.name}`).join(', ')})`);
@@ -67,6 +116,16 @@ export class AuditLog {
       return seq;
     });
     this.beginTransaction = (row, payload) => begin.immediate(row, payload);
+    const beginMany = this.db.transaction((rows: readonly { row: Record<string, unknown>; payload: string }[]) => {
+      const seqs: number[] = [];
+      for (const { row, payload } of rows) {
+        const seq = Number(this.insert.run(row).lastInsertRowid);
+        setHash.run(this.appendEvent('begin', seq, payload), seq);
+        seqs.push(seq);
+      }
+      return seqs;
+    });
+    this.beginManyTransaction = (rows) => beginMany.immediate(rows);
     const finish = this.db.transaction((seq: number, completion: AuditCompletion) => {
       const recordHash = this.appendEvent('finish', seq, canonicalJson(completion));
       this.complete.run({ seq, ...completion, record_hash: recordHash });
@@ -76,17 +135,21 @@ export class AuditLog {
 
   /** Durably records an access before it proceeds. Returns the record's sequence number. */
   begin(record: AuditRecord): number {
-    const row: Record<string, unknown> = {};
-    const payload: Record<string, unknown> = {};
-    for (const column of AUDIT_COLUMNS) {
-      const value = record[column.name];
-      row[column.name] = LIST_FIELDS.has(column.name) ? JSON.stringify(value) : value;
-      payload[column.name] = value;
-    }
-    const seq = this.beginTransaction(row, canonicalJson(payload));
+    const { row, payload } = storedForm(record);
+    const seq = this.beginTransaction(row, payload);
     this.dirty.add(seq);
     this.lineage?.started(seq, record);
     return seq;
+  }
+
+  /**
+   * Writes finished records in one durable transaction, each chained exactly like record():
+   * imports of an existing trail, and benchmarks and tests that need a large one.
+   */
+  recordMany(records: readonly AuditRecord[]): number[] {
+    const seqs = this.beginManyTransaction(records.map(storedForm));
+    for (const seq of seqs) this.dirty.add(seq);
+    return seqs;
   }
 
   /** Adds the outcome (rows, bytes, duration, error) once the response is finished. */
@@ -102,20 +165,62 @@ export class AuditLog {
     return this.begin(record);
   }
 
-  /** Creates the mirror table and loads every stored record into it. */
+  /**
+   * Opens the mirror: the persistent file when one is configured and free, else a table in memory.
+   * Cheap whatever the size of the trail: the catch-up (a full load the first time) runs at the
+   * first read of the mirror, or in the background after warmMirror().
+   */
   async initializeMirror(): Promise<void> {
     const columns = AUDIT_DATASET_COLUMNS.map((c) => `"${c.name}" ${LIST_FIELDS.has(c.name) ? 'VARCHAR' : c.type}`).join(', ');
-    await this.engine.runInternal(`CREATE TABLE IF NOT EXISTS ${AUDIT_TABLE} (seq BIGINT PRIMARY KEY, ${columns})`);
-    this.mirroredChainSeq = (this.db.prepare('SELECT coalesce(max(seq), 0) AS seq FROM audit_chain').get() as { seq: number }).seq;
-    const all = this.db.prepare('SELECT seq FROM audit_log').all() as { seq: number }[];
-    for (const { seq } of all) this.dirty.add(seq);
-    await this.syncMirror();
+    const persistent = this.mirrorFile !== undefined && (await this.attachMirrorFile(this.mirrorFile));
+    this.mirror = persistent
+      ? { table: `${MIRROR_CATALOG}.main.audit_records`, catalog: MIRROR_CATALOG, schema: 'main', persistent: true }
+      : { table: AUDIT_TABLE, catalog: 'memory', schema: INTERNAL_SCHEMA, persistent: false };
+    await this.engine.runInternal(`CREATE TABLE IF NOT EXISTS ${this.mirror.table} (seq BIGINT PRIMARY KEY, ${columns})`);
+    if (!persistent) return;
+    await this.engine.runInternal(`CREATE TABLE IF NOT EXISTS ${MIRROR_CATALOG}.main.mirror_state (id INTEGER PRIMARY KEY, chain_seq BIGINT, chain_hash VARCHAR)`);
+    const [state] = await this.engine.runInternal<[number | string, string]>(`SELECT chain_seq, chain_hash FROM ${MIRROR_CATALOG}.main.mirror_state WHERE id = 1`);
+    const chainSeq = state === undefined ? 0 : Number(state[0]);
+    const event = this.db.prepare('SELECT hash FROM audit_chain WHERE seq = ?').get(chainSeq) as { hash: string } | undefined;
+    if (state !== undefined && event?.hash === state[1]) {
+      // The mirror followed this very chain up to chainSeq. Records pruned since (a prefix) go.
+      this.mirroredChainSeq = chainSeq;
+      const oldest = (this.db.prepare('SELECT min(seq) AS seq FROM audit_log').get() as { seq: number | null }).seq;
+      await this.engine.runInternal(`DELETE FROM ${this.mirror.table} WHERE seq < ?`, [oldest ?? Number.MAX_SAFE_INTEGER]);
+      const [max] = await this.engine.runInternal<[number | string | null]>(`SELECT max(seq) FROM ${this.mirror.table}`);
+      this.mirroredMaxSeq = Number(max?.[0] ?? 0);
+    } else {
+      // New, stale, or from another chain (a restored or replaced audit.db): rebuilt from scratch.
+      await this.engine.runInternal(`DELETE FROM ${this.mirror.table}`);
+      this.mirroredChainSeq = 0;
+      this.mirroredMaxSeq = 0;
+    }
+  }
+
+  /** Starts the catch-up in the background (servers: the first audit query then finds it done). */
+  warmMirror(): void {
+    this.syncMirror().catch((error: unknown) => console.error('[veil] audit mirror catch-up failed:', error));
   }
 
   /** Brings the DuckDB mirror up to date; serialized so concurrent readers never interleave. */
   syncMirror(): Promise<void> {
-    this.mirrorQueue = this.mirrorQueue.then(() => this.flushDirty());
+    this.mirrorQueue = this.mirrorQueue.then(() => (this.closed ? undefined : this.catchUp()));
     return this.mirrorQueue;
+  }
+
+  /** Records in the trail (audit.db), whatever the mirror holds. */
+  recordCount(): number {
+    return (this.db.prepare('SELECT count(*) AS n FROM audit_log').get() as { n: number }).n;
+  }
+
+  /** Where the mirror lives and what its last catch-up did. */
+  mirrorStatus(): { readonly location: 'file' | 'memory'; readonly lastCatchUp: MirrorCatchUp | undefined } {
+    return { location: this.mirror.persistent ? 'file' : 'memory', lastCatchUp: this.lastCatchUp };
+  }
+
+  /** The table behind the audit datasets (in the mirror file, or in memory). */
+  get mirrorTable(): string {
+    return this.mirror.table;
   }
 
   /** SQL of the view behind veil_system.audit_log: lists restored from their JSON text. */
@@ -123,17 +228,24 @@ export class AuditLog {
     const select = AUDIT_DATASET_COLUMNS.map((c) =>
       LIST_FIELDS.has(c.name) ? `CAST(from_json("${c.name}", '["VARCHAR"]') AS VARCHAR[]) AS "${c.name}"` : `"${c.name}"`,
     ).join(', ');
-    return `SELECT ${select} FROM ${AUDIT_TABLE}`;
+    return `SELECT ${select} FROM ${this.mirror.table}`;
   }
 
-  /** Allowed reads (queries, scans) per dataset over the last `days` days: popularity for search. */
-  async datasetPopularity(days: number, now = new Date()): Promise<Map<string, number>> {
+  /**
+   * Popularity for search ranking: per dataset, how many distinct users read it (queries, scans)
+   * over the last `days` days, and only where at least `minimumReaders` did. Counting users, not
+   * requests, and hiding small counts means nobody learns from a ranking what one colleague reads:
+   * five queries by bob move nothing (docs/catalog.md, "Search").
+   */
+  async datasetPopularity(days: number, minimumReaders = POPULARITY_MINIMUM_READERS, now = new Date()): Promise<Map<string, number>> {
     await this.syncMirror();
     const since = new Date(now.getTime() - days * 86_400_000).toISOString();
     const rows = await this.engine.runInternal<[string, number | string]>(
-      `SELECT dataset, count(*) FROM (SELECT unnest(CAST(from_json(datasets, '["VARCHAR"]') AS VARCHAR[])) AS dataset FROM ${AUDIT_TABLE}
-       WHERE decision = 'allowed' AND statement_type IN ('query', 'scan') AND event_time >= CAST(? AS TIMESTAMP)) GROUP BY dataset`,
-      [since],
+      `SELECT dataset, count(DISTINCT "user") AS readers FROM (
+         SELECT "user", unnest(CAST(from_json(datasets, '["VARCHAR"]') AS VARCHAR[])) AS dataset FROM ${this.mirror.table}
+         WHERE decision = 'allowed' AND statement_type IN ('query', 'scan') AND event_time >= CAST(? AS TIMESTAMP))
+       GROUP BY dataset HAVING count(DISTINCT "user") >= ?`,
+      [since, minimumReaders],
     );
     return new Map(rows.map(([dataset, count]) => [dataset, Number(count)]));
   }
@@ -147,7 +259,7 @@ export class AuditLog {
     if (result.pruned_records > 0 && result.anchor !== null) {
       const upTo = result.anchor.last_record_seq;
       this.mirrorQueue = this.mirrorQueue.then(async () => {
-        await this.engine.runInternal(`DELETE FROM ${AUDIT_TABLE} WHERE seq <= ?`, [upTo]);
+        await this.engine.runInternal(`DELETE FROM ${this.mirror.table} WHERE seq <= ?`, [upTo]);
       });
       await this.mirrorQueue;
     }
@@ -155,35 +267,110 @@ export class AuditLog {
   }
 
   close(): void {
+    this.closed = true;
     this.db.close();
+    if (this.mirror.persistent && this.mirrorFile !== undefined) attachedMirrorFiles.delete(this.mirrorFile);
   }
 
-  private async flushDirty(): Promise<void> {
+  /** ATTACHes the mirror file; false when it cannot be used here (held by another process or instance). */
+  private async attachMirrorFile(file: string): Promise<boolean> {
+    if (attachedMirrorFiles.has(file)) return false;
+    try {
+      await this.engine.runInternal(`ATTACH ${sqlString(file)} AS ${MIRROR_CATALOG}`);
+    } catch {
+      // Typically a server holds it while the CLI runs: the CLI's mirror lives in memory.
+      return false;
+    }
+    attachedMirrorFiles.add(file);
+    return true;
+  }
+
+  private async catchUp(): Promise<void> {
+    const started = performance.now();
+    const full = !this.mirrorLoaded && this.mirroredChainSeq === 0;
+    const records = full ? await this.loadAll() : await this.flushDirty();
+    this.mirrorLoaded = true;
+    if (full || records > 0) this.lastCatchUp = { kind: full ? 'full' : 'incremental', records, ms: performance.now() - started };
+    if (this.mirror.persistent && !this.closed) {
+      const hash = (this.db.prepare('SELECT hash FROM audit_chain WHERE seq = ?').get(this.mirroredChainSeq) as { hash: string } | undefined)?.hash ?? '';
+      await this.engine.runInternal(`INSERT OR REPLACE INTO ${MIRROR_CATALOG}.main.mirror_state VALUES (1, ?, ?)`, [this.mirroredChainSeq, hash]);
+    }
+  }
+
+  /** The whole trail, through DuckDB's appender: what the chain holds now, then whatever follows. */
+  private async loadAll(): Promise<number> {
+    const head = (this.db.prepare('SELECT coalesce(max(seq), 0) AS seq FROM audit_chain').get() as { seq: number }).seq;
+    const rows = this.db.prepare('SELECT * FROM audit_log ORDER BY seq').iterate() as IterableIterator<Record<string, unknown>>;
+    let max = 0;
+    const values = function* (): Generator<(string | number | null)[]> {
+      for (const row of rows) {
+        max = Number(row['seq']);
+        yield mirrorValues(row);
+      }
+    };
+    const loaded = await this.engine.appendRows({ catalog: this.mirror.catalog, schema: this.mirror.schema, name: 'audit_records' }, values());
+    this.mirroredMaxSeq = max;
+    this.mirroredChainSeq = head;
+    // Everything written meanwhile is named by events after `head`.
+    this.dirty.clear();
+    return loaded + (await this.flushDirty());
+  }
+
+  /** Copies the records named by chain events since the last catch-up; returns how many. */
+  private async flushDirty(): Promise<number> {
     const changed = this.db.prepare('SELECT seq, record_seq FROM audit_chain WHERE seq > ? ORDER BY seq').all(this.mirroredChainSeq) as { seq: number; record_seq: number }[];
     for (const event of changed) {
       this.dirty.add(event.record_seq);
       this.mirroredChainSeq = event.seq;
     }
-    while (this.dirty.size > 0) {
-      const batch = [...this.dirty].slice(0, 500);
-      for (const seq of batch) this.dirty.delete(seq);
+    if (this.dirty.size === 0) return 0;
+    const seqs = [...this.dirty].sort((a, b) => a - b);
+    this.dirty.clear();
+    // Records the mirror has never seen are appended in bulk; outcomes of known ones are upserted.
+    const fresh = seqs.filter((seq) => seq > this.mirroredMaxSeq);
+    const known = seqs.filter((seq) => seq <= this.mirroredMaxSeq);
+    if (fresh.length > 0) {
+      const select = this.db.prepare('SELECT * FROM audit_log WHERE seq >= ? AND seq <= ? ORDER BY seq');
+      const wanted = new Set(fresh);
+      const rows = (select.all(fresh[0], fresh[fresh.length - 1]) as Record<string, unknown>[]).filter((row) => wanted.has(Number(row['seq'])));
+      await this.engine.appendRows({ catalog: this.mirror.catalog, schema: this.mirror.schema, name: 'audit_records' }, rows.map(mirrorValues));
+      if (rows.length > 0) this.mirroredMaxSeq = Number(rows[rows.length - 1]?.['seq']);
+    }
+    for (let i = 0; i < known.length; i += UPSERT_BATCH) {
+      const batch = known.slice(i, i + UPSERT_BATCH);
       const rows = this.db.prepare(`SELECT * FROM audit_log WHERE seq IN (${batch.map(() => '?').join(',')})`).all(...batch) as Record<string, unknown>[];
       if (rows.length === 0) continue;
-      const placeholders = rows.map(() => `(${['seq', ...AUDIT_DATASET_COLUMNS.map((c) => c.name)].map(() => '?').join(', ')})`).join(', ');
-      const params: (string | number | null)[] = [];
-      for (const row of rows) {
-        params.push(Number(row['seq']));
-        for (const c of AUDIT_DATASET_COLUMNS) {
-          const value = row[c.name];
-          params.push(value === undefined || value === null ? null : typeof value === 'number' ? value : String(value));
-        }
-      }
+      const width = AUDIT_DATASET_COLUMNS.length + 1;
+      const placeholders = rows.map(() => `(${Array.from({ length: width }, () => '?').join(', ')})`).join(', ');
       await this.engine.runInternal(
-        `INSERT OR REPLACE INTO ${AUDIT_TABLE} (seq, ${AUDIT_DATASET_COLUMNS.map((c) => `"${c.name}"`).join(', ')}) VALUES ${placeholders}`,
-        params,
+        `INSERT OR REPLACE INTO ${this.mirror.table} (seq, ${AUDIT_DATASET_COLUMNS.map((c) => `"${c.name}"`).join(', ')}) VALUES ${placeholders}`,
+        rows.flatMap(mirrorValues),
       );
     }
+    return seqs.length;
   }
+}
+
+/** A record as stored in audit.db (lists as JSON text) and as chained (the canonical payload). */
+function storedForm(record: AuditRecord): { row: Record<string, unknown>; payload: string } {
+  const row: Record<string, unknown> = {};
+  const payload: Record<string, unknown> = {};
+  for (const column of AUDIT_COLUMNS) {
+    const value = record[column.name];
+    row[column.name] = LIST_FIELDS.has(column.name) ? JSON.stringify(value) : value;
+    payload[column.name] = value;
+  }
+  return { row, payload: canonicalJson(payload) };
+}
+
+/** The mirror columns of a stored record, in table order (seq first). */
+function mirrorValues(row: Record<string, unknown>): (string | number | null)[] {
+  const values: (string | number | null)[] = [Number(row['seq'])];
+  for (const c of AUDIT_DATASET_COLUMNS) {
+    const value = row[c.name];
+    values.push(value === undefined || value === null ? null : typeof value === 'number' ? value : String(value));
+  }
+  return values;
 }
 
 /**

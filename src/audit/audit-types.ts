@@ -1,5 +1,6 @@
 export type AuditDecision = 'allowed' | 'denied' | 'error';
-export type Door = 'http' | 'python' | 'ts' | 'pg' | 'ui' | 'cli';
+/** The door a request came through, decided by the server (never by a client header). */
+export type Door = 'http' | 'pg' | 'ui' | 'cli';
 
 /** One access, as recorded. Field names are the columns of veil_system.audit_log. */
 export interface AuditRecord {

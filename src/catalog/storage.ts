@@ -40,6 +40,11 @@ export class LocalFileStorage implements StorageBackend {
     const absolute = path.isAbsolute(location) ? path.normalize(location) : path.resolve(root, location);
     const globStart = absolute.search(GLOB_CHARS);
     const fixedPart = globStart === -1 ? absolute : path.dirname(absolute.slice(0, globStart + 1));
+    // Decided on the path as written, before looking at the disk: a path outside the roots gets the
+    // same answer whether it exists or not, so registering datasets cannot map the server's files.
+    if (!this.roots.some((r) => isInside(r, fixedPart) || isInside(realpathOrSelf(r), fixedPart))) {
+      throw new InvalidDatasetError(`location ${location} is outside the storage roots`);
+    }
     if (!existsSync(fixedPart)) throw new InvalidDatasetError(`location ${location} does not exist`);
     // realpath defeats symlinks and ".." that would leave the storage root
     const real = realpathSync(fixedPart);
@@ -54,6 +59,14 @@ export class LocalFileStorage implements StorageBackend {
       return { readPath: path.join(real, '**', filePattern), partitionKeys };
     }
     return { readPath: real, partitionKeys: [] };
+  }
+}
+
+function realpathOrSelf(file: string): string {
+  try {
+    return realpathSync(file);
+  } catch {
+    return file;
   }
 }
 

@@ -20,6 +20,8 @@ export async function serveCommand(args: readonly string[]): Promise<void> {
     process.stderr.write(`[veil] ${line}\n`);
   };
   const runtime = await openRuntime(str(values, 'home'));
+  // The audit mirror catches up in the background (a full load only on a home without its cache).
+  runtime.audit.warmMirror();
   if (values['demo'] === true) await setupDemo(runtime, rows, log);
   const server = createHttpServer(runtime);
   await new Promise<void>((resolve, reject) => {

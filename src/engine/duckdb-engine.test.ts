@@ -13,7 +13,7 @@ let engine: DuckDbEngine;
 before(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'veil-engine-'));
   writeFileSync(path.join(dir, 'ok.csv'), 'a\n1\n');
-  engine = await DuckDbEngine.open({ allowedDirectories: [dir], maxConcurrentQueries: 2 });
+  engine = await DuckDbEngine.open({ allowedDirectories: [dir] });
 });
 after(async () => {
   await engine.close();

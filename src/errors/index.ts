@@ -9,6 +9,8 @@ export type ErrorCode =
   | 'SQL_NOT_ALLOWED'
   | 'QUERY_FAILED'
   | 'QUERY_TIMEOUT'
+  | 'TOO_MANY_REQUESTS'
+  | 'REQUEST_TIMEOUT'
   | 'RESULT_TOO_LARGE'
   | 'UNAUTHENTICATED'
   | 'INVALID_TOKEN'
@@ -67,8 +69,29 @@ export class QueryFailedError extends VeilError {
 }
 
 export class QueryTimeoutError extends VeilError {
+  constructor(timeoutMs: number, waited = false) {
+    super(
+      'QUERY_TIMEOUT',
+      waited ? `query waited for the engine until its statement timeout of ${timeoutMs} ms passed` : `query exceeded the statement timeout of ${timeoutMs} ms`,
+      { timeoutMs },
+    );
+  }
+}
+
+/**
+ * The caller already has as many queries running and waiting as one user may have: try again
+ * later. Doors tell when (HTTP Retry-After).
+ */
+export class TooManyRequestsError extends VeilError {
+  constructor(message: string, readonly retryAfterSeconds: number) {
+    super('TOO_MANY_REQUESTS', message, { retryAfterSeconds });
+  }
+}
+
+/** The client did not send its request (headers and body) within the time allowed. */
+export class RequestTimeoutError extends VeilError {
   constructor(timeoutMs: number) {
-    super('QUERY_TIMEOUT', `query exceeded the statement timeout of ${timeoutMs} ms`, { timeoutMs });
+    super('REQUEST_TIMEOUT', `the request was not received within ${timeoutMs} ms`, { timeoutMs });
   }
 }
 

@@ -19,7 +19,19 @@ export interface VeilSettings {
   readonly maxSqlLength: number;
   readonly engineThreads: number;
   readonly engineMemoryLimit: string;
+  /** Queries running at once, all users together (docs/operations.md, "Admission"). */
   readonly maxConcurrentQueries: number;
+  /** Queries one user may run at once. */
+  readonly maxConcurrentQueriesPerUser: number;
+  /** Queries one user may have waiting for a slot; one more is answered 429. */
+  readonly maxQueuedQueriesPerUser: number;
+  /** Queries waiting, all users together. */
+  readonly maxQueuedQueries: number;
+  /** Time a client has to send a request's headers, and its whole request (headers and body). */
+  readonly requestHeadersTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  /** Connections one client address may hold open at once; more are closed at once. */
+  readonly maxConnectionsPerClient: number;
   /** HIPAA Safe Harbor: 3-digit zip prefixes with fewer than 20,000 people (2000 census). */
   readonly zip3RestrictedPrefixes: readonly string[];
   readonly tokenTtlSeconds: number;
@@ -31,6 +43,8 @@ export interface VeilSettings {
   readonly openlineageFile: string;
   /** S3 connection (endpoint, region, path style, keys); empty: the SDK's standard chain. */
   readonly s3: Readonly<Record<string, unknown>>;
+  /** How clients reach this server (behind a proxy: https://veil.example.com); empty: as each request says. */
+  readonly publicUrl: string;
 }
 
 export const DEFAULT_SETTINGS: VeilSettings = {
@@ -42,6 +56,12 @@ export const DEFAULT_SETTINGS: VeilSettings = {
   engineThreads: 2,
   engineMemoryLimit: '4GB',
   maxConcurrentQueries: 8,
+  maxConcurrentQueriesPerUser: 2,
+  maxQueuedQueriesPerUser: 32,
+  maxQueuedQueries: 256,
+  requestHeadersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  maxConnectionsPerClient: 64,
   zip3RestrictedPrefixes: [
     '036', '059', '063', '102', '203', '205', '369', '556', '692', '790',
     '821', '823', '830', '831', '878', '879', '884', '890', '893',
@@ -51,6 +71,7 @@ export const DEFAULT_SETTINGS: VeilSettings = {
   auditRetentionDays: 0,
   openlineageFile: '',
   s3: {},
+  publicUrl: '',
 };
 
 const SETTINGS_KEYS: Record<string, keyof VeilSettings> = {
@@ -62,12 +83,19 @@ const SETTINGS_KEYS: Record<string, keyof VeilSettings> = {
   engine_threads: 'engineThreads',
   engine_memory_limit: 'engineMemoryLimit',
   max_concurrent_queries: 'maxConcurrentQueries',
+  max_concurrent_queries_per_user: 'maxConcurrentQueriesPerUser',
+  max_queued_queries_per_user: 'maxQueuedQueriesPerUser',
+  max_queued_queries: 'maxQueuedQueries',
+  request_headers_timeout_ms: 'requestHeadersTimeoutMs',
+  request_timeout_ms: 'requestTimeoutMs',
+  max_connections_per_client: 'maxConnectionsPerClient',
   zip3_restricted_prefixes: 'zip3RestrictedPrefixes',
   token_ttl_seconds: 'tokenTtlSeconds',
   oidc_providers: 'oidcProviders',
   audit_retention_days: 'auditRetentionDays',
   openlineage_file: 'openlineageFile',
   s3: 's3',
+  public_url: 'publicUrl',
 };
 
 export interface VeilKeys {
@@ -132,7 +160,12 @@ export class VeilHome {
       const expected = DEFAULT_SETTINGS[target];
       const sameShape = Array.isArray(expected) ? Array.isArray(value) : typeof value === typeof expected;
       if (!sameShape) throw new InvalidRequestError(`${this.settingsPath}: setting "${key}" has the wrong type`);
+      if (typeof value === 'number' && !(Number.isFinite(value) && value >= 0)) throw new InvalidRequestError(`${this.settingsPath}: setting "${key}" must be a number of 0 or more`);
       settings[target] = value;
+    }
+    const publicUrl = settings['publicUrl'];
+    if (typeof publicUrl === 'string' && publicUrl !== '' && !/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?\/?$/.test(publicUrl)) {
+      throw new InvalidRequestError(`${this.settingsPath}: public_url must be http(s)://host[:port], e.g. https://veil.example.com`);
     }
     return settings as unknown as VeilSettings;
   }

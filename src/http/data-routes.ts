@@ -77,7 +77,7 @@ export function dataRoutes(runtime: VeilRuntime): Route[] {
         const effective = runtime.access.effective(requirePrincipal(ctx), dataset);
         const name = `${effective.dataset.database}.${effective.dataset.name}`;
         ctx.audit.datasets = [name];
-        sendJson(ctx, 200, { dataset: name, readable: effective.readable, snippets: accessSnippets(name, serverAddress(ctx)) });
+        sendJson(ctx, 200, { dataset: name, readable: effective.readable, snippets: accessSnippets(name, serverAddress(ctx, runtime.settings.publicUrl)) });
       },
     },
     {
@@ -104,14 +104,24 @@ function wantsResultSchema(ctx: RequestContext): boolean {
 const DEFAULT_PREVIEW_ROWS = 20;
 const MAX_PREVIEW_ROWS = 1000;
 
-/** Where clients reach this server, as the caller did (Host header), for ready-to-paste snippets. */
-function serverAddress(ctx: RequestContext): { host: string; port: number; url: string } {
-  const host = (ctx.req.headers.host ?? '127.0.0.1:7070').trim();
-  const match = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(host);
-  // Only host names and IP literals: the snippets are pasted into shells and notebooks.
-  const hostname = match?.[1] !== undefined && /^([A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\])$/.test(match[1]) ? match[1] : '127.0.0.1';
-  const port = Number(match?.[2] ?? 80);
-  return { host: hostname, port, url: `http://${hostname}${match?.[2] === undefined ? '' : `:${port}`}` };
+/**
+ * Where clients reach this server, for ready-to-paste snippets: the configured public URL (behind
+ * a proxy or TLS terminator), else the Host the caller used when it is a valid host name or IP
+ * literal with a valid port, else this socket's own address. Nothing a client sends reaches a
+ * snippet unvalidated: they are pasted into shells and notebooks.
+ */
+function serverAddress(ctx: RequestContext, publicUrl: string): { host: string; port: number; url: string } {
+  if (publicUrl !== '') {
+    const url = new URL(publicUrl);
+    const port = url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port);
+    return { host: url.hostname, port, url: url.origin };
+  }
+  const localPort = ctx.req.socket.localPort ?? 7070;
+  const host = (ctx.req.headers.host ?? '').trim();
+  const match = /^(\[[0-9A-Fa-f:.]{2,45}\]|[A-Za-z0-9.-]{1,253})(?::(\d{1,5}))?$/.exec(host);
+  const port = match?.[2] === undefined ? (match === null ? localPort : 80) : Number(match[2]);
+  if (match === null || match[1] === undefined || port < 1 || port > 65535) return { host: '127.0.0.1', port: localPort, url: `http://127.0.0.1:${localPort}` };
+  return { host: match[1], port, url: `http://${match[1]}${match[2] === undefined ? '' : `:${port}`}` };
 }
 
 /** How to read a dataset from each tool, filled in with this server and the dataset. */

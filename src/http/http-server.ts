@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { isVeilError, type ErrorCode } from '../errors/index.ts';
+import type { Socket } from 'node:net';
+import { isVeilError, TooManyRequestsError, type ErrorCode } from '../errors/index.ts';
 import type { VeilRuntime } from '../server/veil-runtime.ts';
 import { adminRoutes } from './admin-routes.ts';
 import { tokenRoutes } from './token-routes.ts';
@@ -9,7 +10,7 @@ import { catalogRoutes } from './catalog-routes.ts';
 import { auditStart, dataRoutes } from './data-routes.ts';
 import { decisionFor, HTTP_STATUS } from './http-status.ts';
 import { openApiDocument } from './openapi.ts';
-import { clientApplicationOf, doorOf, type RequestContext } from './request-context.ts';
+import { clientApplicationOf, setRequestDeadline, type RequestContext } from './request-context.ts';
 import { Router, sendJson, type Route } from './routing.ts';
 
 export interface HttpServerOptions {
@@ -42,16 +43,19 @@ export function createHttpServer(runtime: VeilRuntime, options: HttpServerOption
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const clientApplication = clientApplicationOf(req);
+    const startedAt = Date.now();
+    setRequestDeadline(req, startedAt + runtime.settings.requestTimeoutMs, runtime.settings.requestTimeoutMs);
     const ctx: RequestContext = {
       requestId: randomUUID(),
       req,
       res,
       url: new URL(req.url ?? '/', 'http://veil.invalid'),
       params: {},
-      startedAt: Date.now(),
+      startedAt,
       clientApplication,
       clientAddress: req.socket.remoteAddress ?? null,
-      door: doorOf(clientApplication),
+      // The server names the door; what the client says of itself is only its application.
+      door: 'http',
       principal: undefined,
       audit: { statement: null, statementType: 'request', datasets: [], columns: [], policies: [] },
     };
@@ -79,21 +83,59 @@ export function createHttpServer(runtime: VeilRuntime, options: HttpServerOption
       }
       const message = isVeilError(error) ? error.message : `internal error (request ${ctx.requestId})`;
       const headers: Record<string, string> = code === 'UNAUTHENTICATED' || code === 'INVALID_TOKEN' ? { 'WWW-Authenticate': 'Bearer realm="veil"' } : {};
+      if (error instanceof TooManyRequestsError) headers['Retry-After'] = String(error.retryAfterSeconds);
+      // A body left unread (too slow, too large) cannot be skipped: the connection ends with the answer.
+      if (!req.complete) headers['Connection'] = 'close';
       sendJson(ctx, HTTP_STATUS[code], { error: { code, message } }, headers);
     }
   };
 
-  // Identity-provider tokens with many groups exceed Node's 16 KiB header default.
-  const server = createServer({ maxHeaderSize: 64 * 1024 }, (req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      logError('unknown', error);
-      res.destroy();
-    });
-  });
-  server.headersTimeout = 30_000;
-  server.requestTimeout = 0; // long result streams are legitimate; the statement timeout bounds queries
+  const { requestHeadersTimeoutMs, requestTimeoutMs } = runtime.settings;
+  const server = createServer(
+    {
+      // Identity-provider tokens with many groups exceed Node's 16 KiB header default.
+      maxHeaderSize: 64 * 1024,
+      // Slow clients: headers must arrive in time (Node answers 408), and the whole request too
+      // (readTextBody answers 408 at requestTimeoutMs; Node's own limit is the backstop). Results
+      // may stream for as long as they take: these bound receiving the request, not the response.
+      headersTimeout: Math.min(requestHeadersTimeoutMs, requestTimeoutMs),
+      requestTimeout: requestTimeoutMs + 5_000,
+      connectionsCheckingInterval: 1_000,
+    },
+    (req, res) => {
+      handle(req, res).catch((error: unknown) => {
+        logError('unknown', error);
+        res.destroy();
+      });
+    },
+  );
+  limitConnectionsPerClient(server, runtime.settings.maxConnectionsPerClient);
   return server;
 }
+
+/**
+ * At most `limit` open connections per client address: one address holding hundreds of idle or
+ * trickling sockets gets 429 on the next one, and every other client is served as usual.
+ */
+function limitConnectionsPerClient(server: Server, limit: number): void {
+  const open = new Map<string, number>();
+  server.on('connection', (socket: Socket) => {
+    const address = socket.remoteAddress ?? 'unknown';
+    const count = (open.get(address) ?? 0) + 1;
+    if (count > limit) {
+      socket.end(`HTTP/1.1 429 Too Many Requests\r\nRetry-After: 5\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: ${Buffer.byteLength(TOO_MANY_CONNECTIONS_BODY)}\r\n\r\n${TOO_MANY_CONNECTIONS_BODY}`);
+      return;
+    }
+    open.set(address, count);
+    socket.once('close', () => {
+      const left = (open.get(address) ?? 1) - 1;
+      if (left === 0) open.delete(address);
+      else open.set(address, left);
+    });
+  });
+}
+
+const TOO_MANY_CONNECTIONS_BODY = JSON.stringify({ error: { code: 'TOO_MANY_REQUESTS', message: 'too many connections from this address' } });
 
 function finishAudit(runtime: VeilRuntime, ctx: RequestContext, started: number, decision: 'allowed' | 'denied' | 'error', errorCode: string | null): void {
   const completion = {

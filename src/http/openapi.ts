@@ -33,7 +33,7 @@ export function openApiDocument(): Record<string, unknown> {
             required: ['sql'],
             properties: { sql: { type: 'string' }, max_rows: { type: 'integer', minimum: 0 } },
           }),
-          responses: { '200': { description: 'Result, streamed; format chosen by Accept', content: resultContent }, ...errors, '406': error, '408': error },
+          responses: { '200': { description: 'Result, streamed; format chosen by Accept', content: resultContent }, ...errors, '406': error, '408': error, '413': error, '429': { description: 'Too many queries of this user at once (Retry-After tells when to try again)' } },
         },
       },
       '/v1/scan': {
@@ -44,7 +44,7 @@ export function openApiDocument(): Record<string, unknown> {
             required: ['dataset'],
             properties: { dataset: { type: 'string' }, columns: { type: 'array', items: { type: 'string' } }, max_rows: { type: 'integer', minimum: 0 } },
           }),
-          responses: { '200': { description: 'Result, streamed', content: resultContent }, ...errors },
+          responses: { '200': { description: 'Result, streamed', content: resultContent }, ...errors, '408': error, '413': error, '429': { description: 'Too many queries of this user at once (Retry-After tells when to try again)' } },
         },
       },
       '/v1/explain': {

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { InvalidRequestError, UnauthenticatedError } from '../errors/index.ts';
+import { ClientDisconnectedError, InvalidRequestError, RequestTimeoutError, UnauthenticatedError } from '../errors/index.ts';
 import type { Door } from '../audit/index.ts';
 import type { AuthenticationMethod, Principal } from '../identity/index.ts';
 
@@ -33,14 +33,6 @@ export interface RequestContext {
   };
 }
 
-/** Maps the client header to the door recorded in the audit trail. */
-export function doorOf(clientApplication: string | null): Door {
-  const client = (clientApplication ?? '').toLowerCase();
-  if (client.startsWith('python-veil')) return 'python';
-  if (client.startsWith('veil-ts')) return 'ts';
-  if (client.startsWith('veil-ui')) return 'ui';
-  return 'http';
-}
 
 export function clientApplicationOf(req: IncomingMessage): string | null {
   const header = req.headers['x-veil-client'] ?? req.headers['user-agent'];
@@ -61,15 +53,47 @@ export async function readJsonBody(req: IncomingMessage): Promise<Record<string,
   return value as Record<string, unknown>;
 }
 
-export async function readTextBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new InvalidRequestError(`the request body exceeds ${MAX_BODY_BYTES} bytes`);
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+/** When each request's body must have arrived (set by the server for every request it accepts). */
+const bodyDeadlines = new WeakMap<IncomingMessage, { readonly at: number; readonly timeoutMs: number }>();
+
+export function setRequestDeadline(req: IncomingMessage, at: number, timeoutMs: number): void {
+  bodyDeadlines.set(req, { at, timeoutMs });
+}
+
+/**
+ * The request body, whole, within the request's deadline: a client that trickles its body gets
+ * 408 and its connection closed instead of holding it forever. Stops reading at MAX_BODY_BYTES.
+ */
+export function readTextBody(req: IncomingMessage): Promise<string> {
+  const deadline = bodyDeadlines.get(req);
+  return new Promise<string>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = (error: Error | undefined): void => {
+      clearTimeout(timer);
+      req.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
+      if (error === undefined) resolve(Buffer.concat(chunks).toString('utf8'));
+      else {
+        // Nothing more is read from this connection: it closes after the error response.
+        req.pause();
+        reject(error);
+      }
+    };
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) done(new InvalidRequestError(`the request body exceeds ${MAX_BODY_BYTES} bytes`));
+      else chunks.push(chunk);
+    };
+    const onEnd = (): void => done(undefined);
+    const onError = (): void => done(new ClientDisconnectedError());
+    const onClose = (): void => {
+      if (!req.complete) done(new ClientDisconnectedError());
+    };
+    const timer =
+      deadline === undefined ? undefined : setTimeout(() => done(new RequestTimeoutError(deadline.timeoutMs)), Math.max(0, deadline.at - Date.now()));
+    req.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
+    if (req.complete && req.readableEnded) done(undefined);
+  });
 }
 
 export function requirePrincipal(ctx: RequestContext): Principal {

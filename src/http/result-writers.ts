@@ -3,7 +3,7 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { ServerResponse } from 'node:http';
 import { RecordBatchStreamWriter } from 'apache-arrow';
-import { chunkRowsJson, DuckDBTypeId, type DuckDBDataChunk, type ResultColumn, type ResultStream, type Json } from '../engine/index.ts';
+import { chunkRowsJson, DuckDBTypeId, largestStringBytes, type DuckDBDataChunk, type ResultColumn, type ResultStream, type Json } from '../engine/index.ts';
 import { ClientDisconnectedError, NotAcceptableError, VeilError } from '../errors/index.ts';
 import type { PreparedQuery, QueryService } from '../query/index.ts';
 import { ArrowBatchEncoder } from './arrow-encoder.ts';
@@ -94,15 +94,30 @@ export async function deliverResult(
   headers: Record<string, string>,
 ): Promise<DeliveryOutcome> {
   if (format === 'csv' || format === 'parquet') return deliverSpooled(format, res, prepared, queries, limits, spoolDirectory, headers);
-  const stream = await queries.open(prepared);
+  // A client that goes away, even while its query waits for a slot or computes its first chunk,
+  // stops the engine's work at once.
+  const abort = new AbortController();
+  const onClientGone = (): void => {
+    if (!res.writableFinished) abort.abort();
+  };
+  res.once('close', onClientGone);
   try {
-    const first = await stream.nextChunk();
-    // Arrow carries types itself, but some travel as text (HUGEINT, LIST...): the DuckDB type helps.
-    const schemaHeader = limits.includeSchema === true ? resultSchemaHeader(stream.columns) : {};
-    res.writeHead(200, { ...headers, ...schemaHeader, 'Content-Type': CONTENT_TYPES[format] });
-    return format === 'json' ? await writeJson(res, stream, first, limits) : await writeArrow(res, stream, first, limits);
+    const stream = await queries.open(prepared, abort.signal);
+    try {
+      const first = await stream.nextChunk();
+      // Arrow carries types itself, but some travel as text (HUGEINT, LIST...): the DuckDB type helps.
+      const schemaHeader = limits.includeSchema === true ? resultSchemaHeader(stream.columns) : {};
+      const writeHead = (): void => void res.writeHead(200, { ...headers, ...schemaHeader, 'Content-Type': CONTENT_TYPES[format] });
+      if (format === 'json') return await writeJson(res, stream, first, limits, writeHead);
+      writeHead();
+      return await writeArrow(res, stream, first, limits);
+    } finally {
+      stream.close();
+    }
+  } catch (error) {
+    throw abort.signal.aborted ? new ClientDisconnectedError() : error;
   } finally {
-    stream.close();
+    res.off('close', onClientGone);
   }
 }
 
@@ -161,21 +176,66 @@ function jsonValueFixer(columns: readonly ResultColumn[]): (row: Json[]) => Json
     });
 }
 
-async function writeJson(res: ServerResponse, stream: ResultStream, first: Awaited<ReturnType<ResultStream['nextChunk']>>, limits: DeliveryLimits): Promise<DeliveryOutcome> {
+/**
+ * The largest value a JSON response carries. A bigger one is refused with a clear error (it would
+ * not even fit in a JavaScript string past 512 MiB); CSV and Parquet carry any size.
+ */
+export const MAX_JSON_VALUE_BYTES = 64 * 1024 * 1024;
+
+export class ValueTooLargeError extends VeilError {
+  constructor(column: string, bytes: number | undefined) {
+    super(
+      'RESULT_TOO_LARGE',
+      `a value of column ${column}${bytes === undefined ? '' : ` is ${bytes} bytes:`} too large for a JSON response (at most ${MAX_JSON_VALUE_BYTES} bytes a value); ask for text/csv or Parquet, or select part of it (substr)`,
+      { column, maxValueBytes: MAX_JSON_VALUE_BYTES },
+    );
+  }
+}
+
+/** The rows of a chunk as JSON text, refusing values too large for JSON before converting them. */
+function jsonChunkEncoder(columns: readonly ResultColumn[], maxRows: () => number): (chunk: DuckDBDataChunk) => { text: string; rows: number } {
+  const fix = jsonValueFixer(columns);
+  return (chunk) => {
+    columns.forEach((column, index) => {
+      const bytes = largestStringBytes(chunk, index, column.typeId);
+      if (bytes > MAX_JSON_VALUE_BYTES) throw new ValueTooLargeError(column.name, bytes);
+    });
+    try {
+      let parts = chunkRowsJson(chunk);
+      if (parts.length > maxRows()) parts = parts.slice(0, maxRows());
+      return { text: parts.map((row) => JSON.stringify(fix(row))).join(','), rows: parts.length };
+    } catch (error) {
+      // A value nested in a list or struct past what a JavaScript string holds.
+      if (error instanceof RangeError) throw new ValueTooLargeError(columns.map((c) => c.name).join(', '), undefined);
+      throw error;
+    }
+  };
+}
+
+/** JSON: the first chunk is encoded before the headers, so a value too large still gets a proper 413. */
+async function writeJson(
+  res: ServerResponse,
+  stream: ResultStream,
+  first: Awaited<ReturnType<ResultStream['nextChunk']>>,
+  limits: DeliveryLimits,
+  writeHead: () => void,
+): Promise<DeliveryOutcome> {
   const sink = new ByteSink(res, limits.maxBytes);
-  const fix = jsonValueFixer(stream.columns);
-  await sink.write(`{"columns":${JSON.stringify(stream.columns.map((c) => ({ name: c.name, type: c.type })))},"rows":[`);
   let rows = 0;
   let truncated = false;
+  const encode = jsonChunkEncoder(stream.columns, () => limits.maxRows - rows);
+  const head = `{"columns":${JSON.stringify(stream.columns.map((c) => ({ name: c.name, type: c.type })))},"rows":[`;
+  let pending = first === null ? undefined : encode(first);
+  if (pending !== undefined && head.length + pending.text.length > limits.maxBytes) throw new ResultTooLargeError(limits.maxBytes);
+  writeHead();
+  await sink.write(head);
   for await (const chunk of prefetched(stream, first)) {
-    let parts = chunkRowsJson(chunk);
-    if (rows + parts.length > limits.maxRows) {
-      parts = parts.slice(0, limits.maxRows - rows);
-      truncated = true;
-    }
-    if (parts.length > 0) {
-      await sink.write((rows === 0 ? '' : ',') + parts.map((row) => JSON.stringify(fix(row))).join(','));
-      rows += parts.length;
+    const encoded = pending ?? encode(chunk);
+    pending = undefined;
+    if (encoded.rows < chunk.rowCount) truncated = true;
+    if (encoded.rows > 0) {
+      await sink.write((rows === 0 ? '' : ',') + encoded.text);
+      rows += encoded.rows;
     }
     if (truncated) break;
   }

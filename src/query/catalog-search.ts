@@ -13,7 +13,7 @@ import type { AccessService } from './access-service.ts';
  * so a search can never reveal a dataset or column the caller cannot know of.
  *
  * Ranking: datasets whose name matches come first; then by score (where the terms matched), then
- * by popularity (allowed reads in the audit trail over the last 30 days).
+ * by popularity (distinct readers over the last 30 days, from five on: AuditLog.datasetPopularity).
  */
 export interface SearchOptions {
   readonly query: string;

@@ -1,13 +1,16 @@
 import { fullName } from '../catalog/index.ts';
 import type { DuckDbEngine, ResultColumn, ResultStream } from '../engine/index.ts';
 import { sqlIdentifier } from '../engine/index.ts';
-import { ColumnAccessDeniedError, InvalidRequestError, QueryFailedError, SqlNotAllowedError } from '../errors/index.ts';
+import { ColumnAccessDeniedError, InvalidRequestError, QueryFailedError, QueryTimeoutError, SqlNotAllowedError } from '../errors/index.ts';
 import type { Principal } from '../identity/index.ts';
 import type { EffectiveDatasetPolicy } from '../policy/index.ts';
 import { checkUserQuery, parseSelect, printSelect, replaceTableReferences, type CompiledScan } from '../sql/index.ts';
 import type { AccessService } from './access-service.ts';
+import type { AdmissionController, AdmissionTicket } from './admission-controller.ts';
 
 export interface PreparedQuery {
+  /** Whose query it is: admission to the engine is shared fairly between users. */
+  readonly user: string;
   /** What the caller sent (or, for scans, the equivalent SELECT). */
   readonly statement: string;
   /** The checked, rewritten SQL that runs: DuckDB-printed from the checked AST, never the original text. */
@@ -51,6 +54,8 @@ export class QueryService {
     private readonly engine: DuckDbEngine,
     private readonly access: AccessService,
     private readonly settings: { readonly maxSqlLength: number; readonly statementTimeoutMs: number },
+    /** Fair shares of the engine between users (admission-controller.ts). */
+    private readonly admission: AdmissionController,
     /** Brings internal views and the audit mirror up to date for the datasets a query reads. */
     private readonly beforeExecute: (prepared: PreparedQuery) => Promise<void>,
   ) {}
@@ -122,12 +127,33 @@ export class QueryService {
     };
   }
 
-  /** Starts the rewritten query. Binder errors about a hidden column become 403 naming it. */
-  async open(prepared: PreparedQuery): Promise<ResultStream> {
-    await this.beforeExecute(prepared);
+  /**
+   * Starts the rewritten query once its user's share of the engine has room. The statement timeout
+   * counts from here, time waiting included; aborting `signal` (the client went away) leaves the
+   * queue or interrupts the engine. Binder errors about a hidden column become 403 naming it.
+   */
+  async open(prepared: PreparedQuery, signal?: AbortSignal): Promise<ResultStream> {
+    const ticket = await this.admit(prepared, signal);
     try {
-      return await this.engine.execute(prepared.sql, { timeoutMs: this.settings.statementTimeoutMs });
+      await this.beforeExecute(prepared);
+      const stream = await this.engine.execute(prepared.sql, { timeoutMs: ticket.remainingMs(), ...(signal === undefined ? {} : { signal }) });
+      return {
+        columns: stream.columns,
+        nextChunk: async () => {
+          const chunk = await stream.nextChunk().catch((error: unknown) => {
+            ticket.release();
+            throw this.mapHiddenColumn(error, prepared);
+          });
+          if (chunk === null) ticket.release();
+          return chunk;
+        },
+        close: () => {
+          stream.close();
+          ticket.release();
+        },
+      };
     } catch (error) {
+      ticket.release();
       throw this.mapHiddenColumn(error, prepared);
     }
   }
@@ -142,21 +168,31 @@ export class QueryService {
     }
   }
 
-  /** Runs the rewritten query through DuckDB's native writer into `target` (a file or FIFO). */
+  /** Runs the rewritten query through DuckDB's native writer into `target` (a file or FIFO), admitted like open(). */
   async copy(prepared: PreparedQuery, target: string, formatOptions: string, maxRows: number | undefined, signal?: AbortSignal): Promise<number> {
-    await this.beforeExecute(prepared);
-    const select = maxRows === undefined ? prepared.sql : `SELECT * FROM (${prepared.sql}) LIMIT ${maxRows}`;
+    const ticket = await this.admit(prepared, signal);
     try {
-      return await this.engine.copyTo(select, target, formatOptions, {
-        timeoutMs: this.settings.statementTimeoutMs,
-        ...(signal === undefined ? {} : { signal }),
-      });
+      await this.beforeExecute(prepared);
+      const select = maxRows === undefined ? prepared.sql : `SELECT * FROM (${prepared.sql}) LIMIT ${maxRows}`;
+      return await this.engine.copyTo(select, target, formatOptions, { timeoutMs: ticket.remainingMs(), ...(signal === undefined ? {} : { signal }) });
     } catch (error) {
       throw this.mapHiddenColumn(error, prepared);
+    } finally {
+      ticket.release();
     }
   }
 
+  /** Waits for an engine slot in the user's share; the ticket tells how much of the timeout is left. */
+  private async admit(prepared: PreparedQuery, signal: AbortSignal | undefined): Promise<AdmissionTicket & { remainingMs(): number }> {
+    const timeoutMs = this.settings.statementTimeoutMs;
+    const deadline = Date.now() + timeoutMs;
+    const ticket = await this.admission.acquire({ user: prepared.user, deadline, timeoutMs, ...(signal === undefined ? {} : { signal }) });
+    return { release: () => ticket.release(), remainingMs: () => Math.max(1, deadline - Date.now()) };
+  }
+
   private mapHiddenColumn(error: unknown, prepared: PreparedQuery): unknown {
+    // The engine was given what was left of the timeout after waiting: name the whole timeout.
+    if (error instanceof QueryTimeoutError) return new QueryTimeoutError(this.settings.statementTimeoutMs);
     if (!(error instanceof QueryFailedError)) return error;
     const missing = error.details['missingColumn'];
     if (typeof missing !== 'string') return error;
@@ -191,7 +227,7 @@ export class QueryService {
       for (const p of e.policies) policies.add(p);
     }
     return {
-      prepared: { statement, sql, datasets: [...effective.keys()].sort(), columns, policies: [...policies].sort(), effective: [...effective.values()] },
+      prepared: { user: principal.user, statement, sql, datasets: [...effective.keys()].sort(), columns, policies: [...policies].sort(), effective: [...effective.values()] },
       scans,
     };
   }

@@ -5,7 +5,7 @@ import { DuckDbEngine } from '../engine/index.ts';
 import { VeilHome, type VeilSettings } from '../home/index.ts';
 import { ApiTokenStore, Authenticator, LocalTokenIssuer, OidcProvider, parseOidcProviders, UserStore } from '../identity/index.ts';
 import { PolicyStore, policyToAuthored, transformMacros, validatePolicy } from '../policy/index.ts';
-import { AccessService, QueryService } from '../query/index.ts';
+import { AccessService, AdmissionController, QueryService } from '../query/index.ts';
 import { openControlDatabase, type SqliteDatabase } from '../store/index.ts';
 
 /** Everything one Veil deployment runs on, wired once. Every door receives this object. */
@@ -24,6 +24,7 @@ export interface VeilRuntime {
   readonly audit: AuditLog;
   readonly access: AccessService;
   readonly queries: QueryService;
+  readonly admission: AdmissionController;
   close(): Promise<void>;
 }
 
@@ -70,7 +71,6 @@ export async function openRuntime(homeDir: string | undefined, options: RuntimeO
       threads: settings.engineThreads,
       memoryLimit: settings.engineMemoryLimit,
       tempDirectory: home.engineTempDirectory,
-      maxConcurrentQueries: settings.maxConcurrentQueries,
     },
     transformMacros(keys.masking, settings.zip3RestrictedPrefixes),
   );
@@ -85,7 +85,11 @@ export async function openRuntime(homeDir: string | undefined, options: RuntimeO
   const identityProviders = parseOidcProviders(settings.oidcProviders, home.root, home.settingsPath).map((config) => new OidcProvider(config));
   await Promise.all(identityProviders.map((p) => p.start()));
   const lineage = settings.openlineageFile === '' ? undefined : new OpenLineageWriter(path.resolve(home.root, settings.openlineageFile));
-  const audit = options.auditOffForBenchmark === true ? new UnrecordedAuditLog(home.auditDatabasePath, engine, keys.auditChain) : new AuditLog(home.auditDatabasePath, engine, keys.auditChain, lineage);
+  const auditOptions = { mirrorFile: path.join(home.cacheDirectory, 'audit-mirror.duckdb'), ...(lineage === undefined ? {} : { lineage }) };
+  const audit =
+    options.auditOffForBenchmark === true
+      ? new UnrecordedAuditLog(home.auditDatabasePath, engine, keys.auditChain, auditOptions)
+      : new AuditLog(home.auditDatabasePath, engine, keys.auditChain, auditOptions);
 
   catalog.registerSystemDataset({
     database: 'veil_system',
@@ -123,7 +127,13 @@ export async function openRuntime(homeDir: string | undefined, options: RuntimeO
   const retention = startAuditRetention(audit, home, settings.auditRetentionDays);
   const access = new AccessService(controlDb, datasets, policies, engine);
   let viewsGeneration = access.snapshot().generation;
-  const queries = new QueryService(engine, access, settings, async (prepared) => {
+  const admission = new AdmissionController({
+    maxConcurrentQueries: settings.maxConcurrentQueries,
+    maxConcurrentQueriesPerUser: Math.min(settings.maxConcurrentQueriesPerUser, settings.maxConcurrentQueries),
+    maxQueuedQueriesPerUser: settings.maxQueuedQueriesPerUser,
+    maxQueuedQueries: settings.maxQueuedQueries,
+  });
+  const queries = new QueryService(engine, access, settings, admission, async (prepared) => {
     const generation = access.snapshot().generation;
     await catalog.refresh(prepared.effective.map((e) => e.dataset));
     if (generation !== viewsGeneration) {
@@ -147,6 +157,7 @@ export async function openRuntime(homeDir: string | undefined, options: RuntimeO
     audit,
     access,
     queries,
+    admission,
     async close() {
       if (retention !== undefined) clearInterval(retention);
       for (const provider of identityProviders) provider.close();

@@ -1,5 +1,6 @@
-"""The audit trail records requests of this client as coming through the Python door, with the
-client application, and a failed request exactly once (HTTP errors are never retried)."""
+"""The audit trail records requests of this client as coming through the HTTP door (the server
+decides the door), with the client application, and a failed request exactly once (HTTP errors are
+never retried)."""
 
 import unittest
 import uuid
@@ -9,7 +10,7 @@ from support import APPLICATION, connect
 
 
 class AuditTest(unittest.TestCase):
-    def test_door_python_and_client_application(self):
+    def test_door_http_and_client_application(self):
         marker = f"marker_{uuid.uuid4().hex}"
         with connect("alice") as conn:
             conn.execute(f"SELECT 1 AS {marker}")
@@ -21,7 +22,7 @@ class AuditTest(unittest.TestCase):
             )
         self.assertEqual(len(audit), 2, "one record per request: the failed one was not retried")
         self.assertEqual(audit["user"].tolist(), ["alice", "alice"])
-        self.assertEqual(audit["door"].tolist(), ["python", "python"])
+        self.assertEqual(audit["door"].tolist(), ["http", "http"])
         for client in audit["client_application"]:
             self.assertTrue(client.startswith(f"python-veil/{veil.__version__} pandas/"), client)
             self.assertTrue(client.endswith(f" app/{APPLICATION}"), client)

@@ -174,6 +174,20 @@ class TlsTest(unittest.TestCase):
             with self.assertRaises(veil.VeilConnectionError) as caught:
                 conn.whoami()
         self.assertEqual(caught.exception.code, "TLS_ERROR")
+        self.assertIn("tls=False", str(caught.exception))
+
+    def test_the_token_leaves_this_machine_only_over_tls_unless_asked(self):
+        ctx = veil.context().enable_token_auth(token_str="x.y.z")
+        for local in ("localhost", "127.0.0.1", "127.0.0.2", "::1", "[::1]"):
+            with ctx.connect(local, 7070) as conn:
+                self.assertTrue(repr(conn).startswith("<veil.Connection http://"), (local, repr(conn)))
+        for remote in ("veil.example.com", "10.0.0.5", "2001:db8::1", "localhost.example.com"):
+            with ctx.connect(remote, 443) as conn:
+                self.assertTrue(repr(conn).startswith("<veil.Connection https://"), (remote, repr(conn)))
+        with self.assertWarnsRegex(UserWarning, "clear text"):
+            conn = ctx.connect("veil.example.com", 80, tls=False)
+        conn.close()
+        self.assertTrue(repr(conn).startswith("<veil.Connection http://veil.example.com:80"))
 
 
 if __name__ == "__main__":

@@ -71,7 +71,7 @@ class Context:
         host: str = "localhost",
         port: int = DEFAULT_PORT,
         timeout: Optional[float] = DEFAULT_TIMEOUT,
-        tls: Union[bool, ssl.SSLContext] = False,
+        tls: Union[bool, ssl.SSLContext, None] = None,
         *,
         result_format: Optional[str] = None,
         use_arrow: Optional[bool] = None,
@@ -84,8 +84,11 @@ class Context:
             host, port: where Veil listens.
             timeout: seconds to wait for the server on any one socket operation (connecting, the
                 first result bytes, each following read); ``None`` waits forever.
-            tls: ``True`` for HTTPS with the system's default certificate checks, or an
-                :class:`ssl.SSLContext` of your own.
+            tls: ``None`` (the default): HTTPS with the system's certificate checks, except on
+                this machine (``localhost``, 127.0.0.0/8, ``::1``) where plain HTTP is used.
+                ``True`` forces HTTPS, an :class:`ssl.SSLContext` brings your own checks, and
+                ``False`` asks for plain HTTP: to another machine only when explicitly asked,
+                with a warning, since the bearer token then travels in clear text.
             result_format: how DataFrames travel: ``"parquet"`` (the default: written by the
                 server's DuckDB, read by pyarrow when installed, else by this package with numpy),
                 ``"arrow"`` (an Arrow IPC stream; needs pyarrow) or ``"csv"`` (typed by the result

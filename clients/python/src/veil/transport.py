@@ -11,17 +11,31 @@ from __future__ import annotations
 
 import http.client
 import io
+import ipaddress
 import json
 import socket
 import ssl
 import time
+import warnings
 from typing import Any, Dict, Mapping, Optional, Union
 from urllib.parse import quote, urlencode
 
 from .auth import TokenSource
 from .errors import VeilConnectionError, VeilError, VeilServerError, error_for_status
 
-__all__ = ["Transport", "ResponseStream"]
+__all__ = ["Transport", "ResponseStream", "is_loopback_host"]
+
+
+def is_loopback_host(host: str) -> bool:
+    """Whether ``host`` names this machine without touching a network: ``localhost`` or a loopback
+    address (127.0.0.0/8, ::1). Any other name counts as remote, even if it resolves to 127.0.0.1."""
+    name = host.strip().strip("[]").rstrip(".").lower()
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
 
 # Failures that happen before the server has answered, where trying again is safe: every Veil
 # data request is a read (a query, a scan, a listing).
@@ -75,7 +89,7 @@ class Transport:
         port: int,
         *,
         timeout: Optional[float],
-        tls: Union[bool, ssl.SSLContext],
+        tls: Union[bool, ssl.SSLContext, None],
         token_source: TokenSource,
         client_header: str,
         retries: int = 3,
@@ -90,6 +104,14 @@ class Transport:
         self.client_header = client_header
         self.retries = retries
         self.backoff = backoff
+        if tls is None:
+            # The bearer token travels with every request: in clear text only on this machine.
+            tls = not is_loopback_host(host)
+        elif tls is False and not is_loopback_host(host):
+            warnings.warn(
+                f"connecting to {host} without TLS: the bearer token and the data travel in clear text",
+                stacklevel=3,
+            )
         if isinstance(tls, ssl.SSLContext):
             self._ssl_context: Optional[ssl.SSLContext] = tls
         elif tls:
@@ -143,7 +165,10 @@ class Transport:
                 raise VeilConnectionError(f"Veil at {self.base_url} did not answer within {self.timeout} s", code="TIMEOUT", attempts=attempt) from None
             except ssl.SSLError as error:
                 connection.close()
-                raise VeilConnectionError(f"TLS with {self.base_url} failed ({_describe(error)})", code="TLS_ERROR", attempts=attempt) from None
+                hint = "" if not isinstance(error, ssl.SSLError) or "WRONG_VERSION_NUMBER" not in str(error) else (
+                    "; the server seems to speak plain HTTP: pass tls=False if that is intended"
+                )
+                raise VeilConnectionError(f"TLS with {self.base_url} failed ({_describe(error)}){hint}", code="TLS_ERROR", attempts=attempt) from None
             except OSError as error:  # name resolution, unreachable network: not transient
                 connection.close()
                 raise VeilConnectionError(f"cannot reach Veil at {self.base_url} ({_describe(error)})", code="CONNECTION_FAILED", attempts=attempt) from None
