@@ -1,6 +1,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { startTestServer, type TestServer } from './support/test-server.ts';
 
 /** Documentation, certification, preview and access snippets of a dataset. */
@@ -83,9 +85,21 @@ test('access snippets name this server and the dataset, and are only for visible
   const hostile = await snippetsFor('evil";rm$IFS-rf$IFS~;"');
   assert.ok(!JSON.stringify(hostile).includes('rm$IFS'), 'a hostile Host never reaches a snippet');
   assert.match(hostile['curl'] ?? '', /http:\/\/127\.0\.0\.1/);
-  assert.match((await snippetsFor('veil.example.com:8443'))['python'] ?? '', /connect\(host="veil.example.com", port=8443\)/);
+  // Reached over plain HTTP by name: the Python client must be told (it defaults to TLS off loopback).
+  assert.match((await snippetsFor('veil.example.com:8443'))['python'] ?? '', /connect\(host="veil.example.com", port=8443, tls=False\)/);
   // An impossible port is not copied: the server's own address is used instead.
   const badPort = await snippetsFor('evil.example:99999999');
   assert.ok(!JSON.stringify(badPort).includes('99999999') && !JSON.stringify(badPort).includes('evil.example'));
   assert.match(badPort['python'] ?? '', new RegExp(`connect\\(host="127.0.0.1", port=${port}\\)`));
+});
+
+test('with public_url configured, snippets name it whatever Host the caller sent', async () => {
+  const proxied = await startTestServer({ rows: 50, prepareHome: (home) => writeFileSync(path.join(home, 'config.yaml'), 'public_url: https://veil.example.com\n') });
+  try {
+    const body = (await (await proxied.get('alice', '/v1/datasets/drug_xyz.trial_july2020/access')).json()) as { snippets: Record<string, string> };
+    assert.match(body.snippets['python'] ?? '', /connect\(host="veil.example.com", port=443\)/);
+    assert.match(body.snippets['curl'] ?? '', /https:\/\/veil\.example\.com\/v1\/scan/);
+  } finally {
+    await proxied.close();
+  }
 });

@@ -124,13 +124,21 @@ function serverAddress(ctx: RequestContext, publicUrl: string): { host: string; 
   return { host: match[1], port, url: `http://${match[1]}${match[2] === undefined ? '' : `:${port}`}` };
 }
 
+/** The Python client uses TLS for every host but loopback ones unless told: say so when that differs. */
+function pythonTls(server: { host: string; url: string }): string {
+  const loopback = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/i.test(server.host);
+  const https = server.url.startsWith('https:');
+  if (https === !loopback) return '';
+  return https ? ', tls=True' : ', tls=False';
+}
+
 /** How to read a dataset from each tool, filled in with this server and the dataset. */
 export function accessSnippets(dataset: string, server: { host: string; port: number; url: string }): Record<string, string> {
   const python = [
     'import veil',
     '',
     "ctx = veil.context()  # token: VEIL_TOKEN, VEIL_TOKEN_FILE or ~/.veil/token",
-    `with ctx.connect(host=${JSON.stringify(server.host)}, port=${server.port}) as conn:`,
+    `with ctx.connect(host=${JSON.stringify(server.host)}, port=${server.port}${pythonTls(server)}) as conn:`,
     `    df = conn.scan_as_pandas(${JSON.stringify(dataset)})`,
   ].join('\n');
   const typescript = [

@@ -142,7 +142,7 @@ export class QueryService {
         nextChunk: async () => {
           const chunk = await stream.nextChunk().catch((error: unknown) => {
             ticket.release();
-            throw this.mapHiddenColumn(error, prepared);
+            throw this.mapEngineError(error, prepared);
           });
           if (chunk === null) ticket.release();
           return chunk;
@@ -154,7 +154,7 @@ export class QueryService {
       };
     } catch (error) {
       ticket.release();
-      throw this.mapHiddenColumn(error, prepared);
+      throw this.mapEngineError(error, prepared);
     }
   }
 
@@ -164,7 +164,7 @@ export class QueryService {
     try {
       return await this.engine.describeResult(prepared.sql);
     } catch (error) {
-      throw this.mapHiddenColumn(error, prepared);
+      throw this.mapEngineError(error, prepared);
     }
   }
 
@@ -176,7 +176,7 @@ export class QueryService {
       const select = maxRows === undefined ? prepared.sql : `SELECT * FROM (${prepared.sql}) LIMIT ${maxRows}`;
       return await this.engine.copyTo(select, target, formatOptions, { timeoutMs: ticket.remainingMs(), ...(signal === undefined ? {} : { signal }) });
     } catch (error) {
-      throw this.mapHiddenColumn(error, prepared);
+      throw this.mapEngineError(error, prepared);
     } finally {
       ticket.release();
     }
@@ -190,7 +190,8 @@ export class QueryService {
     return { release: () => ticket.release(), remainingMs: () => Math.max(1, deadline - Date.now()) };
   }
 
-  private mapHiddenColumn(error: unknown, prepared: PreparedQuery): unknown {
+  /** Engine errors as the caller should see them: the whole timeout, and a hidden column as 403. */
+  private mapEngineError(error: unknown, prepared: PreparedQuery): unknown {
     // The engine was given what was left of the timeout after waiting: name the whole timeout.
     if (error instanceof QueryTimeoutError) return new QueryTimeoutError(this.settings.statementTimeoutMs);
     if (!(error instanceof QueryFailedError)) return error;
