@@ -218,11 +218,6 @@ export class AuditLog {
     return { location: this.mirror.persistent ? 'file' : 'memory', lastCatchUp: this.lastCatchUp };
   }
 
-  /** The table behind the audit datasets (in the mirror file, or in memory). */
-  get mirrorTable(): string {
-    return this.mirror.table;
-  }
-
   /** SQL of the view behind veil_system.audit_log: lists restored from their JSON text. */
   viewSql(): string {
     const select = AUDIT_DATASET_COLUMNS.map((c) =>

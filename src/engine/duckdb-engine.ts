@@ -391,14 +391,24 @@ export function largestStringBytes(chunk: DuckDBDataChunk, index: number, typeId
   const vector = chunk.getColumnVector(index) as unknown as RawVector;
   const view = vector.dataView;
   if (view === undefined) return 0;
-  const words = vector.validity?.data ?? null;
+  const rows = chunk.rowCount;
+  const validity = validityBytes(vector.validity?.data ?? null, rows);
   let largest = 0;
-  for (let i = 0; i < chunk.rowCount; i++) {
-    if (words !== null && ((words[i >> 6]! >> BigInt(i & 63)) & 1n) === 0n) continue;
+  for (let i = 0; i < rows; i++) {
+    // A NULL's slot holds no meaningful length.
+    if (validity !== null && ((validity[i >> 3]! >> (i & 7)) & 1) === 0) continue;
     const length = view.getUint32(i * 16, true);
     if (length > largest) largest = length;
   }
   return largest;
+}
+
+/**
+ * DuckDB's validity words as bytes (little-endian, so the same bit order Arrow uses), without a
+ * copy; null when every row is valid.
+ */
+function validityBytes(words: BigUint64Array | null, rows: number): Uint8Array | null {
+  return words === null ? null : new Uint8Array(words.buffer, words.byteOffset, Math.ceil(rows / 8));
 }
 
 /** Columns of a chunk as JSON-compatible values. */
@@ -439,7 +449,8 @@ export function chunkColumnForArrow(chunk: DuckDBDataChunk, index: number, typeI
   const vector = chunk.getColumnVector(index) as unknown as RawVector;
   if (FIXED_WIDTH_TYPES.has(typeId) && vector.items !== undefined && vector.items.length === rows && vector.validity !== undefined) {
     const words = vector.validity.data;
-    const validity = words === null ? null : new Uint8Array(words.buffer.slice(words.byteOffset, words.byteOffset + Math.ceil(rows / 8)));
+    // Copied: Arrow keeps the buffer after DuckDB has reused the vector.
+    const validity = validityBytes(words, rows)?.slice() ?? null;
     return { kind: 'fixed', data: vector.items.slice(0, rows), validity };
   }
   if (typeId === DuckDBTypeId.VARCHAR && vector.dataView !== undefined && vector.validity !== undefined) {
@@ -460,7 +471,7 @@ export function chunkColumnForArrow(chunk: DuckDBDataChunk, index: number, typeI
  * @see https://duckdb.org/docs/stable/clients/c/vector (string_t layout)
  */
 function utf8Column(view: DataView, words: BigUint64Array | null, rows: number): ArrowReadyColumn {
-  const validity = words === null ? null : new Uint8Array(words.buffer.slice(words.byteOffset, words.byteOffset + Math.ceil(rows / 8)));
+  const validity = validityBytes(words, rows)?.slice() ?? null;
   const isValid = (i: number): boolean => validity === null || ((validity[i >> 3]! >> (i & 7)) & 1) === 1;
   let total = 0;
   for (let i = 0; i < rows; i++) if (isValid(i)) total += view.getUint32(i * 16, true);

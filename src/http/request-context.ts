@@ -33,7 +33,6 @@ export interface RequestContext {
   };
 }
 
-
 export function clientApplicationOf(req: IncomingMessage): string | null {
   const header = req.headers['x-veil-client'] ?? req.headers['user-agent'];
   const value = Array.isArray(header) ? header[0] : header;
