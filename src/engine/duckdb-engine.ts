@@ -9,6 +9,10 @@ import {
   JsonDuckDBValueConverter,
   JSDuckDBValueConverter,
   type Json,
+  type DuckDBType,
+  DuckDBDecimalType,
+  DuckDBListType,
+  DuckDBArrayType,
 } from '@duckdb/node-api';
 import duckdbBindings from '@duckdb/node-bindings';
 import { InvalidSqlError, QueryFailedError, QueryTimeoutError, VeilError } from '../errors/index.ts';
@@ -32,6 +36,10 @@ export interface ResultColumn {
   /** DuckDB's SQL type name, e.g. VARCHAR, DECIMAL(10,2), INTEGER[] */
   readonly type: string;
   readonly typeId: DuckDBTypeId;
+  /** DECIMAL only: precision and scale. */
+  readonly decimal?: { readonly width: number; readonly scale: number };
+  /** LIST and ARRAY only: the element type's id. */
+  readonly elementTypeId?: DuckDBTypeId;
 }
 
 export interface ExecuteOptions {
@@ -352,10 +360,17 @@ async function prepareSingle(connection: DuckDBConnection, sql: string): Promise
 function resultColumns(result: Pick<DuckDBResult, 'columnCount' | 'columnName' | 'columnType'>): ResultColumn[] {
   const columns: ResultColumn[] = [];
   for (let i = 0; i < result.columnCount; i++) {
-    const type = result.columnType(i);
-    columns.push({ name: result.columnName(i), type: type.toString(), typeId: type.typeId });
+    columns.push({ name: result.columnName(i), ...columnTypeOf(result.columnType(i)) });
   }
   return columns;
+}
+
+/** A column's type as Veil describes it, from DuckDB's type object (never from its name). */
+function columnTypeOf(type: DuckDBType): Omit<ResultColumn, 'name'> {
+  const base = { type: type.toString(), typeId: type.typeId };
+  if (type instanceof DuckDBDecimalType) return { ...base, decimal: { width: type.width, scale: type.scale } };
+  if (type instanceof DuckDBListType || type instanceof DuckDBArrayType) return { ...base, elementTypeId: type.valueType.typeId };
+  return base;
 }
 
 /** A SQL string literal: the only escaping needed in DuckDB is doubling single quotes. */

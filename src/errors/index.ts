@@ -24,6 +24,7 @@ export type ErrorCode =
   | 'INVALID_DATASET'
   | 'STORAGE_ERROR'
   | 'NOT_ACCEPTABLE'
+  | 'NOT_SUPPORTED'
   | 'CLIENT_DISCONNECTED'
   | 'AUDIT_TAMPERED'
   | 'INTERNAL';
@@ -172,6 +173,13 @@ export class StorageError extends VeilError {
 export class NotAcceptableError extends VeilError {
   constructor(accept: string) {
     super('NOT_ACCEPTABLE', `cannot produce ${accept}; use application/json, text/csv or application/vnd.apache.arrow.stream`);
+  }
+}
+
+/** A valid request for something Veil does not do (a protocol feature, a type in binary form). */
+export class FeatureNotSupportedError extends VeilError {
+  constructor(message: string) {
+    super('NOT_SUPPORTED', message);
   }
 }
 

@@ -22,6 +22,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   INVALID_DATASET: 400,
   STORAGE_ERROR: 500,
   NOT_ACCEPTABLE: 406,
+  NOT_SUPPORTED: 501,
   // nginx's convention; never actually sent, the client is gone
   CLIENT_DISCONNECTED: 499,
   AUDIT_TAMPERED: 500,
