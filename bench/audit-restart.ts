@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { AuditRecord } from '../src/audit/audit-types.ts';
 import { principalOf } from '../src/identity/index.ts';
-import { openRuntime, type VeilRuntime } from '../src/server/veil-runtime.ts';
+import { openRuntime, type VeilRuntime } from '../src/runtime/index.ts';
 import { chunkRowsJson } from '../src/engine/index.ts';
 import type { Principal } from '../src/identity/index.ts';
 import { median, progress } from './support.ts';

@@ -8,8 +8,9 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { setupDemo } from '../src/demo/demo-setup.ts';
 import { createHttpServer } from '../src/http/index.ts';
-import { openRuntime, type VeilRuntime } from '../src/server/veil-runtime.ts';
+import { openRuntime, type VeilRuntime } from '../src/runtime/index.ts';
 import { median, progress, round } from './support.ts';
+import { createGateway } from '../src/gateway/index.ts';
 
 export const AUDIT_TARGET_RATIO = 0.95;
 const ROWS = 20_000;
@@ -38,7 +39,7 @@ export interface AuditThroughputReport {
 }
 
 async function serve(runtime: VeilRuntime): Promise<{ server: Server; url: string }> {
-  const server = createHttpServer(runtime, { logError: (id, error) => progress(`audit bench: request ${id} failed: ${String(error)}`) });
+  const server = createHttpServer(createGateway(runtime), { logError: (id, error) => progress(`audit bench: request ${id} failed: ${String(error)}`) });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
 }

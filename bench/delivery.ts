@@ -17,9 +17,10 @@ import { createHttpServer } from '../src/http/index.ts';
 import { principalOf, type Principal } from '../src/identity/index.ts';
 import { validatePolicy } from '../src/policy/index.ts';
 import type { PreparedQuery } from '../src/query/index.ts';
-import { openRuntime, type VeilRuntime } from '../src/server/veil-runtime.ts';
+import { openRuntime, type VeilRuntime } from '../src/runtime/index.ts';
 import { BenchClient, type ClientMode, type FetchOutcome } from './http-client.ts';
 import { errorMessage, formatBytes, formatCount, formatSeconds, progress, round, summarize, table, type Summary } from './support.ts';
+import { createGateway } from '../src/gateway/index.ts';
 
 export const CSV_DATASET = 'drug_xyz.trial_july2020';
 export const PARQUET_DATASET = 'drug_xyz.trial_july2020_parquet';
@@ -163,7 +164,7 @@ export async function runDeliveryBenchmark(options: DeliveryOptions): Promise<De
     }
 
     const internalErrors: unknown[] = [];
-    server = createHttpServer(runtime, { logError: (id, error) => internalErrors.push({ id, error: errorMessage(error) }) });
+    server = createHttpServer(createGateway(runtime), { logError: (id, error) => internalErrors.push({ id, error: errorMessage(error) }) });
     const listening = server;
     await new Promise<void>((resolve, reject) => {
       listening.once('error', reject);

@@ -10,8 +10,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setupDemo } from '../src/demo/demo-setup.ts';
 import { createHttpServer } from '../src/http/index.ts';
-import { openRuntime } from '../src/server/veil-runtime.ts';
+import { openRuntime } from '../src/runtime/index.ts';
 import { median, progress } from './support.ts';
+import { createGateway } from '../src/gateway/index.ts';
 
 export const FAIRNESS_TARGET_RATIO = 3;
 const SMALL = "SELECT count(*) FROM drug_xyz.trial_july2020 WHERE arm = 'placebo'";
@@ -37,7 +38,7 @@ export async function runFairnessBenchmark(options: { readonly benchHome: string
   writeFileSync(path.join(home, 'config.yaml'), 'statement_timeout_ms: 20000\n');
   const runtime = await openRuntime(home);
   await setupDemo(runtime, 20_000);
-  const server: Server = createHttpServer(runtime);
+  const server: Server = createHttpServer(createGateway(runtime));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const alice = runtime.issuer.issue('alice', 3600);

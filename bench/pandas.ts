@@ -10,8 +10,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setupDemo } from '../src/demo/demo-setup.ts';
 import { createHttpServer } from '../src/http/index.ts';
-import { openRuntime } from '../src/server/veil-runtime.ts';
+import { openRuntime } from '../src/runtime/index.ts';
 import { errorMessage, progress, round } from './support.ts';
+import { createGateway } from '../src/gateway/index.ts';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const PANDAS_TARGET_RATIO = 0.5;
@@ -50,7 +51,7 @@ export async function runPandasBenchmark(options: PandasOptions): Promise<Pandas
     const rawFile = path.join(runtime.home.storageRoot, runtime.catalog.datasets.get(DATASET).location);
     const region = runtime.users.get('alice').attributes['region'];
     if (typeof region !== 'string') throw new Error('demo user alice has no single region attribute');
-    server = createHttpServer(runtime, { logError: (id, error) => progress(`pandas: request ${id} failed: ${errorMessage(error)}`) });
+    server = createHttpServer(createGateway(runtime), { logError: (id, error) => progress(`pandas: request ${id} failed: ${errorMessage(error)}`) });
     const listening = server;
     await new Promise<void>((resolve, reject) => {
       listening.once('error', reject);

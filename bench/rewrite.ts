@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { principalOf, type Principal } from '../src/identity/index.ts';
 import { validatePolicy } from '../src/policy/index.ts';
-import { openRuntime, type VeilRuntime } from '../src/server/veil-runtime.ts';
+import { openRuntime, type VeilRuntime } from '../src/runtime/index.ts';
 import { formatCount, formatMs, latencySummary, pick, progress, round, seededRandom, table, type LatencySummary } from './support.ts';
 
 export const REWRITE_TARGET_P99_MS = 5;

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { validatePolicy } from '../src/policy/index.ts';
-import { openRuntime } from '../src/server/veil-runtime.ts';
+import { openRuntime } from '../src/runtime/index.ts';
 import { startTestServer, type TestServer } from './support/test-server.ts';
 
 /** The audit trail as governed datasets: visibility, masking like any other column, daily view. */

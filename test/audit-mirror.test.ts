@@ -13,7 +13,7 @@ import { spawnSync } from 'node:child_process';
 import { openAuditDatabase, verifyAuditStore } from '../src/audit/index.ts';
 import type { AuditRecord } from '../src/audit/audit-types.ts';
 import { principalOf } from '../src/identity/index.ts';
-import { openRuntime, type VeilRuntime } from '../src/server/veil-runtime.ts';
+import { openRuntime, type VeilRuntime } from '../src/runtime/index.ts';
 import { pipelineOutcome } from './support/pipeline.ts';
 
 let home: string;

@@ -27,7 +27,7 @@ import { setupDemo } from '../src/demo/demo-setup.ts';
 import { VeilError } from '../src/errors/index.ts';
 import { principalOf, type Principal } from '../src/identity/index.ts';
 import { validatePolicy } from '../src/policy/index.ts';
-import { openRuntime, type VeilRuntime } from '../src/server/veil-runtime.ts';
+import { openRuntime, type VeilRuntime } from '../src/runtime/index.ts';
 import type { AuditRecord } from '../src/audit/audit-types.ts';
 import { pipelineOutcome } from './support/pipeline.ts';
 import { discoverFailingCalls, duckDbTrials, type Discovery, type FailingCall } from './support/failing-calls.ts';

@@ -37,7 +37,7 @@ import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { pipelineOutcome } from './support/pipeline.ts';
-import { openRuntime, type VeilRuntime } from '../src/server/veil-runtime.ts';
+import { openRuntime, type VeilRuntime } from '../src/runtime/index.ts';
 import { validatePolicy } from '../src/policy/index.ts';
 import { principalOf, type Principal } from '../src/identity/index.ts';
 

@@ -18,8 +18,9 @@ import { verifyAuditStore } from '../src/audit/index.ts';
 import { VeilHome } from '../src/home/index.ts';
 import { setupDemo } from '../src/demo/demo-setup.ts';
 import { createHttpServer } from '../src/http/index.ts';
-import { openRuntime, type VeilRuntime } from '../src/server/veil-runtime.ts';
+import { openRuntime, type VeilRuntime } from '../src/runtime/index.ts';
 import { startTestServer, type TestServer } from './support/test-server.ts';
+import { createGateway } from '../src/gateway/index.ts';
 
 const DS = 'drug_xyz.trial_july2020';
 const AE = 'drug_xyz.adverse_events';
@@ -1291,7 +1292,7 @@ describe('8. resource abuse: clear errors, bounded time, everyone else still ser
       writeFileSync(path.join(home, 'config.yaml'), `statement_timeout_ms: ${TIMEOUT}\nengine_memory_limit: "1GB"\n`);
       runtime = await openRuntime(home);
       await setupDemo(runtime, 2000);
-      server = createHttpServer(runtime, { logError: (_id, error) => errors.push(error) });
+      server = createHttpServer(createGateway(runtime), { logError: (_id, error) => errors.push(error) });
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     });

@@ -2,7 +2,8 @@ import { fullName, sourceViewName, type Dataset } from '../catalog/index.ts';
 import { sqlString } from '../engine/index.ts';
 import { InvalidRequestError } from '../errors/index.ts';
 import { principalOf } from '../identity/index.ts';
-import type { VeilRuntime } from '../server/veil-runtime.ts';
+import type { Principal, UserRecord } from '../identity/index.ts';
+import type { StoredPolicy } from '../policy/index.ts';
 
 /**
  * Aggregates over the whole audit trail for compliance: who read what, when, through which tool,
@@ -14,7 +15,15 @@ import type { VeilRuntime } from '../server/veil-runtime.ts';
  * explains and admin calls name datasets too, but return no data. A read of several datasets counts
  * once for each of them, with the request's full rows and bytes (as in veil_system.audit_daily).
  */
-export type InsightsRuntime = Pick<VeilRuntime, 'audit' | 'engine' | 'catalog' | 'policies' | 'users' | 'access'>;
+/** What insights read: the audit relation, the catalog, policies, users and their access (structural, so audit depends on no runtime). */
+export interface InsightsRuntime {
+  readonly audit: { syncMirror(): Promise<void> };
+  readonly engine: { runInternal<T>(sql: string): Promise<T[]> };
+  readonly catalog: { readonly datasets: { list(): readonly Dataset[] } };
+  readonly policies: { list(): readonly StoredPolicy[] };
+  readonly users: { list(): readonly UserRecord[] };
+  readonly access: { visibleDatasets(principal: Principal): readonly { readonly readable: boolean; readonly dataset: Dataset }[] };
+}
 
 export interface InsightsOptions {
   /** Window length in days, ending at `now` (a rolling window, not calendar days). */

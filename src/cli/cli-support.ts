@@ -3,6 +3,10 @@ import { InvalidRequestError } from '../errors/index.ts';
 
 export type Options = NonNullable<ParseArgsConfig['options']>;
 
+export type Command = (args: readonly string[]) => Promise<void>;
+/** A command group: `veil <group> <name> …`. */
+export type CommandGroup = Record<string, { usage: string; run: Command }>;
+
 export const HOME_OPTION: Options = { home: { type: 'string', short: 'H' } };
 
 /** Parses a command's arguments; unknown options are errors, as in every careful CLI. */
@@ -48,4 +52,9 @@ export function requirePositional(positionals: readonly string[], index: number,
 
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** The string options among `keys` that were given, as an object (absent ones left out). */
+export function optionalStrings(values: Record<string, unknown>, keys: readonly string[]): Record<string, string> {
+  return Object.fromEntries(keys.flatMap((key) => (typeof values[key] === 'string' ? [[key, values[key] as string]] : [])));
 }

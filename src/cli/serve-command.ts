@@ -1,7 +1,6 @@
 import { InvalidRequestError } from '../errors/index.ts';
 import { createHttpServer } from '../http/index.ts';
-import { openRuntime } from '../server/veil-runtime.ts';
-import { setupDemo } from '../demo/demo-setup.ts';
+import { openDeployment } from '../server/index.ts';
 import { parse, str } from './cli-support.ts';
 
 export async function serveCommand(args: readonly string[]): Promise<void> {
@@ -19,11 +18,12 @@ export async function serveCommand(args: readonly string[]): Promise<void> {
   const log = (line: string): void => {
     process.stderr.write(`[veil] ${line}\n`);
   };
-  const runtime = await openRuntime(str(values, 'home'));
+  const deployment = await openDeployment(str(values, 'home'));
+  const { gateway } = deployment;
   // The audit mirror catches up in the background (a full load only on a home without its cache).
-  runtime.audit.warmMirror();
-  if (values['demo'] === true) await setupDemo(runtime, rows, log);
-  const server = createHttpServer(runtime);
+  gateway.warm();
+  if (values['demo'] === true) await deployment.setupDemo(rows, log);
+  const server = createHttpServer(gateway);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, resolve);
@@ -31,10 +31,10 @@ export async function serveCommand(args: readonly string[]): Promise<void> {
   const address = server.address();
   const actualPort = typeof address === 'object' && address !== null ? address.port : port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`;
-  log(`home ${runtime.home.root}`);
+  log(`home ${deployment.homeDirectory}`);
   log(`listening on ${url}  (API description: ${url}/openapi.json)`);
   if (values['demo'] === true) {
-    const homeArg = str(values, 'home') === undefined ? '' : ` --home ${runtime.home.root}`;
+    const homeArg = str(values, 'home') === undefined ? '' : ` --home ${deployment.homeDirectory}`;
     log('demo users: alice (data_science, region=US), bob (research), carol (compliance), dave (none), erin (stewards)');
     log(`get a token:  TOKEN=$(npm run -s veil -- token issue --user alice${homeArg})`);
     log(`then:         curl -s -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \\`);
@@ -44,7 +44,7 @@ export async function serveCommand(args: readonly string[]): Promise<void> {
     log(`${signal}: shutting down`);
     server.close();
     server.closeAllConnections();
-    runtime
+    deployment
       .close()
       .catch(() => undefined)
       .finally(() => process.exit(0));

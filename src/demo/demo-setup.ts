@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseUserDocument } from '../identity/index.ts';
 import { parsePolicyDocuments } from '../policy/index.ts';
-import type { VeilRuntime } from '../server/veil-runtime.ts';
+import type { VeilRuntime } from '../runtime/index.ts';
 import { generateTrialData } from './trial-data-generator.ts';
 
 const DEMO_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../demo');

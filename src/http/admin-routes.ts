@@ -1,59 +1,32 @@
 import { InvalidRequestError } from '../errors/index.ts';
-import { validateUser } from '../identity/index.ts';
-import { exportPolicyDocument, parsePolicyDocuments, policyToAuthored, validatePolicy, type PolicyDefinition } from '../policy/index.ts';
-import type { VeilRuntime } from '../server/veil-runtime.ts';
-import { isAdmin, requireAdmin } from './catalog-routes.ts';
+import type { VeilGateway } from '../gateway/index.ts';
+import { exportPolicyDocument, parsePolicyDocuments, policyToAuthored } from '../policy/index.ts';
 import { sendJson, type Route } from './routing.ts';
-import { readJsonBody, readTextBody, requirePrincipal } from './request-context.ts';
+import { readJsonBody, readTextBody } from './request-context.ts';
 
-export function adminRoutes(runtime: VeilRuntime): Route[] {
+/** Who am I, users and policies: HTTP over the gateway's administration. */
+export function adminRoutes(gateway: VeilGateway): Route[] {
+  const { admin } = gateway;
   return [
-    {
-      method: 'GET',
-      path: '/v1/me',
-      handler: async (ctx) => {
-        ctx.audit.statementType = 'whoami';
-        const principal = requirePrincipal(ctx);
-        sendJson(ctx, 200, {
-          user: principal.user,
-          groups: principal.groups,
-          attributes: principal.attributes,
-          authenticated_by: ctx.authentication ?? null,
-          admin: isAdmin(runtime, principal),
-        });
-      },
-    },
-    {
-      method: 'GET',
-      path: '/v1/users',
-      handler: async (ctx) => {
-        ctx.audit.statementType = 'admin';
-        ctx.audit.statement = 'list users';
-        requireAdmin(runtime, ctx);
-        sendJson(ctx, 200, { users: runtime.users.list() });
-      },
-    },
+    { method: 'GET', path: '/v1/me', handler: async (ctx) => sendJson(ctx, 200, admin.whoami(ctx.scope)) },
+    { method: 'GET', path: '/v1/users', handler: async (ctx) => sendJson(ctx, 200, { users: admin.listUsers(ctx.scope) }) },
     {
       method: 'PUT',
       path: '/v1/users/{user}',
       handler: async (ctx) => {
-        ctx.audit.statementType = 'admin';
         const name = ctx.params['user'] ?? '';
-        ctx.audit.statement = `put user ${name}`;
-        requireAdmin(runtime, ctx);
-        const body = await readJsonBody(ctx.req);
-        sendJson(ctx, 200, runtime.users.put(validateUser({ ...body, name })));
+        // Authorization before reading the body: a refused caller learns nothing about its validation.
+        ctx.scope.describe('admin', `put user ${name}`);
+        gateway.authorization.requireAdmin(ctx.scope);
+        sendJson(ctx, 200, admin.putUser(ctx.scope, name, await readJsonBody(ctx.req)));
       },
     },
     {
       method: 'DELETE',
       path: '/v1/users/{user}',
       handler: async (ctx) => {
-        ctx.audit.statementType = 'admin';
         const name = ctx.params['user'] ?? '';
-        ctx.audit.statement = `delete user ${name}`;
-        requireAdmin(runtime, ctx);
-        runtime.users.delete(name);
+        admin.deleteUser(ctx.scope, name);
         sendJson(ctx, 200, { deleted: name });
       },
     },
@@ -61,10 +34,7 @@ export function adminRoutes(runtime: VeilRuntime): Route[] {
       method: 'GET',
       path: '/v1/policies',
       handler: async (ctx) => {
-        ctx.audit.statementType = 'admin';
-        ctx.audit.statement = 'list policies';
-        requireAdmin(runtime, ctx);
-        const policies = runtime.policies.list();
+        const policies = admin.listPolicies(ctx.scope);
         if ((ctx.req.headers.accept ?? '').includes('yaml')) {
           const text = exportPolicyDocument(policies);
           ctx.res.writeHead(200, { 'Content-Type': 'application/yaml; charset=utf-8', 'X-Request-Id': ctx.requestId });
@@ -78,26 +48,22 @@ export function adminRoutes(runtime: VeilRuntime): Route[] {
       method: 'POST',
       path: '/v1/policies',
       handler: async (ctx) => {
-        ctx.audit.statementType = 'admin';
-        requireAdmin(runtime, ctx);
+        ctx.scope.describe('admin', 'apply policies');
+        gateway.authorization.requireAdmin(ctx.scope);
         const text = await readTextBody(ctx.req);
-        ctx.audit.statement = `apply policies (${text.length} characters)`;
         // JSON is YAML, so one parser serves both content types.
-        const policies: PolicyDefinition[] = parsePolicyDocuments(text);
+        const policies = parsePolicyDocuments(text);
         if (policies.length === 0) throw new InvalidRequestError('no policies in the request body');
         const prune = ctx.url.searchParams.get('prune') === 'true';
-        sendJson(ctx, 200, runtime.policies.apply(policies.map((p) => validatePolicy(policyToAuthored(p))), { prune }));
+        sendJson(ctx, 200, admin.applyPolicies(ctx.scope, policies, { prune, describe: `apply policies (${text.length} characters)` }));
       },
     },
     {
       method: 'DELETE',
       path: '/v1/policies/{policy}',
       handler: async (ctx) => {
-        ctx.audit.statementType = 'admin';
         const name = ctx.params['policy'] ?? '';
-        ctx.audit.statement = `delete policy ${name}`;
-        requireAdmin(runtime, ctx);
-        runtime.policies.delete(name);
+        admin.deletePolicy(ctx.scope, name);
         sendJson(ctx, 200, { deleted: name });
       },
     },

@@ -2,7 +2,7 @@ import {
   Binary, Bool, DateDay, Field, Float32, Float64, Int16, Int32, Int64, Int8, Schema, Struct, TimestampMicrosecond, TimestampMillisecond,
   TimestampNanosecond, TimestampSecond, Uint16, Uint32, Uint64, Uint8, Utf8, RecordBatch, makeData, type DataType,
 } from 'apache-arrow';
-import { chunkColumnForArrow, chunkColumnsJson, DuckDBTypeId, type DuckDBDataChunk, type ResultColumn } from '../engine/index.ts';
+import { chunkColumnForArrow, chunkColumnsJson, DuckDBTypeId, type DuckDBDataChunk, type ResultColumn } from '../gateway/index.ts';
 import { buildColumn, buildFixedColumn, buildUtf8Column } from './arrow-columns.ts';
 
 /**

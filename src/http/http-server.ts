@@ -1,14 +1,13 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
-import { isVeilError, TooManyRequestsError, type ErrorCode } from '../errors/index.ts';
-import type { VeilRuntime } from '../server/veil-runtime.ts';
+import { isVeilError, TooManyRequestsError } from '../errors/index.ts';
+import { errorCodeOf, type VeilGateway } from '../gateway/index.ts';
 import { adminRoutes } from './admin-routes.ts';
 import { tokenRoutes } from './token-routes.ts';
 import { auditRoutes } from './audit-routes.ts';
 import { catalogRoutes } from './catalog-routes.ts';
-import { auditStart, dataRoutes } from './data-routes.ts';
-import { decisionFor, HTTP_STATUS } from './http-status.ts';
+import { dataRoutes, type PgAddress } from './data-routes.ts';
+import { HTTP_STATUS } from './http-status.ts';
 import { openApiDocument } from './openapi.ts';
 import { clientApplicationOf, setRequestDeadline, type RequestContext } from './request-context.ts';
 import { Router, sendJson, type Route } from './routing.ts';
@@ -16,13 +15,16 @@ import { Router, sendJson, type Route } from './routing.ts';
 export interface HttpServerOptions {
   /** Where internal errors are reported with their request id (never to clients). */
   readonly logError?: (requestId: string, error: unknown) => void;
+  /** The PostgreSQL door's address, for access snippets (when it listens). */
+  readonly pg?: PgAddress;
 }
 
 /**
- * The HTTP door. Every request gets an id; /v1 requests are authenticated by their bearer token
- * alone and leave exactly one audit record, whatever their outcome.
+ * The HTTP door: a thin adapter over the gateway. Every request gets a gateway scope; /v1 requests
+ * are authenticated by their bearer token alone and leave exactly one audit record (written by the
+ * gateway), whatever their outcome.
  */
-export function createHttpServer(runtime: VeilRuntime, options: HttpServerOptions = {}): Server {
+export function createHttpServer(gateway: VeilGateway, options: HttpServerOptions = {}): Server {
   const logError = options.logError ?? ((id, error) => console.error(`[veil] request ${id} failed:`, error));
   const routes: Route[] = [
     { method: 'GET', path: '/healthz', public: true, unaudited: true, handler: async (ctx) => sendJson(ctx, 200, { status: 'ok' }) },
@@ -33,64 +35,47 @@ export function createHttpServer(runtime: VeilRuntime, options: HttpServerOption
       unaudited: true,
       handler: async (ctx) => sendJson(ctx, 200, openApiDocument()),
     },
-    ...dataRoutes(runtime),
-    ...catalogRoutes(runtime),
-    ...adminRoutes(runtime),
-    ...tokenRoutes(runtime),
-    ...auditRoutes(runtime),
+    ...dataRoutes(gateway, options.pg),
+    ...catalogRoutes(gateway),
+    ...adminRoutes(gateway),
+    ...tokenRoutes(gateway),
+    ...auditRoutes(gateway),
   ];
   const router = new Router(routes);
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const clientApplication = clientApplicationOf(req);
-    const startedAt = Date.now();
-    setRequestDeadline(req, startedAt + runtime.settings.requestTimeoutMs, runtime.settings.requestTimeoutMs);
-    const ctx: RequestContext = {
-      requestId: randomUUID(),
-      req,
-      res,
-      url: new URL(req.url ?? '/', 'http://veil.invalid'),
-      params: {},
-      startedAt,
-      clientApplication,
-      clientAddress: req.socket.remoteAddress ?? null,
-      // The server names the door; what the client says of itself is only its application.
-      door: 'http',
-      principal: undefined,
-      audit: { statement: null, statementType: 'request', datasets: [], columns: [], policies: [] },
-    };
-    const started = performance.now();
-    let audited = !ctx.url.pathname.startsWith('/v1');
+    // The server names the door; what the client says of itself is only its application.
+    const scope = gateway.open({ door: 'http', clientApplication: clientApplicationOf(req), clientAddress: req.socket.remoteAddress ?? null });
+    setRequestDeadline(req, scope.startedAt + gateway.settings.requestTimeoutMs, gateway.settings.requestTimeoutMs);
+    const url = new URL(req.url ?? '/', 'http://veil.invalid');
+    let params: Record<string, string> = {};
+    let audited = url.pathname.startsWith('/v1');
     try {
-      const { route, params } = router.match(req.method ?? 'GET', ctx.url.pathname);
-      (ctx as { params: Record<string, string> }).params = params;
-      audited = !route.unaudited;
-      if (!route.public) {
-        const { principal, method, via } = runtime.authenticator.authenticateRequest(req.headers.authorization);
-        ctx.principal = principal;
-        ctx.authentication = { method, via };
-      }
-      await route.handler(ctx);
-      if (audited) finishAudit(runtime, ctx, started, 'allowed', null);
+      const match = router.match(req.method ?? 'GET', url.pathname);
+      params = match.params;
+      audited = !match.route.unaudited;
+      if (!match.route.public) gateway.authenticateHeader(scope, req.headers.authorization);
+      const ctx: RequestContext = { requestId: scope.requestId, req, res, url, params, scope };
+      await match.route.handler(ctx);
+      if (audited) gateway.finish(scope);
     } catch (error) {
-      const code: ErrorCode = isVeilError(error) ? error.code : 'INTERNAL';
-      if (!isVeilError(error)) logError(ctx.requestId, error);
-      if (audited) finishAudit(runtime, ctx, started, code === 'INTERNAL' ? 'error' : decisionFor(code), code);
+      const code = audited ? (gateway.finish(scope, error) ?? 'INTERNAL') : errorCodeOf(error);
+      if (!isVeilError(error)) logError(scope.requestId, error);
       if (res.headersSent) {
         // Mid-stream failure: the only honest signal left is an incomplete response.
         res.destroy();
         return;
       }
-      const message = isVeilError(error) ? error.message : `internal error (request ${ctx.requestId})`;
+      const message = isVeilError(error) ? error.message : `internal error (request ${scope.requestId})`;
       const headers: Record<string, string> = code === 'UNAUTHENTICATED' || code === 'INVALID_TOKEN' ? { 'WWW-Authenticate': 'Bearer realm="veil"' } : {};
       if (error instanceof TooManyRequestsError) headers['Retry-After'] = String(error.retryAfterSeconds);
       // A body left unread (too slow, too large) cannot be skipped: the connection ends with the answer.
       if (!req.complete) headers['Connection'] = 'close';
-      sendJson(ctx, HTTP_STATUS[code], { error: { code, message } }, headers);
+      sendJson({ requestId: scope.requestId, req, res, url, params, scope }, HTTP_STATUS[code], { error: { code, message } }, headers);
     }
   };
 
-  const { requestHeadersTimeoutMs, requestTimeoutMs } = runtime.settings;
+  const { requestHeadersTimeoutMs, requestTimeoutMs } = gateway.settings;
   const server = createServer(
     {
       // Identity-provider tokens with many groups exceed Node's 16 KiB header default.
@@ -109,7 +94,7 @@ export function createHttpServer(runtime: VeilRuntime, options: HttpServerOption
       });
     },
   );
-  limitConnectionsPerClient(server, runtime.settings.maxConnectionsPerClient);
+  limitConnectionsPerClient(server, gateway.settings.maxConnectionsPerClient);
   return server;
 }
 
@@ -136,15 +121,3 @@ function limitConnectionsPerClient(server: Server, limit: number): void {
 }
 
 const TOO_MANY_CONNECTIONS_BODY = JSON.stringify({ error: { code: 'TOO_MANY_REQUESTS', message: 'too many connections from this address' } });
-
-function finishAudit(runtime: VeilRuntime, ctx: RequestContext, started: number, decision: 'allowed' | 'denied' | 'error', errorCode: string | null): void {
-  const completion = {
-    decision,
-    rows_returned: ctx.audit.rows ?? null,
-    bytes_returned: ctx.audit.bytes ?? null,
-    duration_ms: Math.round((performance.now() - started) * 1000) / 1000,
-    error_code: errorCode,
-  };
-  if (ctx.audit.seq !== undefined) runtime.audit.finish(ctx.audit.seq, completion);
-  else runtime.audit.record({ ...auditStart(ctx), ...completion });
-}

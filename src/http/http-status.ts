@@ -28,19 +28,3 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   AUDIT_TAMPERED: 500,
   INTERNAL: 500,
 };
-
-/** Audit decision for a failed request: refusals by policy or identity are denials, the rest errors. */
-export function decisionFor(code: ErrorCode): 'denied' | 'error' {
-  switch (code) {
-    case 'UNAUTHENTICATED':
-    case 'INVALID_TOKEN':
-    case 'ACCESS_DENIED':
-    case 'COLUMN_ACCESS_DENIED':
-    case 'DATASET_NOT_FOUND':
-    case 'SQL_NOT_ALLOWED':
-    case 'POLICY_NOT_APPLICABLE':
-      return 'denied';
-    default:
-      return 'error';
-  }
-}

@@ -1,36 +1,18 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ClientDisconnectedError, InvalidRequestError, RequestTimeoutError, UnauthenticatedError } from '../errors/index.ts';
-import type { Door } from '../audit/index.ts';
-import type { AuthenticationMethod, Principal } from '../identity/index.ts';
+import { ClientDisconnectedError, InvalidRequestError, RequestTimeoutError } from '../errors/index.ts';
+import type { RequestScope } from '../gateway/index.ts';
 
 export const MAX_BODY_BYTES = 4 * 1024 * 1024;
 
-/** What a handler knows about the request it serves. */
+/** What a handler knows about the request it serves: the HTTP exchange, and its gateway scope. */
 export interface RequestContext {
   readonly requestId: string;
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
   readonly url: URL;
   readonly params: Readonly<Record<string, string>>;
-  readonly startedAt: number;
-  readonly clientApplication: string | null;
-  readonly clientAddress: string | null;
-  readonly door: Door;
-  principal: Principal | undefined;
-  /** How the principal was established (set with it). */
-  authentication?: { readonly method: AuthenticationMethod; readonly via: string | null };
-  /** Filled by handlers for the audit record. */
-  audit: {
-    statement: string | null;
-    statementType: string;
-    datasets: readonly string[];
-    columns: readonly string[];
-    policies: readonly string[];
-    /** Sequence number once a durable record was begun (data requests). */
-    seq?: number;
-    rows?: number;
-    bytes?: number;
-  };
+  /** The request in the gateway: who asks, and what its audit record will say. */
+  readonly scope: RequestScope;
 }
 
 export function clientApplicationOf(req: IncomingMessage): string | null {
@@ -93,11 +75,6 @@ export function readTextBody(req: IncomingMessage): Promise<string> {
     req.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
     if (req.complete && req.readableEnded) done(undefined);
   });
-}
-
-export function requirePrincipal(ctx: RequestContext): Principal {
-  if (ctx.principal === undefined) throw new UnauthenticatedError();
-  return ctx.principal;
 }
 
 export function stringField(body: Record<string, unknown>, key: string, required: true): string;

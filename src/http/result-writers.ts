@@ -3,9 +3,10 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { ServerResponse } from 'node:http';
 import { RecordBatchStreamWriter } from 'apache-arrow';
-import { chunkRowsJson, DuckDBTypeId, largestStringBytes, type DuckDBDataChunk, type ResultColumn, type ResultStream, type Json } from '../engine/index.ts';
+import { chunkRowsJson, DuckDBTypeId, largestStringBytes, type DuckDBDataChunk, type ResultColumn, type ResultStream, type Json } from '../gateway/index.ts';
 import { ClientDisconnectedError, NotAcceptableError, VeilError } from '../errors/index.ts';
-import type { PreparedQuery, QueryService } from '../query/index.ts';
+import type { ResultSource } from '../gateway/index.ts';
+import type { PreparedQuery } from '../query/index.ts';
 import { ArrowBatchEncoder } from './arrow-encoder.ts';
 import { followFile } from './spool-follower.ts';
 
@@ -88,7 +89,7 @@ export async function deliverResult(
   res: ServerResponse,
   format: ResultFormat,
   prepared: PreparedQuery,
-  queries: QueryService,
+  queries: ResultSource,
   limits: DeliveryLimits,
   spoolDirectory: string,
   headers: Record<string, string>,
@@ -306,7 +307,7 @@ async function deliverSpooled(
   format: keyof typeof SPOOLED_FORMATS,
   res: ServerResponse,
   prepared: PreparedQuery,
-  queries: QueryService,
+  queries: ResultSource,
   limits: DeliveryLimits,
   spoolDirectory: string,
   headers: Record<string, string>,

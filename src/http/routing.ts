@@ -66,5 +66,5 @@ export function sendJson(ctx: RequestContext, status: number, body: unknown, hea
     ...headers,
   });
   ctx.res.end(text);
-  ctx.audit.bytes = Buffer.byteLength(text);
+  ctx.scope.bytes = Buffer.byteLength(text);
 }

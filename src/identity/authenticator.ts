@@ -47,7 +47,15 @@ export class Authenticator {
     if (authorization === undefined || authorization.trim() === '') throw new UnauthenticatedError();
     const match = /^Bearer +([^\s]+)\s*$/i.exec(authorization);
     if (!match?.[1]) throw new UnauthenticatedError('the Authorization header must be "Bearer <token>"');
-    const token = match[1];
+    return this.authenticateCredential(match[1], now);
+  }
+
+  /**
+   * A raw credential, whatever carried it (a bearer header, a PostgreSQL password): an API token,
+   * a token Veil issued, or a JWT from a configured OIDC provider, each checked the same way.
+   */
+  authenticateCredential(token: string, now = Date.now()): Authentication {
+    if (token === '') throw new UnauthenticatedError();
     if (token.startsWith(API_TOKEN_PREFIX)) {
       const user = this.apiTokens.verify(token, new Date(now));
       return { principal: principalOf(this.storedUser(user)), method: 'api_token', via: token.slice(API_TOKEN_PREFIX.length, API_TOKEN_PREFIX.length + 16) };

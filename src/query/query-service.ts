@@ -56,8 +56,12 @@ export class QueryService {
     private readonly settings: { readonly maxSqlLength: number; readonly statementTimeoutMs: number },
     /** Fair shares of the engine between users (admission-controller.ts). */
     private readonly admission: AdmissionController,
-    /** Brings internal views and the audit mirror up to date for the datasets a query reads. */
-    private readonly beforeExecute: (prepared: PreparedQuery) => Promise<void>,
+    /**
+     * Brings the engine's sources up to date for the datasets a query reads: views of datasets
+     * another process registered (a newer catalog generation), local copies of remote (S3) files,
+     * the audit mirror. Runs before a scan is built over them, and again before each execution.
+     */
+    private readonly prepareSources: (datasets: readonly EffectiveDatasetPolicy[]) => Promise<void>,
   ) {}
 
   /**
@@ -135,7 +139,7 @@ export class QueryService {
   async open(prepared: PreparedQuery, signal?: AbortSignal): Promise<ResultStream> {
     const ticket = await this.admit(prepared, signal);
     try {
-      await this.beforeExecute(prepared);
+      await this.prepareSources(prepared.effective);
       const stream = await this.engine.execute(prepared.sql, { timeoutMs: ticket.remainingMs(), ...(signal === undefined ? {} : { signal }) });
       return {
         columns: stream.columns,
@@ -160,7 +164,7 @@ export class QueryService {
 
   /** Names and types of the result columns, from binding the rewritten query (nothing is read). */
   async describe(prepared: PreparedQuery): Promise<ResultColumn[]> {
-    await this.beforeExecute(prepared);
+    await this.prepareSources(prepared.effective);
     try {
       return await this.engine.describeResult(prepared.sql);
     } catch (error) {
@@ -172,7 +176,7 @@ export class QueryService {
   async copy(prepared: PreparedQuery, target: string, formatOptions: string, maxRows: number | undefined, signal?: AbortSignal): Promise<number> {
     const ticket = await this.admit(prepared, signal);
     try {
-      await this.beforeExecute(prepared);
+      await this.prepareSources(prepared.effective);
       const select = maxRows === undefined ? prepared.sql : `SELECT * FROM (${prepared.sql}) LIMIT ${maxRows}`;
       return await this.engine.copyTo(select, target, formatOptions, { timeoutMs: ticket.remainingMs(), ...(signal === undefined ? {} : { signal }) });
     } catch (error) {
@@ -215,6 +219,8 @@ export class QueryService {
       const isColumn = [...effective.values()].some((e) => e.columns.some((c) => c.access !== 'hidden' && c.column.name === keyword));
       if (!isColumn) throw new SqlNotAllowedError(keyword, `${keyword} is not allowed (session functions are not available; quote it if you mean a column)`);
     }
+    // Scans are views over the sources: those must exist and be current before any is built.
+    await this.prepareSources([...effective.values()]);
     const scans = new Map<string, CompiledScan>();
     for (const [name, e] of effective) scans.set(name, await this.access.scan(principal, e));
     const rewritten = replaceTableReferences(checked, scans);

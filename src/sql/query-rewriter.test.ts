@@ -6,7 +6,7 @@ import path from 'node:path';
 import { collectRows } from '../../test/support/pipeline.ts';
 import { principalOf, type Principal } from '../identity/index.ts';
 import { validatePolicy } from '../policy/index.ts';
-import { openRuntime, type VeilRuntime } from '../server/veil-runtime.ts';
+import { openRuntime, type VeilRuntime } from '../runtime/index.ts';
 
 /**
  * Golden tests of the rewriter: the exact SQL that runs for a query, and what running it returns

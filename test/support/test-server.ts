@@ -5,7 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { setupDemo } from '../../src/demo/demo-setup.ts';
 import { createHttpServer } from '../../src/http/index.ts';
-import { openRuntime, type VeilRuntime } from '../../src/server/veil-runtime.ts';
+import { openRuntime, type VeilRuntime } from '../../src/runtime/index.ts';
+import { createGateway } from '../../src/gateway/index.ts';
 
 export interface TestServer {
   readonly runtime: VeilRuntime;
@@ -48,7 +49,7 @@ export async function startTestServer(
   const runtime = await openRuntime(home);
   if (options.demo !== false) await setupDemo(runtime, options.rows ?? 2000);
   const internalErrors: unknown[] = [];
-  const server: Server = createHttpServer(runtime, { logError: (_id, error) => internalErrors.push(error) });
+  const server: Server = createHttpServer(createGateway(runtime), { logError: (_id, error) => internalErrors.push(error) });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { AuditLog, AUDIT_DATASET_COLUMNS, AUDIT_DATASET_NAMES, AUDIT_DATASETS, canonicalJson, OpenLineageWriter } from '../audit/index.ts';
-import { CatalogService, DatasetStore, LocalFileStorage, parseS3Settings, RoutedStorage, S3Mirror, sourceViewName } from '../catalog/index.ts';
+import { CatalogService, DatasetStore, fullName, LocalFileStorage, parseS3Settings, RoutedStorage, S3Mirror, sourceViewName } from '../catalog/index.ts';
 import { DuckDbEngine } from '../engine/index.ts';
 import { VeilHome, type VeilSettings } from '../home/index.ts';
 import { ApiTokenStore, Authenticator, LocalTokenIssuer, OidcProvider, parseOidcProviders, UserStore } from '../identity/index.ts';
@@ -127,20 +127,26 @@ export async function openRuntime(homeDir: string | undefined, options: RuntimeO
   const retention = startAuditRetention(audit, home, settings.auditRetentionDays);
   const access = new AccessService(controlDb, datasets, policies, engine);
   let viewsGeneration = access.snapshot().generation;
+  let viewSync: Promise<void> | undefined;
   const admission = new AdmissionController({
     maxConcurrentQueries: settings.maxConcurrentQueries,
     maxConcurrentQueriesPerUser: Math.min(settings.maxConcurrentQueriesPerUser, settings.maxConcurrentQueries),
     maxQueuedQueriesPerUser: settings.maxQueuedQueriesPerUser,
     maxQueuedQueries: settings.maxQueuedQueries,
   });
-  const queries = new QueryService(engine, access, settings, admission, async (prepared) => {
+  const queries = new QueryService(engine, access, settings, admission, async (effective) => {
     const generation = access.snapshot().generation;
-    await catalog.refresh(prepared.effective.map((e) => e.dataset));
     if (generation !== viewsGeneration) {
-      await catalog.ensureSourceViews();
+      // Another process (the CLI, a replica) changed the catalog: views for what it registered.
+      // One rebuild at a time; queries arriving meanwhile wait for it.
+      viewSync ??= catalog.ensureSourceViews().finally(() => {
+        viewSync = undefined;
+      });
+      await viewSync;
       viewsGeneration = generation;
     }
-    if (prepared.datasets.some((d) => (AUDIT_DATASET_NAMES as readonly string[]).includes(d))) await audit.syncMirror();
+    await catalog.refresh(effective.map((e) => e.dataset));
+    if (effective.some((e) => (AUDIT_DATASET_NAMES as readonly string[]).includes(fullName(e.dataset)))) await audit.syncMirror();
   });
   return {
     home,

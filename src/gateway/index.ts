@@ -1,0 +1,10 @@
+export { VeilGateway, createGateway, type DoorSettings } from './veil-gateway.ts';
+export { RequestScope, decisionFor, errorCodeOf, type DoorContext } from './request-scope.ts';
+export { DataOperations, MAX_PREVIEW_ROWS, type ResultSource } from './data-operations.ts';
+export { CatalogOperations, type VisibleCatalog } from './catalog-operations.ts';
+export { AdminOperations } from './admin-operations.ts';
+export { Authorization, INSIGHTS_GROUPS } from './authorization.ts';
+export { accessSnippets, describeForCaller, datasetSummary, adminView, transformText, type ServerAddress } from './presenters.ts';
+export { HomeOperator } from './home-operator.ts';
+export { chunkColumnForArrow, chunkColumnsJson, chunkRowsJson, DuckDBTypeId, largestStringBytes } from './result-chunks.ts';
+export type { ArrowReadyColumn, DuckDBDataChunk, Json, ResultColumn, ResultStream } from './result-chunks.ts';

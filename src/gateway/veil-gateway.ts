@@ -1,0 +1,143 @@
+import type { AuditCompletion } from '../audit/index.ts';
+import type { ErrorCode } from '../errors/index.ts';
+import { principalOf, type Authentication } from '../identity/index.ts';
+import type { VeilRuntime } from '../runtime/index.ts';
+import { AdminOperations } from './admin-operations.ts';
+import { Authorization } from './authorization.ts';
+import { CatalogOperations } from './catalog-operations.ts';
+import { DataOperations } from './data-operations.ts';
+import { decisionFor, errorCodeOf, RequestScope, type DoorContext } from './request-scope.ts';
+
+/** What doors may know of the deployment's settings: limits and addresses, nothing secret. */
+export interface DoorSettings {
+  readonly maxResultRows: number;
+  readonly maxResultBytes: number;
+  readonly requestTimeoutMs: number;
+  readonly requestHeadersTimeoutMs: number;
+  readonly maxConnectionsPerClient: number;
+  readonly statementTimeoutMs: number;
+  readonly publicUrl: string;
+  readonly spoolDirectory: string;
+  readonly homeDirectory: string;
+}
+
+/**
+ * The one door-neutral gateway: every door (HTTP, PostgreSQL wire, CLI, web UI) authenticates,
+ * opens a request scope, calls operations and finishes the scope here. The gateway owns the audit
+ * bracket, error-to-decision mapping and administrative authorization, so no door can skip or
+ * redo them; doors translate their protocol and never see SQLite or the engine.
+ */
+export class VeilGateway {
+  readonly data: DataOperations;
+  readonly catalog: CatalogOperations;
+  readonly admin: AdminOperations;
+  readonly authorization: Authorization;
+  readonly settings: DoorSettings;
+
+  constructor(private readonly runtime: VeilRuntime) {
+    this.authorization = new Authorization(runtime.settings.adminGroups);
+    this.data = new DataOperations(runtime);
+    this.catalog = new CatalogOperations(runtime, this.authorization);
+    this.admin = new AdminOperations(runtime, this.authorization);
+    const s = runtime.settings;
+    this.settings = {
+      maxResultRows: s.maxResultRows,
+      maxResultBytes: s.maxResultBytes,
+      requestTimeoutMs: s.requestTimeoutMs,
+      requestHeadersTimeoutMs: s.requestHeadersTimeoutMs,
+      maxConnectionsPerClient: s.maxConnectionsPerClient,
+      statementTimeoutMs: s.statementTimeoutMs,
+      publicUrl: s.publicUrl,
+      spoolDirectory: runtime.home.spoolDirectory,
+      homeDirectory: runtime.home.root,
+    };
+  }
+
+  /** A new request through a door; nobody is authenticated yet. */
+  open(context: DoorContext): RequestScope {
+    return new RequestScope(context);
+  }
+
+  /** Checks a raw credential (token, API token, OIDC JWT) and makes its holder the scope's principal. */
+  authenticate(scope: RequestScope, credential: string | undefined): Authentication {
+    const authentication = this.runtime.authenticator.authenticateCredential((credential ?? '').trim());
+    this.adopt(scope, authentication);
+    return authentication;
+  }
+
+  /** Same, from an HTTP Authorization header ("Bearer <token>"). */
+  authenticateHeader(scope: RequestScope, header: string | undefined): Authentication {
+    const authentication = this.runtime.authenticator.authenticateRequest(header);
+    this.adopt(scope, authentication);
+    return authentication;
+  }
+
+  /** Checks a credential without a request (a connection's startup): who it makes its holder. */
+  verifyCredential(credential: string): Authentication {
+    return this.runtime.authenticator.authenticateCredential(credential.trim());
+  }
+
+  /** The principal of a stored user, for the local operator acting as them (`veil query --user`). */
+  actAs(scope: RequestScope, user: string): void {
+    this.adopt(scope, { principal: principalOf(this.runtime.users.get(user)), method: 'local', via: 'operator' });
+  }
+
+  /** A request by the local operator of the home (the CLI): administration without an admin group. */
+  operator(context: DoorContext, user: string): RequestScope {
+    const scope = new RequestScope(context);
+    scope.operator = true;
+    scope.principal = { user, groups: [], attributes: {} };
+    return scope;
+  }
+
+  adopt(scope: RequestScope, authentication: Authentication): void {
+    scope.principal = authentication.principal;
+    scope.authentication = { method: authentication.method, via: authentication.via };
+  }
+
+  /**
+   * Ends a request: exactly one audit record, completed with the decision its outcome maps to.
+   * Returns the error's stable code for the door to translate (undefined on success).
+   */
+  finish(scope: RequestScope, error?: unknown): ErrorCode | undefined {
+    const code = error === undefined ? undefined : errorCodeOf(error);
+    if (scope.finished) return code;
+    scope.finished = true;
+    const completion: AuditCompletion = {
+      decision: code === undefined ? 'allowed' : decisionFor(code),
+      rows_returned: scope.rows ?? null,
+      bytes_returned: scope.bytes ?? null,
+      duration_ms: Math.round((performance.now() - scope.startedClock) * 1000) / 1000,
+      error_code: code ?? null,
+    };
+    if (scope.auditSeq !== undefined) this.runtime.audit.finish(scope.auditSeq, completion);
+    else this.runtime.audit.record({ ...scope.auditStart(), ...completion });
+    return code;
+  }
+
+  /** Runs one operation in a scope and finishes it: the bracket for doors that answer in one piece. */
+  async run<T>(scope: RequestScope, operation: (scope: RequestScope) => Promise<T> | T): Promise<T> {
+    try {
+      const result = await operation(scope);
+      this.finish(scope);
+      return result;
+    } catch (error) {
+      this.finish(scope, error);
+      throw error;
+    }
+  }
+
+  /** Whether the principal administers this deployment (for a door's "am I admin" display). */
+  isAdmin(scope: RequestScope): boolean {
+    return scope.principal !== undefined && this.authorization.isAdmin(scope.principal);
+  }
+
+  /** Starts background work a long-running server wants (the audit mirror catching up). */
+  warm(): void {
+    this.runtime.audit.warmMirror();
+  }
+}
+
+export function createGateway(runtime: VeilRuntime): VeilGateway {
+  return new VeilGateway(runtime);
+}

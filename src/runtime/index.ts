@@ -1,0 +1,2 @@
+export { openRuntime } from './veil-runtime.ts';
+export type { RuntimeOptions, VeilRuntime } from './veil-runtime.ts';
