@@ -1,6 +1,7 @@
 import { InvalidRequestError } from '../errors/index.ts';
 import { createHttpServer } from '../http/index.ts';
 import { openDeployment } from '../server/index.ts';
+import { startPgServer } from '../pgwire/index.ts';
 import { parse, str } from './cli-support.ts';
 
 export async function serveCommand(args: readonly string[]): Promise<void> {
@@ -9,6 +10,8 @@ export async function serveCommand(args: readonly string[]): Promise<void> {
     host: { type: 'string' },
     port: { type: 'string', short: 'p' },
     rows: { type: 'string' },
+    'pg-port': { type: 'string' },
+    'pg-host': { type: 'string' },
   });
   const host = str(values, 'host') ?? '127.0.0.1';
   const port = Number(str(values, 'port') ?? 7070);
@@ -23,7 +26,11 @@ export async function serveCommand(args: readonly string[]): Promise<void> {
   // The audit mirror catches up in the background (a full load only on a home without its cache).
   gateway.warm();
   if (values['demo'] === true) await deployment.setupDemo(rows, log);
-  const server = createHttpServer(gateway);
+  const pgPort = Number(str(values, 'pg-port') ?? gateway.settings.pg.port);
+  const pgHost = str(values, 'pg-host') ?? gateway.settings.pg.host;
+  if (!Number.isInteger(pgPort) || pgPort < 0 || pgPort > 65535) throw new InvalidRequestError('--pg-port must be a TCP port number (0: no PostgreSQL door)');
+  const pg = pgPort === 0 ? undefined : await startPgServer(gateway, { port: pgPort, host: pgHost });
+  const server = createHttpServer(gateway, pg === undefined ? {} : { pg: { port: pg.address.port, ...(isWildcard(pgHost) ? {} : { host: pgHost }) } });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, resolve);
@@ -33,17 +40,22 @@ export async function serveCommand(args: readonly string[]): Promise<void> {
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`;
   log(`home ${deployment.homeDirectory}`);
   log(`listening on ${url}  (API description: ${url}/openapi.json)`);
+  if (pg !== undefined) log(`PostgreSQL protocol on ${pgHost}:${pg.address.port}  (psql, JDBC, psycopg2, BI tools: docs/sql-clients.md)`);
   if (values['demo'] === true) {
     const homeArg = str(values, 'home') === undefined ? '' : ` --home ${deployment.homeDirectory}`;
     log('demo users: alice (data_science, region=US), bob (research), carol (compliance), dave (none), erin (stewards)');
     log(`get a token:  TOKEN=$(npm run -s veil -- token issue --user alice${homeArg})`);
     log(`then:         curl -s -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \\`);
     log(`                -d '{"sql":"SELECT country, count(*) FROM drug_xyz.trial_july2020 GROUP BY ALL"}' ${url}/v1/query`);
+    if (pg !== undefined) {
+      log(`or with psql: PGPASSWORD="$TOKEN" psql "host=${pgHost} port=${pg.address.port} user=alice dbname=veil" -c 'SELECT arm, count(*) FROM drug_xyz.trial_july2020 GROUP BY arm'`);
+    }
   }
   const shutdown = (signal: string): void => {
     log(`${signal}: shutting down`);
     server.close();
     server.closeAllConnections();
+    void pg?.close();
     deployment
       .close()
       .catch(() => undefined)
@@ -51,4 +63,9 @@ export async function serveCommand(args: readonly string[]): Promise<void> {
   };
   process.once('SIGINT', () => shutdown('SIGINT'));
   process.once('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+/** A listener on every address: snippets then use the host the caller reached Veil by. */
+function isWildcard(host: string): boolean {
+  return host === '0.0.0.0' || host === '::';
 }

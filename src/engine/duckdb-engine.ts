@@ -46,6 +46,19 @@ export interface ExecuteOptions {
   readonly timeoutMs: number;
   /** Aborting interrupts the running statement (the caller no longer wants its result). */
   readonly signal?: AbortSignal;
+  /** Values of $1 … $n, bound to the prepared statement (never spliced into its text). */
+  readonly parameters?: readonly ParameterValue[];
+}
+
+/** A parameter value as a client sent it (decoded from its wire format). */
+export type ParameterValue = null | boolean | number | bigint | string | Uint8Array;
+
+/** What binding a statement tells without running it. */
+export interface StatementDescription {
+  /** Result columns; undefined when they depend on parameter values not yet known. */
+  readonly columns: ResultColumn[] | undefined;
+  /** DuckDB's inferred type of each parameter ($1 first); INVALID where the context does not say. */
+  readonly parameterTypeIds: DuckDBTypeId[];
 }
 
 /** A running query whose rows are pulled chunk by chunk; always close it. */
@@ -194,6 +207,27 @@ export class DuckDbEngine {
     }
   }
 
+  /** Binds a checked SELECT that may hold parameters: result columns and parameter types, nothing run. */
+  async describeStatement(sql: string): Promise<StatementDescription> {
+    const connection = await this.instance.connect();
+    try {
+      const prepared = await prepareSingle(connection, sql);
+      const parameterTypeIds = Array.from({ length: prepared.parameterCount }, (_, i) => prepared.parameterTypeId(i + 1));
+      let columns: ResultColumn[] | undefined;
+      try {
+        columns = resultColumns(prepared);
+      } catch {
+        // A result column typed by a parameter ($1 AS p) is known only once the value is bound.
+        columns = undefined;
+      }
+      return { columns, parameterTypeIds };
+    } catch (error) {
+      throw engineErrorToVeilError(error, false, 0);
+    } finally {
+      connection.closeSync();
+    }
+  }
+
   /** The result columns of a checked SELECT, with engine errors classified as for execute. */
   async describeResult(sql: string): Promise<ResultColumn[]> {
     try {
@@ -220,7 +254,9 @@ export class DuckDbEngine {
     try {
       connection = await this.instance.connect();
       stopper.attach(connection);
-      const result: DuckDBResult = await (await prepareSingle(connection, sql)).stream();
+      const prepared = await prepareSingle(connection, sql);
+      if (options.parameters !== undefined) bindParameters(prepared, options.parameters);
+      const result: DuckDBResult = await prepared.stream();
       stopper.check();
       const columns = resultColumns(result);
       // A fetch may still be running when the consumer closes (prefetching, early stop): the
@@ -351,6 +387,22 @@ class StatementStopper {
  * DuckDB's connection.run/stream execute every statement in a text. Veil runs exactly one statement
  * per call (docs/security.md invariant 1), so a text that holds more is refused here as a last line.
  */
+/** Binds each value with the type its JavaScript form has; DuckDB casts where the statement needs another. */
+function bindParameters(prepared: DuckDBPreparedStatement, values: readonly ParameterValue[]): void {
+  if (values.length !== prepared.parameterCount) throw new QueryFailedError(`the statement has ${prepared.parameterCount} parameters, ${values.length} values were given`);
+  values.forEach((value, i) => {
+    const index = i + 1;
+    if (value === null) prepared.bindNull(index);
+    else if (typeof value === 'boolean') prepared.bindBoolean(index, value);
+    else if (typeof value === 'bigint') prepared.bindBigInt(index, value);
+    else if (typeof value === 'number') {
+      if (Number.isSafeInteger(value)) prepared.bindBigInt(index, BigInt(value));
+      else prepared.bindDouble(index, value);
+    } else if (typeof value === 'string') prepared.bindVarchar(index, value);
+    else prepared.bindBlob(index, value);
+  });
+}
+
 async function prepareSingle(connection: DuckDBConnection, sql: string): Promise<DuckDBPreparedStatement> {
   const extracted = await connection.extractStatements(sql);
   if (extracted.count !== 1) throw new QueryFailedError('internal error: expected exactly one statement');
@@ -501,10 +553,25 @@ function utf8Column(view: DataView, words: BigUint64Array | null, rows: number):
     if (length <= 12) {
       const start = i * 16 + 4;
       for (let k = 0; k < length; k++) data[position + k] = slots[start + k]!;
-    } else {
-      data.set(duckdbBindings.get_data_from_pointer(view.buffer as ArrayBuffer, view.byteOffset + i * 16 + 8, length), position);
+      position += length;
+      continue;
     }
-    position += length;
+    // Long strings of a vector usually sit back to back in DuckDB's string heap: one read through
+    // the bindings copies a whole run of them (a call per string costs more than the copy).
+    let runLength = length;
+    let end = view.getBigUint64(i * 16 + 8, true) + BigInt(length);
+    let j = i + 1;
+    while (j < rows && isValid(j)) {
+      const next = view.getUint32(j * 16, true);
+      if (next <= 12 || view.getBigUint64(j * 16 + 8, true) !== end) break;
+      offsets[j] = position + runLength;
+      runLength += next;
+      end += BigInt(next);
+      j++;
+    }
+    data.set(duckdbBindings.get_data_from_pointer(view.buffer as ArrayBuffer, view.byteOffset + i * 16 + 8, runLength), position);
+    position += runLength;
+    i = j - 1;
   }
   offsets[rows] = position;
   return { kind: 'utf8', offsets, data, validity };

@@ -1,15 +1,17 @@
 import { fullName } from '../catalog/index.ts';
-import type { ResultColumn, ResultStream } from '../engine/index.ts';
+import type { ParameterValue, ResultColumn, ResultStream, StatementDescription } from '../engine/index.ts';
 import { InvalidRequestError } from '../errors/index.ts';
-import type { Explanation, PreparedQuery } from '../query/index.ts';
+import type { Explanation, PreparedQuery, PrepareOptions } from '../query/index.ts';
 import type { VeilRuntime } from '../runtime/index.ts';
 import { accessSnippets, type ServerAddress } from './presenters.ts';
 import type { RequestScope } from './request-scope.ts';
 
 /** The engine side of a prepared query, as doors consume it: rows streamed, or bytes written by DuckDB. */
 export interface ResultSource {
-  open(prepared: PreparedQuery, signal?: AbortSignal): Promise<ResultStream>;
+  open(prepared: PreparedQuery, signal?: AbortSignal, parameters?: readonly ParameterValue[]): Promise<ResultStream>;
   describe(prepared: PreparedQuery): Promise<ResultColumn[]>;
+  /** Result columns (unless a parameter's value decides them) and inferred parameter types, nothing run. */
+  describeStatement(prepared: PreparedQuery): Promise<StatementDescription>;
   copy(prepared: PreparedQuery, target: string, formatOptions: string, maxRows: number | undefined, signal?: AbortSignal): Promise<number>;
 }
 
@@ -23,10 +25,15 @@ export class DataOperations {
     this.results = runtime.queries;
   }
 
-  /** A SQL statement, checked and rewritten for the caller. */
-  async query(scope: RequestScope, sql: string): Promise<PreparedQuery> {
+  /** A SQL statement, checked and rewritten for the caller ($1 … $n allowed when the door binds values). */
+  async query(scope: RequestScope, sql: string, options: PrepareOptions = {}): Promise<PreparedQuery> {
     scope.describe('query', sql);
-    return this.runtime.queries.prepare(scope.requirePrincipal(), sql);
+    return this.runtime.queries.prepare(scope.requirePrincipal(), sql, options);
+  }
+
+  /** The syntax tree of a statement, for a door that must route it (a catalog query or a data query). */
+  parse(sql: string): Promise<unknown> {
+    return this.runtime.queries.parse(sql);
   }
 
   /** A whole dataset, or some of its columns. */

@@ -7,4 +7,4 @@ export { Authorization, INSIGHTS_GROUPS } from './authorization.ts';
 export { accessSnippets, describeForCaller, datasetSummary, adminView, transformText, type ServerAddress } from './presenters.ts';
 export { HomeOperator } from './home-operator.ts';
 export { chunkColumnForArrow, chunkColumnsJson, chunkRowsJson, DuckDBTypeId, largestStringBytes } from './result-chunks.ts';
-export type { ArrowReadyColumn, DuckDBDataChunk, Json, ResultColumn, ResultStream } from './result-chunks.ts';
+export type { ArrowReadyColumn, DuckDBDataChunk, Json, ParameterValue, ResultColumn, ResultStream, StatementDescription } from './result-chunks.ts';

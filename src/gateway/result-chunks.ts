@@ -3,4 +3,4 @@
  * PostgreSQL wire). Doors take these from the gateway: they handle results, never the engine.
  */
 export { chunkColumnForArrow, chunkColumnsJson, chunkRowsJson, DuckDBTypeId, largestStringBytes } from '../engine/index.ts';
-export type { ArrowReadyColumn, DuckDBDataChunk, Json, ResultColumn, ResultStream } from '../engine/index.ts';
+export type { ArrowReadyColumn, DuckDBDataChunk, Json, ParameterValue, ResultColumn, ResultStream, StatementDescription } from '../engine/index.ts';

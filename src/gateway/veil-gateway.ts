@@ -1,6 +1,8 @@
+import path from 'node:path';
 import type { AuditCompletion } from '../audit/index.ts';
 import type { ErrorCode } from '../errors/index.ts';
-import { principalOf, type Authentication } from '../identity/index.ts';
+import { principalOf, type Authentication, type ScramVerifier } from '../identity/index.ts';
+import { InvalidTokenError } from '../errors/index.ts';
 import type { VeilRuntime } from '../runtime/index.ts';
 import { AdminOperations } from './admin-operations.ts';
 import { Authorization } from './authorization.ts';
@@ -19,6 +21,16 @@ export interface DoorSettings {
   readonly publicUrl: string;
   readonly spoolDirectory: string;
   readonly homeDirectory: string;
+  readonly pg: {
+    readonly port: number;
+    readonly host: string;
+    /** Absolute paths, or empty when TLS is not configured. */
+    readonly tlsCert: string;
+    readonly tlsKey: string;
+    readonly allowPlaintext: boolean;
+    readonly maxConnections: number;
+    readonly idleTimeoutMs: number;
+  };
 }
 
 /**
@@ -50,6 +62,15 @@ export class VeilGateway {
       publicUrl: s.publicUrl,
       spoolDirectory: runtime.home.spoolDirectory,
       homeDirectory: runtime.home.root,
+      pg: {
+        port: s.pgPort,
+        host: s.pgHost,
+        tlsCert: s.pgTlsCert === '' ? '' : path.resolve(runtime.home.root, s.pgTlsCert),
+        tlsKey: s.pgTlsKey === '' ? '' : path.resolve(runtime.home.root, s.pgTlsKey),
+        allowPlaintext: s.pgAllowPlaintext,
+        maxConnections: s.pgMaxConnections,
+        idleTimeoutMs: s.pgIdleTimeoutMs,
+      },
     };
   }
 
@@ -75,6 +96,20 @@ export class VeilGateway {
   /** Checks a credential without a request (a connection's startup): who it makes its holder. */
   verifyCredential(credential: string): Authentication {
     return this.runtime.authenticator.authenticateCredential(credential.trim());
+  }
+
+  /** SCRAM-SHA-256 verifiers of a user's API tokens, for a door that checks proofs and never sees secrets. */
+  scramVerifiers(user: string): ScramVerifier[] {
+    return this.runtime.apiTokens.scramVerifiers(user);
+  }
+
+  /** The holder of an API token whose SCRAM proof a door verified: that token's stored user. */
+  acceptScramProof(user: string, tokenId: string): Authentication {
+    const stored = this.runtime.users.find(user);
+    // A token of a user removed since is no longer valid, as for a presented secret.
+    if (stored === undefined) throw new InvalidTokenError('unknown user');
+    this.runtime.apiTokens.markUsed(tokenId);
+    return { principal: principalOf(stored), method: 'api_token', via: tokenId };
   }
 
   /** The principal of a stored user, for the local operator acting as them (`veil query --user`). */

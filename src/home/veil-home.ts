@@ -45,6 +45,18 @@ export interface VeilSettings {
   readonly s3: Readonly<Record<string, unknown>>;
   /** How clients reach this server (behind a proxy: https://veil.example.com); empty: as each request says. */
   readonly publicUrl: string;
+  /** The PostgreSQL door: port (0: off) and address (loopback unless configured). */
+  readonly pgPort: number;
+  readonly pgHost: string;
+  /** PEM certificate and key (relative to the home) for TLS on the PostgreSQL door (SSLRequest); empty: no TLS. */
+  readonly pgTlsCert: string;
+  readonly pgTlsKey: string;
+  /** Plain-text PostgreSQL connections from non-loopback addresses (then SCRAM-SHA-256 with API tokens only). */
+  readonly pgAllowPlaintext: boolean;
+  /** PostgreSQL connections at once, all clients together. */
+  readonly pgMaxConnections: number;
+  /** A PostgreSQL session with no message for this long is closed (0: never). */
+  readonly pgIdleTimeoutMs: number;
 }
 
 export const DEFAULT_SETTINGS: VeilSettings = {
@@ -72,6 +84,13 @@ export const DEFAULT_SETTINGS: VeilSettings = {
   openlineageFile: '',
   s3: {},
   publicUrl: '',
+  pgPort: 7432,
+  pgHost: '127.0.0.1',
+  pgTlsCert: '',
+  pgTlsKey: '',
+  pgAllowPlaintext: false,
+  pgMaxConnections: 128,
+  pgIdleTimeoutMs: 3_600_000,
 };
 
 const SETTINGS_KEYS: Record<string, keyof VeilSettings> = {
@@ -96,6 +115,13 @@ const SETTINGS_KEYS: Record<string, keyof VeilSettings> = {
   openlineage_file: 'openlineageFile',
   s3: 's3',
   public_url: 'publicUrl',
+  pg_port: 'pgPort',
+  pg_host: 'pgHost',
+  pg_tls_cert: 'pgTlsCert',
+  pg_tls_key: 'pgTlsKey',
+  pg_allow_plaintext: 'pgAllowPlaintext',
+  pg_max_connections: 'pgMaxConnections',
+  pg_idle_timeout_ms: 'pgIdleTimeoutMs',
 };
 
 export interface VeilKeys {

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, pbkdf2Sync, randomBytes, timingSafeEqual } from 'node:crypto';
 import { InvalidRequestError, InvalidTokenError, NotFoundError } from '../errors/index.ts';
 import type { SqliteDatabase } from '../store/index.ts';
 
@@ -43,6 +43,31 @@ interface ApiTokenRow {
   revoked_at: string | null;
 }
 
+/** PostgreSQL's default iteration count for SCRAM-SHA-256 verifiers. */
+export const SCRAM_ITERATIONS = 4096;
+
+/** A token's SCRAM-SHA-256 verifier: what a server keeps to check a proof without the secret. */
+export interface ScramVerifier {
+  readonly tokenId: string;
+  readonly storedKey: Buffer;
+  readonly serverKey: Buffer;
+}
+
+/**
+ * The SCRAM salt of a user's tokens. One salt per user (public, as PostgreSQL's per-role salt) so
+ * that a client's proof can be checked against each of the user's tokens in one exchange.
+ */
+export function scramSalt(user: string): Buffer {
+  return createHash('sha256').update(`veil-scram-salt:${user}`, 'utf8').digest().subarray(0, 16);
+}
+
+/** RFC 5802 / 7677: SaltedPassword, then StoredKey = H(HMAC(SaltedPassword, "Client Key")) and ServerKey. */
+function scramVerifierOf(password: string, salt: Buffer): { storedKey: Buffer; serverKey: Buffer } {
+  const salted = pbkdf2Sync(Buffer.from(password, 'utf8'), salt, SCRAM_ITERATIONS, 32, 'sha256');
+  const clientKey = createHmac('sha256', salted).update('Client Key').digest();
+  return { storedKey: createHash('sha256').update(clientKey).digest(), serverKey: createHmac('sha256', salted).update('Server Key').digest() };
+}
+
 export class ApiTokenStore {
   constructor(private readonly db: SqliteDatabase) {}
 
@@ -53,6 +78,8 @@ export class ApiTokenStore {
     if (!Number.isInteger(days) || days < 1 || days > MAX_API_TOKEN_DAYS) throw new InvalidRequestError(`expires_in_days must be a whole number from 1 to ${MAX_API_TOKEN_DAYS}`);
     const id = randomBytes(8).toString('hex');
     const secret = randomBytes(32).toString('base64url');
+    const token = `${API_TOKEN_PREFIX}${id}_${secret}`;
+    const verifier = scramVerifierOf(token, scramSalt(options.user));
     const row: ApiTokenRow = {
       id,
       user_name: options.user,
@@ -66,11 +93,11 @@ export class ApiTokenStore {
     };
     this.db
       .prepare(
-        `INSERT INTO api_tokens (id, user_name, label, secret_hash, created_at, created_by, expires_at, last_used_at, revoked_at)
-         VALUES (@id, @user_name, @label, @secret_hash, @created_at, @created_by, @expires_at, @last_used_at, @revoked_at)`,
+        `INSERT INTO api_tokens (id, user_name, label, secret_hash, created_at, created_by, expires_at, last_used_at, revoked_at, scram_verifier)
+         VALUES (@id, @user_name, @label, @secret_hash, @created_at, @created_by, @expires_at, @last_used_at, @revoked_at, @scram_verifier)`,
       )
-      .run(row);
-    return { token: `${API_TOKEN_PREFIX}${id}_${secret}`, info: infoOf(row) };
+      .run({ ...row, scram_verifier: `${verifier.storedKey.toString('base64')}:${verifier.serverKey.toString('base64')}` });
+    return { token, info: infoOf(row) };
   }
 
   list(user?: string): ApiTokenInfo[] {
@@ -96,6 +123,24 @@ export class ApiTokenStore {
     const info = this.get(id);
     if (info.revoked_at === null) this.db.prepare('UPDATE api_tokens SET revoked_at = ? WHERE id = ?').run(now.toISOString(), id);
     return this.get(id);
+  }
+
+  /** SCRAM verifiers of a user's usable tokens (not revoked, not expired, created with one). */
+  scramVerifiers(user: string, now = new Date()): ScramVerifier[] {
+    const rows = this.db
+      .prepare('SELECT id, scram_verifier, expires_at FROM api_tokens WHERE user_name = ? AND revoked_at IS NULL AND scram_verifier IS NOT NULL')
+      .all(user) as { id: string; scram_verifier: string; expires_at: string | null }[];
+    return rows
+      .filter((r) => r.expires_at === null || Date.parse(r.expires_at) > now.getTime())
+      .map((r) => {
+        const [stored = '', server = ''] = r.scram_verifier.split(':');
+        return { tokenId: r.id, storedKey: Buffer.from(stored, 'base64'), serverKey: Buffer.from(server, 'base64') };
+      });
+  }
+
+  /** Records a use of a token proven by SCRAM (as verify() does for a presented secret). */
+  markUsed(id: string, now = new Date()): void {
+    this.db.prepare('UPDATE api_tokens SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)').run(now.toISOString(), id, new Date(now.getTime() - LAST_USED_RESOLUTION_MS).toISOString());
   }
 
   /** The user a presented token belongs to; every failure is the same opaque rejection. */

@@ -1,5 +1,5 @@
 import { fullName } from '../catalog/index.ts';
-import type { DuckDbEngine, ResultColumn, ResultStream } from '../engine/index.ts';
+import type { DuckDbEngine, ParameterValue, ResultColumn, ResultStream, StatementDescription } from '../engine/index.ts';
 import { sqlIdentifier } from '../engine/index.ts';
 import { ColumnAccessDeniedError, InvalidRequestError, QueryFailedError, QueryTimeoutError, SqlNotAllowedError } from '../errors/index.ts';
 import type { Principal } from '../identity/index.ts';
@@ -20,6 +20,13 @@ export interface PreparedQuery {
   readonly columns: readonly string[];
   readonly policies: readonly string[];
   readonly effective: readonly EffectiveDatasetPolicy[];
+  /** Positional parameters ($1 … $n) the statement takes; 0 unless prepared with parameters allowed. */
+  readonly parameterCount: number;
+}
+
+export interface PrepareOptions {
+  /** Allow $1 … $n, whose values are bound at execution (the PostgreSQL extended protocol). */
+  readonly parameters?: boolean;
 }
 
 export interface ExplainedDataset {
@@ -70,10 +77,11 @@ export class QueryService {
    * the principal, the day (date transforms) and the statement, valid until the next policy
    * validity boundary.
    */
-  async prepare(principal: Principal, statement: string): Promise<PreparedQuery> {
+  async prepare(principal: Principal, statement: string, options: PrepareOptions = {}): Promise<PreparedQuery> {
     const snapshot = this.access.snapshot();
     const now = this.access.now();
-    const key = statement.length > PREPARED_CACHE_MAX_STATEMENT ? undefined : `${snapshot.generation}|${now.toISOString().slice(0, 10)}|${JSON.stringify(principal)}|${statement}`;
+    const parameters = options.parameters === true;
+    const key = statement.length > PREPARED_CACHE_MAX_STATEMENT ? undefined : `${snapshot.generation}|${now.toISOString().slice(0, 10)}|${parameters ? 'p' : '-'}|${JSON.stringify(principal)}|${statement}`;
     const cached = key === undefined ? undefined : this.preparedCache.get(key);
     if (cached !== undefined && now.getTime() < cached.expiresAt) {
       // refresh recency
@@ -82,7 +90,7 @@ export class QueryService {
       return cached.prepared;
     }
     const expiresAt = this.access.validUntil();
-    const { prepared } = await this.rewrite(principal, statement);
+    const { prepared } = await this.rewrite(principal, statement, parameters);
     if (key !== undefined) {
       if (this.preparedCache.size >= PREPARED_CACHE_LIMIT) this.preparedCache.delete(this.preparedCache.keys().next().value as string);
       this.preparedCache.set(key, { prepared, expiresAt });
@@ -104,6 +112,11 @@ export class QueryService {
       selectList = columns.map((c) => sqlIdentifier(c.toLowerCase())).join(', ');
     }
     return this.prepare(principal, `SELECT ${selectList} FROM ${sqlIdentifier(effective.dataset.database)}.${sqlIdentifier(effective.dataset.name)}`);
+  }
+
+  /** The statement's DuckDB syntax tree, for doors that route statements (nothing is checked or run). */
+  async parse(statement: string): Promise<unknown> {
+    return (await parseSelect(this.engine, statement, this.settings.maxSqlLength, { parameters: true })).node;
   }
 
   async explain(principal: Principal, statement: string): Promise<Explanation> {
@@ -136,11 +149,15 @@ export class QueryService {
    * counts from here, time waiting included; aborting `signal` (the client went away) leaves the
    * queue or interrupts the engine. Binder errors about a hidden column become 403 naming it.
    */
-  async open(prepared: PreparedQuery, signal?: AbortSignal): Promise<ResultStream> {
+  async open(prepared: PreparedQuery, signal?: AbortSignal, parameters?: readonly ParameterValue[]): Promise<ResultStream> {
     const ticket = await this.admit(prepared, signal);
     try {
       await this.prepareSources(prepared.effective);
-      const stream = await this.engine.execute(prepared.sql, { timeoutMs: ticket.remainingMs(), ...(signal === undefined ? {} : { signal }) });
+      const stream = await this.engine.execute(prepared.sql, {
+        timeoutMs: ticket.remainingMs(),
+        ...(signal === undefined ? {} : { signal }),
+        ...(parameters === undefined && prepared.parameterCount === 0 ? {} : { parameters: parameters ?? [] }),
+      });
       return {
         columns: stream.columns,
         nextChunk: async () => {
@@ -167,6 +184,16 @@ export class QueryService {
     await this.prepareSources(prepared.effective);
     try {
       return await this.engine.describeResult(prepared.sql);
+    } catch (error) {
+      throw this.mapEngineError(error, prepared);
+    }
+  }
+
+  /** Result columns (when they do not depend on parameter values) and inferred parameter types. */
+  async describeStatement(prepared: PreparedQuery): Promise<StatementDescription> {
+    await this.prepareSources(prepared.effective);
+    try {
+      return await this.engine.describeStatement(prepared.sql);
     } catch (error) {
       throw this.mapEngineError(error, prepared);
     }
@@ -208,9 +235,9 @@ export class QueryService {
     return error;
   }
 
-  private async rewrite(principal: Principal, statement: string): Promise<{ prepared: PreparedQuery; scans: Map<string, CompiledScan> }> {
-    const parsed = await parseSelect(this.engine, statement, this.settings.maxSqlLength);
-    const checked = checkUserQuery(parsed.node);
+  private async rewrite(principal: Principal, statement: string, parameters = false): Promise<{ prepared: PreparedQuery; scans: Map<string, CompiledScan> }> {
+    const parsed = await parseSelect(this.engine, statement, this.settings.maxSqlLength, { parameters });
+    const checked = checkUserQuery(parsed.node, { parameters });
     const effective = new Map<string, EffectiveDatasetPolicy>();
     for (const table of checked.tables) {
       if (!effective.has(table.dataset)) effective.set(table.dataset, this.access.readable(principal, table.dataset));
@@ -234,7 +261,7 @@ export class QueryService {
       for (const p of e.policies) policies.add(p);
     }
     return {
-      prepared: { user: principal.user, statement, sql, datasets: [...effective.keys()].sort(), columns, policies: [...policies].sort(), effective: [...effective.values()] },
+      prepared: { user: principal.user, statement, sql, datasets: [...effective.keys()].sort(), columns, policies: [...policies].sort(), effective: [...effective.values()], parameterCount: checked.parameterCount },
       scans,
     };
   }

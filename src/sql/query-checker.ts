@@ -34,6 +34,8 @@ export interface CheckedQuery {
   readonly usesStar: boolean;
   /** Bare keywords that DuckDB would evaluate as session functions unless a column has that name. */
   readonly sessionKeywords: ReadonlySet<string>;
+  /** How many positional parameters ($1 … $n) the statement uses (0 without parameters). */
+  readonly parameterCount: number;
 }
 
 /**
@@ -48,11 +50,20 @@ const SESSION_KEYWORDS = new Set(['current_user', 'user', 'session_user', 'curre
  * Because the walk is generic (every field of every object), a table reference or function in any
  * position (LIMIT, QUALIFY, PIVOT, lambda, sample…) is found.
  */
-export function checkUserQuery(root: AstObject): CheckedQuery {
+export interface CheckOptions {
+  /**
+   * Positional parameters ($1 … $n) are allowed: their values are bound to the prepared statement
+   * by the engine, never spliced into the text (the PostgreSQL door's extended protocol).
+   */
+  readonly parameters?: boolean;
+}
+
+export function checkUserQuery(root: AstObject, options: CheckOptions = {}): CheckedQuery {
   const tables: TableReference[] = [];
   const columnNames = new Set<string>();
   const sessionKeywords = new Set<string>();
   let usesStar = false;
+  let parameterCount = 0;
 
   let cteCounter = 0;
   const visit = (value: JsonValue, ctes: CteScope, depth: number): void => {
@@ -66,7 +77,8 @@ export function checkUserQuery(root: AstObject): CheckedQuery {
     const nodeClass = value['class'];
     const nodeType = value['type'];
     if (typeof nodeClass === 'string') {
-      checkExpression(value, nodeClass);
+      if (nodeClass === 'PARAMETER' && options.parameters === true) parameterCount = Math.max(parameterCount, positionalParameter(value));
+      else checkExpression(value, nodeClass);
       if (nodeClass === 'COLUMN_REF') {
         const names = value['column_names'];
         if (Array.isArray(names)) {
@@ -127,7 +139,7 @@ export function checkUserQuery(root: AstObject): CheckedQuery {
   };
 
   visit(root, new Map(), 0);
-  return { root, tables, columnNames, usesStar, sessionKeywords };
+  return { root, tables, columnNames, usesStar, sessionKeywords, parameterCount };
 }
 
 /** CTE names in scope (ASCII lower case, as DuckDB folds them) to their generated names. */
@@ -136,6 +148,14 @@ type CteScope = ReadonlyMap<string, string>;
 /** DuckDB folds identifiers to lower case in ASCII only; JavaScript's toLowerCase folds more (K → k). */
 export function asciiLower(text: string): string {
   return text.replace(/[A-Z]/g, (c) => c.toLowerCase());
+}
+
+/** The number of a $n parameter; named parameters ($name) are refused. */
+function positionalParameter(node: AstObject): number {
+  const identifier = node['identifier'];
+  const position = typeof identifier === 'string' && /^[1-9][0-9]{0,4}$/.test(identifier) ? Number(identifier) : Number.NaN;
+  if (!Number.isInteger(position)) throw new SqlNotAllowedError('PARAMETER', 'only positional parameters ($1, $2, …) are supported');
+  return position;
 }
 
 function checkExpression(node: AstObject, nodeClass: string): void {

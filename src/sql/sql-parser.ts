@@ -16,7 +16,7 @@ export const MAX_AST_DEPTH = 1000;
  * {"error": true}, which is a rejection here (docs/security.md invariant 1). Only SELECT statements
  * serialize, and exactly one must be present.
  */
-export async function parseSelect(engine: DuckDbEngine, sql: string, maxLength: number): Promise<ParsedSelect> {
+export async function parseSelect(engine: DuckDbEngine, sql: string, maxLength: number, options: { readonly parameters?: boolean } = {}): Promise<ParsedSelect> {
   if (sql.length > maxLength) throw new InvalidSqlError(`query text is ${sql.length} characters; the limit is ${maxLength}`);
   if (sql.includes('\u0000')) throw new InvalidSqlError('query text contains a NUL character');
   if (sql.trim() === '') throw new InvalidSqlError('query text is empty');
@@ -38,7 +38,8 @@ export async function parseSelect(engine: DuckDbEngine, sql: string, maxLength: 
   const statement = statements[0];
   if (!isAstObject(statement) || !isAstObject(statement['node'])) throw new InvalidSqlError('the parser returned an unexpected result');
   const params = statement['named_param_map'];
-  if (Array.isArray(params) && params.length > 0) throw new SqlNotAllowedError('parameters', 'query parameters ($1, ?, $name) are not supported');
+  // Positional parameters are checked one by one by the query checker when the caller binds values.
+  if (Array.isArray(params) && params.length > 0 && options.parameters !== true) throw new SqlNotAllowedError('parameters', 'query parameters ($1, ?, $name) are not supported');
   return { node: statement['node'] };
 }
 

@@ -58,6 +58,8 @@ const MIGRATIONS: readonly string[] = [
      decided_at TEXT NOT NULL,
      PRIMARY KEY (dataset, column_name, tag)
    );`,
+  // SCRAM-SHA-256 verifiers of API tokens, for PostgreSQL clients on plain connections (pgwire).
+  `ALTER TABLE api_tokens ADD COLUMN scram_verifier TEXT;`,
 ];
 
 export function openControlDatabase(file: string): SqliteDatabase {

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import pg from 'pg';
 import type { TestServer } from './test-server.ts';
 
 const run = promisify(execFile);
@@ -43,5 +44,26 @@ const cli: Door = {
   },
 };
 
+/** The PostgreSQL wire door through the npm pg client (extended protocol, text results). */
+const postgres: Door = {
+  name: 'pg',
+  audited: 'pg',
+  async query(server, user, sql) {
+    const client = new pg.Client({ host: '127.0.0.1', port: server.pgPort, user, password: server.token(user), database: 'veil', application_name: 'door-conformance' });
+    await client.connect();
+    try {
+      const result = await client.query({ text: sql, rowMode: 'array', types: { getTypeParser: () => (value: string) => value } });
+      return { errorCode: null, rows: result.rows as unknown[][] };
+    } catch (error) {
+      // The door names Veil's own code in the error's detail, next to the SQLSTATE.
+      const { code, detail, message } = error as { code?: string; detail?: string; message: string };
+      const veilCode = /Veil error code ([A-Z_]+)/.exec(detail ?? '')?.[1];
+      return { errorCode: veilCode ?? `SQLSTATE ${code ?? '?'}: ${message}`, rows: [] };
+    } finally {
+      await client.end();
+    }
+  },
+};
+
 /** Every door a user can query through; the conformance suite runs each case through all of them. */
-export const DOORS: Door[] = [http, cli];
+export const DOORS: Door[] = [http, cli, postgres];

@@ -7,11 +7,14 @@ import { setupDemo } from '../../src/demo/demo-setup.ts';
 import { createHttpServer } from '../../src/http/index.ts';
 import { openRuntime, type VeilRuntime } from '../../src/runtime/index.ts';
 import { createGateway } from '../../src/gateway/index.ts';
+import { startPgServer } from '../../src/pgwire/index.ts';
 
 export interface TestServer {
   readonly runtime: VeilRuntime;
   readonly url: string;
   readonly home: string;
+  /** The PostgreSQL door's port (every test server has one, on loopback). */
+  readonly pgPort: number;
   /** A fresh token for a demo user. */
   token(user: string): string;
   /** POST JSON with a user's token (or no token when user is null). */
@@ -49,7 +52,9 @@ export async function startTestServer(
   const runtime = await openRuntime(home);
   if (options.demo !== false) await setupDemo(runtime, options.rows ?? 2000);
   const internalErrors: unknown[] = [];
-  const server: Server = createHttpServer(createGateway(runtime), { logError: (_id, error) => internalErrors.push(error) });
+  const gateway = createGateway(runtime);
+  const pg = await startPgServer(gateway, { port: 0, host: '127.0.0.1', logError: (error) => internalErrors.push(error) });
+  const server: Server = createHttpServer(gateway, { logError: (_id, error) => internalErrors.push(error), pg: { port: pg.address.port } });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;
@@ -69,6 +74,7 @@ export async function startTestServer(
     runtime,
     url,
     home,
+    pgPort: pg.address.port,
     internalErrors,
     token: (user) => runtime.issuer.issue(user, 600),
     post,
@@ -80,6 +86,7 @@ export async function startTestServer(
       return body.rows ?? [];
     },
     close: async () => {
+      await pg.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await runtime.close();

@@ -1,0 +1,745 @@
+import { FeatureNotSupportedError, InvalidSqlError, isVeilError, QueryFailedError, VeilError } from '../errors/index.ts';
+import { DuckDBTypeId, errorCodeOf, type ParameterValue, type RequestScope, type ResultColumn, type ResultStream, type VeilGateway } from '../gateway/index.ts';
+import type { Authentication } from '../identity/index.ts';
+import type { CatalogPool } from './catalog-pool.ts';
+import type { CatalogSession } from './catalog-sandbox.ts';
+import { encodeCopyRows } from './pg-copy.ts';
+import * as wire from './pg-messages.ts';
+import { SessionSettings, SERVER_VERSION } from './pg-settings.ts';
+import { IN_FAILED_TRANSACTION, QUERY_CANCELED, SQLSTATE } from './pg-sqlstate.ts';
+import { classifyStatement, splitStatements, type PgStatement } from './pg-statements.ts';
+import { pgColumnType, pgScalarFor, PG_SCALAR_TYPES } from './pg-types.ts';
+import { createRowEncoder, decodeParameter, type RowEncoder } from './pg-values.ts';
+// TEMPORARY until statement-target.ts lands
+function statementTarget(ast: unknown): 'catalog' | 'data' | 'mixed' | 'none' {
+  let catalog = false;
+  let data = false;
+  const walk = (v: unknown): void => {
+    if (Array.isArray(v)) return v.forEach(walk);
+    if (typeof v !== 'object' || v === null) return;
+    const o = v as Record<string, unknown>;
+    if (o['type'] === 'BASE_TABLE') {
+      const schema = String(o['schema_name'] ?? '');
+      const table = String(o['table_name'] ?? '');
+      if (schema === 'pg_catalog' || schema === 'information_schema' || (schema === '' && table.startsWith('pg_'))) catalog = true;
+      else data = true;
+    }
+    Object.values(o).forEach(walk);
+  };
+  walk(ast);
+  return catalog && data ? 'mixed' : catalog ? 'catalog' : data ? 'data' : 'none';
+}
+function usesCatalogFunctions(ast: unknown): boolean {
+  return /"function_name":"(version|current_schema|current_schemas|current_database|current_user|session_user|current_setting|pg_[a-z_]+|has_[a-z_]+_privilege|format_type|obj_description|col_description)"/.test(JSON.stringify(ast, (_k, v: unknown) => (typeof v === "bigint" ? String(v) : v)));
+}
+
+/** What a session knows of its connection, fixed at startup. */
+export interface SessionContext {
+  readonly gateway: VeilGateway;
+  readonly authentication: Authentication;
+  readonly clientAddress: string | null;
+  readonly startup: Readonly<Record<string, string>>;
+  readonly catalogs: CatalogPool;
+  readonly processId: number;
+  readonly secretKey: number;
+  /** Where unexpected errors go (the client gets "internal error" only). */
+  readonly logError: (error: unknown) => void;
+}
+
+/**
+ * How a statement is executed:
+ * - data: through the gateway's pipeline (authorize → rewrite → execute → audit), the only way to data;
+ * - catalog: in a data-less sandbox holding only what the caller may see (pg_catalog, information_schema);
+ * - utility: answered by the session itself (SET, SHOW, BEGIN, cursors, COPY TO STDOUT wrapping a query).
+ */
+type Plan =
+  | { readonly kind: 'data'; readonly sql: string; readonly parameterOids: readonly number[]; readonly columns: readonly ResultColumn[] | undefined }
+  | { readonly kind: 'catalog'; readonly sql: string; readonly parameterOids: readonly number[]; readonly columns: readonly ResultColumn[] }
+  | { readonly kind: 'utility'; readonly statement: PgStatement };
+
+/** A result being read: the audit scope it belongs to and where in the stream the next row is. */
+interface Run {
+  readonly scope: RequestScope;
+  readonly stream: ResultStream;
+  readonly columns: readonly ResultColumn[];
+  encoder: RowEncoder | undefined;
+  pending: { chunk: NonNullable<Awaited<ReturnType<ResultStream['nextChunk']>>>; offset: number } | undefined;
+  rows: number;
+  bytes: number;
+  done: boolean;
+}
+
+interface Portal {
+  readonly plan: Plan;
+  readonly parameters: readonly ParameterValue[];
+  /** Result formats as Bind gave them (expanded once the column count is known). */
+  readonly resultFormats: readonly number[];
+  /** A cursor made by DECLARE … WITH HOLD survives COMMIT. */
+  readonly hold: boolean;
+  run: Run | undefined;
+}
+
+const EMPTY = new Uint8Array(0);
+const FLUSH_BYTES = 256 * 1024;
+
+/** Outgoing messages, written in batches (one socket write per batch rather than per message). */
+class Outbox {
+  private parts: Uint8Array[] = [];
+  private size = 0;
+
+  push(message: Uint8Array): void {
+    this.parts.push(message);
+    this.size += message.length;
+  }
+
+  get full(): boolean {
+    return this.size >= FLUSH_BYTES;
+  }
+
+  take(): Uint8Array {
+    const out = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.size);
+    this.parts = [];
+    this.size = 0;
+    return out;
+  }
+
+  get empty(): boolean {
+    return this.size === 0;
+  }
+}
+
+/**
+ * One PostgreSQL connection after authentication: the simple and extended query protocols,
+ * cursors, COPY TO STDOUT and session settings, every data statement through the gateway.
+ *
+ * @see https://www.postgresql.org/docs/current/protocol-flow.html
+ */
+export class PgSession {
+  readonly settings: SessionSettings;
+  private readonly statements = new Map<string, Plan>();
+  private readonly portals = new Map<string, Portal>();
+  private readonly cursors = new Map<string, Portal>();
+  private transaction: 'I' | 'T' | 'E' = 'I';
+  /** After an error in the extended protocol, messages are discarded until Sync. */
+  private skippingUntilSync = false;
+  private active: AbortController | undefined;
+  private cancelled = false;
+
+  constructor(private readonly context: SessionContext) {
+    this.settings = new SessionSettings(context.startup);
+    const application = context.startup['application_name'];
+    if (application !== undefined) this.settings.set('application_name', application);
+  }
+
+  /** What the server sends once authenticated, before ReadyForQuery: settings and the cancel key. */
+  greetingParameters(): Uint8Array {
+    const out = new Outbox();
+    for (const { name, value } of this.settings.reported()) out.push(wire.parameterStatus(name, name === 'session_authorization' ? this.user : value));
+    out.push(wire.backendKeyData(this.context.processId, this.context.secretKey));
+    return out.take();
+  }
+
+  get user(): string {
+    return this.context.authentication.principal.user;
+  }
+
+  /** A CancelRequest for this session: the running statement stops with 57014. */
+  cancel(): void {
+    if (this.active === undefined) return;
+    this.cancelled = true;
+    this.active.abort();
+  }
+
+  /** Ends the session: open results are closed and their audit records completed. */
+  close(): void {
+    this.cancel();
+    for (const portal of [...this.portals.values(), ...this.cursors.values()]) this.closeRun(portal.run);
+    this.portals.clear();
+    this.cursors.clear();
+  }
+
+  /** Handles one frontend message (type byte included); yields the responses. */
+  async *handle(message: Uint8Array): AsyncGenerator<Uint8Array, Uint8Array | undefined> {
+    const data = Buffer.from(message.buffer, message.byteOffset, message.byteLength);
+    const code = String.fromCharCode(data[0] ?? 0);
+    if (code === 'X') {
+      this.close();
+      // Let the protocol library close the connection.
+      return undefined;
+    }
+    if (code === 'Q') {
+      yield* this.simpleQuery(wire.parseQuery(data));
+      return EMPTY;
+    }
+    if (code === 'S') {
+      this.skippingUntilSync = false;
+      if (this.transaction === 'I') this.endImplicitTransaction();
+      yield wire.readyForQuery(this.transaction);
+      return EMPTY;
+    }
+    if (code === 'H') return EMPTY;
+    if (this.skippingUntilSync) return EMPTY;
+    const out = new Outbox();
+    try {
+      switch (code) {
+        case 'P':
+          await this.parse(data, out);
+          break;
+        case 'B':
+          await this.bind(data, out);
+          break;
+        case 'D':
+          await this.describe(data, out);
+          break;
+        case 'E':
+          for await (const chunk of this.execute(data, out)) yield chunk;
+          break;
+        case 'C':
+          this.closeMessage(data, out);
+          break;
+        case 'd':
+        case 'c':
+        case 'f':
+          // COPY FROM is never started, so copy data from a client is out of place.
+          throw new FeatureNotSupportedError('COPY FROM STDIN is not supported');
+        case 'F':
+          throw new FeatureNotSupportedError('the function call protocol is not supported');
+        default:
+          throw new ProtocolViolation(`unknown message type ${JSON.stringify(code)}`);
+      }
+    } catch (error) {
+      out.push(this.errorMessage(error));
+      this.failed();
+      this.skippingUntilSync = true;
+    }
+    if (!out.empty) yield out.take();
+    return EMPTY;
+  }
+
+  // ---- simple query protocol -------------------------------------------------------------
+
+  private async *simpleQuery(text: string): AsyncGenerator<Uint8Array> {
+    const out = new Outbox();
+    try {
+      const statements = splitStatements(text);
+      for (const statementText of statements) {
+        if (this.transaction === 'E' && !isTransactionEnd(statementText)) throw new FailedTransaction();
+        const statement = classifyStatement(statementText);
+        if (statement.kind === 'empty') {
+          out.push(wire.emptyQueryResponse());
+          continue;
+        }
+        const plan = await this.plan(statement);
+        const portal: Portal = { plan, parameters: [], resultFormats: [], hold: false, run: undefined };
+        try {
+          for await (const chunk of this.runPortal(portal, 0, out, { describe: true, simple: true })) yield chunk;
+        } finally {
+          this.closeRun(portal.run);
+        }
+      }
+    } catch (error) {
+      out.push(this.errorMessage(error));
+      this.failed();
+    }
+    if (this.transaction === 'I') this.endImplicitTransaction();
+    out.push(wire.readyForQuery(this.transaction));
+    yield out.take();
+  }
+
+  // ---- extended query protocol -----------------------------------------------------------
+
+  private async parse(data: Buffer, out: Outbox): Promise<void> {
+    const { statement: name, query, parameterTypes } = wire.parseParse(data);
+    if (this.transaction === 'E' && !isTransactionEnd(query)) throw new FailedTransaction();
+    if (name !== '' && this.statements.has(name)) throw new DuplicateName(`prepared statement "${name}" already exists`);
+    const statements = splitStatements(query);
+    if (statements.length > 1) throw new InvalidSqlError('cannot insert multiple commands into a prepared statement');
+    const plan = await this.plan(classifyStatement(statements[0] ?? ''), parameterTypes);
+    this.statements.set(name, plan);
+    out.push(wire.parseComplete());
+  }
+
+  private async bind(data: Buffer, out: Outbox): Promise<void> {
+    const bind = wire.parseBind(data);
+    const plan = this.statements.get(bind.statement);
+    if (plan === undefined) throw new UndefinedName(`prepared statement "${bind.statement}" does not exist`);
+    if (bind.portal !== '' && this.portals.has(bind.portal)) throw new DuplicateName(`portal "${bind.portal}" already exists`);
+    const oids = plan.kind === 'utility' ? [] : plan.parameterOids;
+    if (bind.parameters.length !== oids.length) throw new ProtocolViolation(`bind message supplies ${bind.parameters.length} parameters, but the statement requires ${oids.length}`);
+    const formats = wire.expandFormats(bind.parameterFormats, bind.parameters.length);
+    const parameters = bind.parameters.map((value, i) => decodeParameter(value, formats[i] ?? 0, oids[i] ?? 0));
+    this.closeRun(this.portals.get(bind.portal)?.run);
+    this.portals.set(bind.portal, { plan, parameters, resultFormats: bind.resultFormats, hold: false, run: undefined });
+    out.push(wire.bindComplete());
+  }
+
+  private async describe(data: Buffer, out: Outbox): Promise<void> {
+    const { kind, name } = wire.parseDescribe(data);
+    if (kind === 'S') {
+      const plan = this.statements.get(name);
+      if (plan === undefined) throw new UndefinedName(`prepared statement "${name}" does not exist`);
+      out.push(wire.parameterDescription(plan.kind === 'utility' ? [] : [...plan.parameterOids]));
+      const columns = this.planColumns(plan);
+      if (columns === undefined) throw new FeatureNotSupportedError('the result columns depend on a parameter value; cast the parameter (for example $1::text)');
+      out.push(columns === null ? wire.noData() : wire.rowDescription(fields(columns, [])));
+      return;
+    }
+    const portal = this.portals.get(name) ?? this.cursors.get(name);
+    if (portal === undefined) throw new UndefinedCursor(`portal "${name}" does not exist`);
+    let columns = this.planColumns(portal.plan);
+    if (columns === undefined) {
+      // Only running tells: a cursor's FETCH, or a query whose columns depend on a parameter.
+      const plan = portal.plan;
+      const source = plan.kind === 'utility' && plan.statement.kind === 'fetch' ? this.cursors.get(plan.statement.cursor) : portal;
+      if (source === undefined) throw new UndefinedCursor('cursor does not exist');
+      columns = (source.run ?? (await this.startRun(source))).columns;
+    }
+    out.push(columns === null ? wire.noData() : wire.rowDescription(fields(columns, portal.resultFormats)));
+  }
+
+  private async *execute(data: Buffer, out: Outbox): AsyncGenerator<Uint8Array> {
+    const { portal: name, maxRows } = wire.parseExecute(data);
+    const portal = this.portals.get(name) ?? this.cursors.get(name);
+    if (portal === undefined) throw new UndefinedCursor(`portal "${name}" does not exist`);
+    if (this.transaction === 'E' && !(portal.plan.kind === 'utility' && portal.plan.statement.kind === 'transaction')) throw new FailedTransaction();
+    yield* this.runPortal(portal, maxRows, out, { describe: false, simple: false });
+  }
+
+  private closeMessage(data: Buffer, out: Outbox): void {
+    const { kind, name } = wire.parseClose(data);
+    if (kind === 'S') this.statements.delete(name);
+    else {
+      this.closeRun(this.portals.get(name)?.run);
+      this.portals.delete(name);
+    }
+    out.push(wire.closeComplete());
+  }
+
+  // ---- planning ---------------------------------------------------------------------------
+
+  /** Decides how a statement runs, checking it as far as can be done before parameters are known. */
+  private async plan(statement: PgStatement, declaredTypes: readonly number[] = []): Promise<Plan> {
+    if (statement.kind !== 'query') return { kind: 'utility', statement };
+    const sql = statement.sql;
+    const route = await this.route(sql);
+    if (route === 'catalog') {
+      const description = await this.withCatalog(null, (sandbox, session) => sandbox.describe(sql, session));
+      return { kind: 'catalog', sql, parameterOids: mergeOids(declaredTypes, description.parameterTypeOids), columns: description.columns };
+    }
+    // Checked and rewritten now, so that errors come at Parse as in PostgreSQL; run again (from
+    // the gateway's cache) at each execution so that the policies in force then apply.
+    const scope = this.newScope();
+    try {
+      const prepared = await this.context.gateway.data.query(scope, sql, { parameters: true });
+      const description = await this.context.gateway.data.results.describeStatement(prepared);
+      const inferred = description.parameterTypeIds.map((id) => (id === DuckDBTypeId.INVALID ? 0 : pgScalarFor(id).oid));
+      return { kind: 'data', sql, parameterOids: mergeOids(declaredTypes, inferred), columns: description.columns };
+    } catch (error) {
+      // A statement refused at Parse is refused once, audited once.
+      this.context.gateway.finish(scope, error);
+      throw error;
+    }
+  }
+
+  /** Catalog tables and functions go to the sandbox; datasets to the pipeline; both at once nowhere. */
+  private async route(sql: string): Promise<'catalog' | 'data'> {
+    let ast: unknown;
+    try {
+      ast = await this.context.gateway.data.parse(sql);
+    } catch {
+      // Unparseable here: the pipeline refuses it with the proper error and audit record.
+      return 'data';
+    }
+    const target = statementTarget(ast);
+    if (target === 'mixed') throw new FeatureNotSupportedError('a statement cannot combine catalog tables (pg_catalog, information_schema) with datasets');
+    if (target === 'catalog') return 'catalog';
+    if (target === 'none' && usesCatalogFunctions(ast)) return 'catalog';
+    return 'data';
+  }
+
+  /** Result columns of a plan: null when it returns no rows, undefined when only running it tells. */
+  private planColumns(plan: Plan): readonly ResultColumn[] | null | undefined {
+    if (plan.kind === 'data' || plan.kind === 'catalog') return plan.columns;
+    const statement = plan.statement;
+    if (statement.kind === 'show') return showColumns(statement.name);
+    if (statement.kind === 'fetch' && !statement.move) return undefined;
+    return null;
+  }
+
+  // ---- execution ---------------------------------------------------------------------------
+
+  /**
+   * Runs (or continues) a portal: rows up to maxRows (0: all), then CommandComplete, or
+   * PortalSuspended when rows remain. Utilities answer here.
+   */
+  private async *runPortal(portal: Portal, maxRows: number, out: Outbox, options: { describe: boolean; simple: boolean }): AsyncGenerator<Uint8Array> {
+    const plan = portal.plan;
+    if (plan.kind === 'utility') {
+      yield* this.runUtility(plan.statement, out, options);
+      return;
+    }
+    const run = portal.run ?? (await this.startRun(portal));
+    if (options.describe) out.push(wire.rowDescription(fields(run.columns, portal.resultFormats)));
+    run.encoder ??= createRowEncoder(run.columns, wire.expandFormats([...portal.resultFormats], run.columns.length));
+    const before = run.rows;
+    const complete = yield* this.pump(run, maxRows, out);
+    const sent = run.rows - before;
+    if (complete) {
+      out.push(wire.commandComplete(`SELECT ${sent}`));
+      this.closeRun(run);
+    } else out.push(wire.portalSuspended());
+  }
+
+  /** Streams rows of a run into the outbox, flushing in large batches; true when the result ended. */
+  private async *pump(run: Run, maxRows: number, out: Outbox): AsyncGenerator<Uint8Array, boolean> {
+    let sent = 0;
+    const encoder = run.encoder as RowEncoder;
+    while (maxRows === 0 || sent < maxRows) {
+      if (run.pending === undefined) {
+        const chunk = await this.guard(run.stream.nextChunk());
+        if (chunk === null) {
+          run.done = true;
+          return true;
+        }
+        run.pending = { chunk, offset: 0 };
+      }
+      const { chunk, offset } = run.pending;
+      const take = maxRows === 0 ? chunk.rowCount - offset : Math.min(chunk.rowCount - offset, maxRows - sent);
+      const rows = encoder(chunk, take, offset);
+      out.push(rows);
+      run.bytes += rows.length;
+      run.rows += take;
+      sent += take;
+      run.pending = offset + take >= chunk.rowCount ? undefined : { chunk, offset: offset + take };
+      if (out.full) yield out.take();
+    }
+    return false;
+  }
+
+  /** Starts a data or catalog result: a new audit scope, durable before the first row. */
+  private async startRun(portal: Portal): Promise<Run> {
+    const plan = portal.plan;
+    if (plan.kind === 'utility') throw new QueryFailedError('internal: a utility has no result stream');
+    const scope = this.newScope();
+    const abort = new AbortController();
+    this.active = abort;
+    this.cancelled = false;
+    try {
+      let stream: ResultStream;
+      if (plan.kind === 'data') {
+        const gateway = this.context.gateway;
+        const prepared = await gateway.data.query(scope, plan.sql, { parameters: true });
+        gateway.data.startDelivery(scope, prepared);
+        stream = await this.guard(gateway.data.results.open(prepared, abort.signal, portal.parameters));
+      } else {
+        scope.describe('catalog', plan.sql);
+        stream = await this.guard(
+          this.withCatalog(scope, (sandbox, session) => sandbox.run(plan.sql, portal.parameters, session, { timeoutMs: this.context.gateway.settings.statementTimeoutMs, signal: abort.signal })),
+        );
+      }
+      const run: Run = { scope, stream, columns: stream.columns, encoder: undefined, pending: undefined, rows: 0, bytes: 0, done: false };
+      portal.run = run;
+      return run;
+    } catch (error) {
+      this.context.gateway.finish(scope, this.cancelled ? new QueryCancelled() : error);
+      throw error;
+    }
+  }
+
+  /** Completes a run's audit record (rows and bytes sent so far) and releases its stream. */
+  private closeRun(run: Run | undefined, error?: unknown): void {
+    if (run === undefined || run.scope.finished) return;
+    if (!run.done) run.stream.close();
+    this.context.gateway.data.delivered(run.scope, run.rows, run.bytes);
+    this.context.gateway.finish(run.scope, error);
+  }
+
+  /** Awaits engine work, turning an abort by CancelRequest into 57014. */
+  private async guard<T>(work: Promise<T>): Promise<T> {
+    try {
+      return await work;
+    } catch (error) {
+      throw this.cancelled ? new QueryCancelled() : error;
+    }
+  }
+
+  private async *runUtility(statement: PgStatement, out: Outbox, options: { describe: boolean; simple: boolean }): AsyncGenerator<Uint8Array> {
+    switch (statement.kind) {
+      case 'empty':
+        out.push(wire.emptyQueryResponse());
+        return;
+      case 'transaction':
+        this.transact(statement.action);
+        out.push(wire.commandComplete(statement.action === 'commit' && this.wasFailed ? 'ROLLBACK' : statement.tag));
+        this.wasFailed = false;
+        return;
+      case 'set': {
+        const changes = statement.name === 'all' ? this.settings.resetAll() : [this.settings.set(statement.name, statement.value)].filter((c) => c !== undefined);
+        for (const change of changes) out.push(wire.parameterStatus(change.name, change.value));
+        out.push(wire.commandComplete(statement.tag));
+        return;
+      }
+      case 'set_ignored':
+        out.push(wire.commandComplete(statement.tag));
+        return;
+      case 'show': {
+        const columns = showColumns(statement.name);
+        if (options.describe) out.push(wire.rowDescription(fields(columns, [])));
+        const rows = statement.name === 'all' ? this.settings.all().map((s) => [s.name, s.setting, '']) : [[this.settings.get(statement.name)]];
+        for (const row of rows) out.push(wire.dataRow(row));
+        out.push(wire.commandComplete('SHOW'));
+        return;
+      }
+      case 'discard':
+        this.close();
+        this.statements.clear();
+        for (const change of this.settings.resetAll()) out.push(wire.parameterStatus(change.name, change.value));
+        out.push(wire.commandComplete('DISCARD ALL'));
+        return;
+      case 'deallocate':
+        if (statement.name === null) this.statements.clear();
+        else if (!this.statements.delete(statement.name)) throw new UndefinedName(`prepared statement "${statement.name}" does not exist`);
+        out.push(wire.commandComplete(statement.name === null ? 'DEALLOCATE ALL' : 'DEALLOCATE'));
+        return;
+      case 'declare': {
+        if (this.cursors.has(statement.cursor)) throw new DuplicateName(`cursor "${statement.cursor}" already exists`);
+        const plan = await this.plan(classifyStatement(statement.query));
+        if (plan.kind === 'utility') throw new InvalidSqlError('a cursor must be declared for a query');
+        this.cursors.set(statement.cursor, { plan, parameters: [], resultFormats: statement.binary ? [1] : [], hold: statement.hold, run: undefined });
+        out.push(wire.commandComplete('DECLARE CURSOR'));
+        return;
+      }
+      case 'fetch': {
+        const cursor = this.cursors.get(statement.cursor);
+        if (cursor === undefined) throw new UndefinedCursor(`cursor "${statement.cursor}" does not exist`);
+        const run = cursor.run ?? (await this.startRun(cursor));
+        // PostgreSQL's FETCH sends a RowDescription in the simple protocol, each time.
+        if (options.describe && !statement.move) out.push(wire.rowDescription(fields(run.columns, cursor.resultFormats)));
+        run.encoder ??= createRowEncoder(run.columns, wire.expandFormats([...cursor.resultFormats], run.columns.length));
+        const before = run.rows;
+        const counting = statement.move ? new Outbox() : out;
+        const limit = statement.count === 'all' ? 0 : statement.count;
+        if (limit === 0 && statement.count !== 'all') {
+          out.push(wire.commandComplete(`${statement.move ? 'MOVE' : 'FETCH'} 0`));
+          return;
+        }
+        for await (const chunk of this.pump(run, limit, counting)) if (!statement.move) yield chunk;
+        out.push(wire.commandComplete(`${statement.move ? 'MOVE' : 'FETCH'} ${run.rows - before}`));
+        return;
+      }
+      case 'close_cursor':
+        if (statement.cursor === null) {
+          for (const cursor of this.cursors.values()) this.closeRun(cursor.run);
+          this.cursors.clear();
+        } else {
+          const cursor = this.cursors.get(statement.cursor);
+          if (cursor === undefined) throw new UndefinedCursor(`cursor "${statement.cursor}" does not exist`);
+          this.closeRun(cursor.run);
+          this.cursors.delete(statement.cursor);
+        }
+        out.push(wire.commandComplete('CLOSE CURSOR'));
+        return;
+      case 'copy_out': {
+        const plan = await this.plan(classifyStatement(statement.query));
+        if (plan.kind === 'utility') throw new InvalidSqlError('COPY needs a query: COPY (SELECT …) TO STDOUT');
+        const portal: Portal = { plan, parameters: [], resultFormats: [], hold: false, run: undefined };
+        const run = await this.startRun(portal);
+        try {
+          out.push(wire.copyOutResponse(0, run.columns.map(() => 0)));
+          run.encoder = createRowEncoder(run.columns, run.columns.map(() => 0));
+          if (statement.header) out.push(wire.copyData(Buffer.from(`${run.columns.map((c) => (statement.format === 'csv' ? csvField(c.name) : c.name)).join(statement.delimiter ?? (statement.format === 'csv' ? ',' : '\t'))}\n`)));
+          const copy = { format: statement.format, delimiter: statement.delimiter ?? (statement.format === 'csv' ? ',' : '\t'), nullString: statement.nullString ?? (statement.format === 'csv' ? '' : '\\N') };
+          for (;;) {
+            const chunk = await this.guard(run.stream.nextChunk());
+            if (chunk === null) {
+              run.done = true;
+              break;
+            }
+            const lines = encodeCopyRows(run.encoder(chunk), copy);
+            out.push(wire.copyData(lines));
+            run.rows += chunk.rowCount;
+            run.bytes += lines.length;
+            if (out.full) yield out.take();
+          }
+          out.push(wire.copyDone());
+          out.push(wire.commandComplete(`COPY ${run.rows}`));
+        } finally {
+          this.closeRun(run);
+        }
+        return;
+      }
+      case 'query':
+        throw new QueryFailedError('internal: a query planned as a utility');
+    }
+  }
+
+  // ---- transactions -----------------------------------------------------------------------
+
+  private wasFailed = false;
+
+  /** Transactions are accepted and have no effect on data (Veil serves reads); they scope cursors. */
+  private transact(action: 'begin' | 'commit' | 'rollback' | 'savepoint' | 'release' | 'rollback_to'): void {
+    switch (action) {
+      case 'begin':
+        if (this.transaction === 'I') this.transaction = 'T';
+        return;
+      case 'commit':
+      case 'rollback':
+        this.wasFailed = this.transaction === 'E';
+        this.transaction = 'I';
+        this.endExplicitTransaction();
+        return;
+      case 'rollback_to':
+        if (this.transaction === 'E') this.transaction = 'T';
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** At Sync outside a transaction block, the implicit transaction ends and takes its portals along. */
+  private endImplicitTransaction(): void {
+    for (const portal of this.portals.values()) this.closeRun(portal.run);
+    this.portals.clear();
+  }
+
+  private endExplicitTransaction(): void {
+    this.endImplicitTransaction();
+    for (const [name, cursor] of this.cursors) {
+      if (cursor.hold) continue;
+      this.closeRun(cursor.run);
+      this.cursors.delete(name);
+    }
+  }
+
+  private failed(): void {
+    if (this.transaction === 'T') this.transaction = 'E';
+  }
+
+  // ---- helpers -----------------------------------------------------------------------------
+
+  private newScope(): RequestScope {
+    const { gateway, authentication, clientAddress } = this.context;
+    const application = this.settings.get('application_name');
+    const scope = gateway.open({ door: 'pg', clientApplication: application === '' ? null : application, clientAddress });
+    gateway.adopt(scope, authentication);
+    return scope;
+  }
+
+  /** Runs catalog work in the sandbox holding what this caller may see right now. */
+  private async withCatalog<T>(scope: RequestScope | null, work: (sandbox: import('./catalog-sandbox.ts').CatalogSandbox, session: CatalogSession) => Promise<T>): Promise<T> {
+    const viewScope = scope ?? this.newScope();
+    const view = this.context.gateway.catalog.visibleCatalog(viewScope);
+    const session: CatalogSession = {
+      user: this.user,
+      database: this.context.startup['database'] ?? this.user,
+      searchPath: this.settings
+        .get('search_path')
+        .split(',')
+        .map((s) => s.trim().replace(/^"|"$/g, ''))
+        .filter((s) => s !== '' && s !== '$user'),
+      setting: (name) => {
+        try {
+          return this.settings.get(name);
+        } catch {
+          return undefined;
+        }
+      },
+      serverVersion: SERVER_VERSION,
+    };
+    return this.context.catalogs.use(view, (sandbox) => work(sandbox, session));
+  }
+
+  private errorMessage(error: unknown): Uint8Array {
+    if (error instanceof SessionError) return wire.errorResponse({ severity: 'ERROR', code: error.sqlState, message: error.message });
+    // Veil's stable code goes in the detail: scripts can tell a masked column's refusal from a policy's.
+    if (isVeilError(error)) return wire.errorResponse({ severity: 'ERROR', code: SQLSTATE[error.code], message: error.message, detail: `Veil error code ${error.code}` });
+    this.context.logError(error);
+    const code = errorCodeOf(error);
+    return wire.errorResponse({ severity: 'ERROR', code: SQLSTATE[code], message: 'internal error' });
+  }
+}
+
+/** Errors only the wire protocol has, with their own SQLSTATE. */
+export class SessionError extends VeilError {
+  constructor(
+    readonly sqlState: string,
+    message: string,
+  ) {
+    super('INVALID_REQUEST', message);
+  }
+}
+
+export class ProtocolViolation extends SessionError {
+  constructor(message: string) {
+    super('08P01', message);
+  }
+}
+
+class FailedTransaction extends SessionError {
+  constructor() {
+    super(IN_FAILED_TRANSACTION, 'current transaction is aborted, commands ignored until end of transaction block');
+  }
+}
+
+class QueryCancelled extends SessionError {
+  constructor() {
+    super(QUERY_CANCELED, 'canceling statement due to user request');
+  }
+}
+
+class DuplicateName extends SessionError {
+  constructor(message: string) {
+    super('42P05', message);
+  }
+}
+
+class UndefinedName extends SessionError {
+  constructor(message: string) {
+    super('26000', message);
+  }
+}
+
+class UndefinedCursor extends SessionError {
+  constructor(message: string) {
+    super('34000', message);
+  }
+}
+
+function isTransactionEnd(text: string): boolean {
+  try {
+    const statement = classifyStatement(text);
+    return statement.kind === 'transaction' && (statement.action === 'rollback' || statement.action === 'commit' || statement.action === 'rollback_to');
+  } catch {
+    return false;
+  }
+}
+
+/** Declared parameter types win; unspecified (0) ones take what the engine inferred, else text. */
+function mergeOids(declared: readonly number[], inferred: readonly number[]): number[] {
+  const count = Math.max(declared.length, inferred.length);
+  return Array.from({ length: count }, (_, i) => {
+    const given = declared[i] ?? 0;
+    if (given !== 0) return given;
+    const guessed = inferred[i] ?? 0;
+    return guessed !== 0 ? guessed : PG_SCALAR_TYPES.text.oid;
+  });
+}
+
+function fields(columns: readonly ResultColumn[], resultFormats: readonly number[]): Parameters<typeof wire.rowDescription>[0] {
+  const formats = wire.expandFormats([...resultFormats], columns.length);
+  return columns.map((column, i) => {
+    const { type, modifier } = pgColumnType(column);
+    return { name: column.name, tableOid: 0, columnNumber: 0, typeOid: type.oid, typeLength: type.length, typeModifier: modifier, format: formats[i] ?? 0 };
+  });
+}
+
+function showColumns(name: string): ResultColumn[] {
+  const text = (n: string): ResultColumn => ({ name: n, type: 'VARCHAR', typeId: DuckDBTypeId.VARCHAR });
+  return name === 'all' ? [text('name'), text('setting'), text('description')] : [text(name)];
+}
+
+function csvField(text: string): string {
+  return /[",\n\r]/.test(text) || text === '' ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
