@@ -1,7 +1,6 @@
 import {
   DuckDBInstance,
   DuckDBArrayType,
-  DuckDBDecimalType,
   DuckDBListType,
   DuckDBTypeId,
   type DuckDBConnection,
@@ -11,16 +10,11 @@ import {
   type DuckDBValue,
   VARCHAR,
 } from '@duckdb/node-api';
-import { InvalidSqlError, QueryFailedError, QueryTimeoutError, VeilError } from '../errors/index.ts';
+import { columnTypeOf, prepareSingle, StatementStopper } from './duckdb-engine.ts';
+import { InvalidSqlError, QueryFailedError, VeilError } from '../errors/index.ts';
 import type { ExecuteOptions, ResultColumn, ResultStream } from './duckdb-engine.ts';
 import { engineErrorToVeilError } from './engine-error-classifier.ts';
 
-/**
- * A small, data-less DuckDB instance that answers catalog queries (the PostgreSQL door's
- * pg_catalog emulation). It holds only empty tables and catalog rows built from what one caller
- * may see, never touches the data engine, and is hardened like it: external access is disabled
- * and the configuration locked before any caller SQL runs, one thread, a small memory limit.
- */
 export interface CatalogSandboxEngineOptions {
   /** DuckDB memory_limit; catalog queries over a few thousand rows need little. */
   readonly memoryLimit?: string;
@@ -50,14 +44,32 @@ export interface SandboxLoader {
   append(table: { readonly catalog: string; readonly schema: string; readonly name: string }, rows: readonly (readonly AppendValue[])[]): Promise<void>;
 }
 
-export type AppendValue = string | number | boolean | null | readonly (string | number)[];
+export type AppendValue = string | number | boolean | null;
 
+/**
+ * A small, data-less DuckDB instance that answers catalog queries (the PostgreSQL door's
+ * pg_catalog emulation). It holds only empty tables and catalog rows built from what one caller
+ * may see, never touches the data engine, and is hardened like it: external access is disabled
+ * and the configuration locked before any caller SQL runs, one thread, a small memory limit.
+ *
+ * Statement handling (one statement per call, timeouts by interrupt, error classification) follows
+ * DuckDbEngine in duckdb-engine.ts, whose helpers are private there.
+ */
 export class CatalogSandboxEngine {
   private closed = false;
 
   private constructor(private readonly instance: DuckDBInstance) {}
 
   static async open(setup: (loader: SandboxLoader) => Promise<void>, options: CatalogSandboxEngineOptions = {}): Promise<CatalogSandboxEngine> {
+    return (await CatalogSandboxEngine.prepare(async () => {}, options)).finish(setup);
+  }
+
+  /**
+   * The first half of open(): an instance with setup that does not depend on the caller already
+   * run, still unlocked. No caller SQL can reach it until finish() has locked it, so a door may
+   * keep one ready to make open() cheaper.
+   */
+  static async prepare(setup: (loader: SandboxLoader) => Promise<void>, options: CatalogSandboxEngineOptions = {}): Promise<PreparedCatalogSandbox> {
     const instance = await DuckDBInstance.create(':memory:', {
       threads: '1',
       memory_limit: options.memoryLimit ?? '128MB',
@@ -66,20 +78,35 @@ export class CatalogSandboxEngine {
       allow_community_extensions: 'false',
     });
     try {
-      const connection = await instance.connect();
-      try {
-        await setup(loaderFor(connection));
-        // Last: from here on nothing can read or write a file, attach a database or change a setting.
-        await connection.run('SET enable_external_access = false');
-        await connection.run('SET lock_configuration = true');
-      } finally {
-        connection.closeSync();
-      }
+      await withSetupConnection(instance, setup);
     } catch (error) {
       instance.closeSync();
       throw error;
     }
-    return new CatalogSandboxEngine(instance);
+    let used = false;
+    const take = (): DuckDBInstance => {
+      if (used) throw new Error('a prepared catalog sandbox is finished or discarded once');
+      used = true;
+      return instance;
+    };
+    return {
+      finish: async (finishSetup) => {
+        const own = take();
+        try {
+          await withSetupConnection(own, async (loader) => {
+            await finishSetup(loader);
+            // Last: from here on nothing can read or write a file, attach a database or change a setting.
+            await loader.run('SET enable_external_access = false');
+            await loader.run('SET lock_configuration = true');
+          });
+        } catch (error) {
+          own.closeSync();
+          throw error;
+        }
+        return new CatalogSandboxEngine(own);
+      },
+      discard: () => take().closeSync(),
+    };
   }
 
   /** DuckDB's parser: json_serialize_sql's JSON text (which may carry {"error":true}). */
@@ -102,9 +129,7 @@ export class CatalogSandboxEngine {
     const connection = await this.connect();
     try {
       const prepared = await prepareSingle(connection, sql);
-      const columns: ResultColumn[] = [];
-      for (let i = 0; i < prepared.columnCount; i++) columns.push({ name: prepared.columnName(i), ...columnTypeOf(prepared.columnType(i)) });
-      return { columns, parameters: parameterTypes(prepared) };
+      return { columns: preparedColumns(prepared), parameters: parameterTypes(prepared) };
     } catch (error) {
       throw engineErrorToVeilError(error, false, 0);
     } finally {
@@ -192,17 +217,27 @@ export class CatalogSandboxEngine {
   }
 }
 
+/** A sandbox whose caller-independent setup has run; finish() completes and locks it. */
+export interface PreparedCatalogSandbox {
+  finish(setup: (loader: SandboxLoader) => Promise<void>): Promise<CatalogSandboxEngine>;
+  discard(): void;
+}
+
+async function withSetupConnection(instance: DuckDBInstance, setup: (loader: SandboxLoader) => Promise<void>): Promise<void> {
+  const connection = await instance.connect();
+  try {
+    await setup(loaderFor(connection));
+  } finally {
+    connection.closeSync();
+  }
+}
+
 function loaderFor(connection: DuckDBConnection): SandboxLoader {
   return {
     run: async (sql) => {
       await connection.run(sql);
     },
-    describe: async (sql) => {
-      const prepared = await prepareSingle(connection, sql);
-      const columns: ResultColumn[] = [];
-      for (let i = 0; i < prepared.columnCount; i++) columns.push({ name: prepared.columnName(i), ...columnTypeOf(prepared.columnType(i)) });
-      return columns;
-    },
+    describe: async (sql) => preparedColumns(await prepareSingle(connection, sql)),
     append: async (table, rows) => {
       const appender = await connection.createAppender(table.name, table.schema, table.catalog);
       try {
@@ -211,10 +246,9 @@ function loaderFor(connection: DuckDBConnection): SandboxLoader {
             if (value === null) appender.appendNull();
             else if (typeof value === 'string') appender.appendVarchar(value);
             else if (typeof value === 'boolean') appender.appendBoolean(value);
-            else if (typeof value === 'number') {
-              if (Number.isSafeInteger(value)) appender.appendBigInt(BigInt(value));
-              else appender.appendDouble(value);
-            } else appender.appendVarchar(`[${value.map((v) => (typeof v === 'number' ? String(v) : `'${v.replaceAll("'", "''")}'`)).join(', ')}]`);
+            else if (Number.isInteger(value) && Math.abs(value) < 2 ** 31) appender.appendInteger(value);
+            else if (Number.isSafeInteger(value)) appender.appendBigInt(BigInt(value));
+            else appender.appendDouble(value);
           }
           appender.endRow();
         }
@@ -227,17 +261,22 @@ function loaderFor(connection: DuckDBConnection): SandboxLoader {
 }
 
 /** Exactly one statement per call, as in the main engine (docs/security.md invariant 1). */
-async function prepareSingle(connection: DuckDBConnection, sql: string): Promise<DuckDBPreparedStatement> {
-  const extracted = await connection.extractStatements(sql);
-  if (extracted.count !== 1) throw new QueryFailedError('internal error: expected exactly one statement');
-  return extracted.prepare(0);
-}
-
-function columnTypeOf(type: DuckDBType): Omit<ResultColumn, 'name'> {
-  const base = { type: type.toString(), typeId: type.typeId };
-  if (type instanceof DuckDBDecimalType) return { ...base, decimal: { width: type.width, scale: type.scale } };
-  if (type instanceof DuckDBListType || type instanceof DuckDBArrayType) return { ...base, elementTypeId: type.valueType.typeId };
-  return base;
+/**
+ * Result columns of a prepared statement. A column whose type depends on an unbound parameter
+ * (SELECT $1) has none yet; it is described as VARCHAR, the type a text parameter gives it.
+ */
+function preparedColumns(prepared: DuckDBPreparedStatement): ResultColumn[] {
+  const columns: ResultColumn[] = [];
+  for (let i = 0; i < prepared.columnCount; i++) {
+    let type: Omit<ResultColumn, 'name'>;
+    try {
+      type = columnTypeOf(prepared.columnType(i));
+    } catch {
+      type = { type: 'VARCHAR', typeId: DuckDBTypeId.VARCHAR };
+    }
+    columns.push({ name: prepared.columnName(i), ...type });
+  }
+  return columns;
 }
 
 function parameterTypes(prepared: DuckDBPreparedStatement): SandboxParameterType[] {
@@ -370,55 +409,3 @@ export function parsePgArrayLiteral(text: string): (string | null)[] {
   return items;
 }
 
-/** The main engine's timeout discipline (see StatementStopper in duckdb-engine.ts), for sandbox statements. */
-class StatementStopper {
-  private connection: DuckDBConnection | undefined;
-  private timedOut = false;
-  private stopping = false;
-  private repeat: NodeJS.Timeout | undefined;
-  private readonly timer: NodeJS.Timeout;
-  private readonly onAbort = (): void => this.stop();
-
-  constructor(private readonly options: ExecuteOptions) {
-    this.timer = setTimeout(() => {
-      this.timedOut = true;
-      this.stop();
-    }, options.timeoutMs);
-    options.signal?.addEventListener('abort', this.onAbort);
-    if (options.signal?.aborted === true) this.stopping = true;
-  }
-
-  attach(connection: DuckDBConnection): void {
-    this.connection = connection;
-    if (this.stopping) {
-      this.stopping = false;
-      this.stop();
-    }
-  }
-
-  check(): void {
-    if (this.timedOut) throw new QueryTimeoutError(this.options.timeoutMs);
-    if (this.options.signal?.aborted === true) throw new QueryFailedError('query was interrupted');
-  }
-
-  classify(error: unknown): VeilError {
-    return engineErrorToVeilError(error, this.timedOut, this.options.timeoutMs);
-  }
-
-  dispose(): void {
-    clearTimeout(this.timer);
-    clearInterval(this.repeat);
-    this.options.signal?.removeEventListener('abort', this.onAbort);
-  }
-
-  private stop(): void {
-    if (this.connection === undefined) {
-      this.stopping = true;
-      return;
-    }
-    if (this.repeat !== undefined) return;
-    const connection = this.connection;
-    connection.interrupt();
-    this.repeat = setInterval(() => connection.interrupt(), 50);
-  }
-}

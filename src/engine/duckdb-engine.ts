@@ -123,6 +123,8 @@ export class DuckDbEngine {
     try {
       await setup.run(`SET allowed_directories = ${sqlStringList(directories)}`);
       await setup.run('SET enable_external_access = false');
+      // Timestamps with time zone are rendered in UTC whatever the machine's zone (every door's text forms assume it).
+      await setup.run("SET TimeZone = 'UTC'");
       await setup.run(`CREATE SCHEMA ${INTERNAL_SCHEMA}`);
       for (const statement of setupStatements) await setup.run(statement);
       await setup.run('SET lock_configuration = true');
@@ -330,7 +332,8 @@ export class DuckDbEngine {
  * stop is due the connection is interrupted again every 50 ms until the statement is over, and a
  * statement that still finishes after its deadline is answered as timed out, never as a success.
  */
-class StatementStopper {
+/** Shared with the catalog sandbox engine (same folder); not part of the engine's public entry. */
+export class StatementStopper {
   private connection: DuckDBConnection | undefined;
   private timedOut = false;
   private stopping = false;
@@ -403,7 +406,7 @@ function bindParameters(prepared: DuckDBPreparedStatement, values: readonly Para
   });
 }
 
-async function prepareSingle(connection: DuckDBConnection, sql: string): Promise<DuckDBPreparedStatement> {
+export async function prepareSingle(connection: DuckDBConnection, sql: string): Promise<DuckDBPreparedStatement> {
   const extracted = await connection.extractStatements(sql);
   if (extracted.count !== 1) throw new QueryFailedError('internal error: expected exactly one statement');
   return extracted.prepare(0);
@@ -418,7 +421,7 @@ function resultColumns(result: Pick<DuckDBResult, 'columnCount' | 'columnName' |
 }
 
 /** A column's type as Veil describes it, from DuckDB's type object (never from its name). */
-function columnTypeOf(type: DuckDBType): Omit<ResultColumn, 'name'> {
+export function columnTypeOf(type: DuckDBType): Omit<ResultColumn, 'name'> {
   const base = { type: type.toString(), typeId: type.typeId };
   if (type instanceof DuckDBDecimalType) return { ...base, decimal: { width: type.width, scale: type.scale } };
   if (type instanceof DuckDBListType || type instanceof DuckDBArrayType) return { ...base, elementTypeId: type.valueType.typeId };

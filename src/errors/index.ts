@@ -9,6 +9,7 @@ export type ErrorCode =
   | 'SQL_NOT_ALLOWED'
   | 'QUERY_FAILED'
   | 'QUERY_TIMEOUT'
+  | 'QUERY_CANCELLED'
   | 'TOO_MANY_REQUESTS'
   | 'REQUEST_TIMEOUT'
   | 'RESULT_TOO_LARGE'
@@ -173,6 +174,13 @@ export class StorageError extends VeilError {
 export class NotAcceptableError extends VeilError {
   constructor(accept: string) {
     super('NOT_ACCEPTABLE', `cannot produce ${accept}; use application/json, text/csv or application/vnd.apache.arrow.stream`);
+  }
+}
+
+/** The client cancelled its running statement (a PostgreSQL CancelRequest). */
+export class QueryCancelledError extends VeilError {
+  constructor() {
+    super('QUERY_CANCELLED', 'canceling statement due to user request');
   }
 }
 

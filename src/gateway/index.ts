@@ -8,3 +8,5 @@ export { accessSnippets, describeForCaller, datasetSummary, adminView, transform
 export { HomeOperator } from './home-operator.ts';
 export { chunkColumnForArrow, chunkColumnsJson, chunkRowsJson, DuckDBTypeId, largestStringBytes } from './result-chunks.ts';
 export type { ArrowReadyColumn, DuckDBDataChunk, Json, ParameterValue, ResultColumn, ResultStream, StatementDescription } from './result-chunks.ts';
+export { followFile } from './spool-follower.ts';
+export { postgresCsvEligible } from '../query/index.ts';

@@ -7,6 +7,8 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   SQL_NOT_ALLOWED: 400,
   QUERY_FAILED: 400,
   QUERY_TIMEOUT: 408,
+  // the PostgreSQL door's CancelRequest; HTTP clients cancel by closing the connection
+  QUERY_CANCELLED: 499,
   TOO_MANY_REQUESTS: 429,
   REQUEST_TIMEOUT: 408,
   RESULT_TOO_LARGE: 413,

@@ -8,7 +8,7 @@ import { ClientDisconnectedError, NotAcceptableError, VeilError } from '../error
 import type { ResultSource } from '../gateway/index.ts';
 import type { PreparedQuery } from '../query/index.ts';
 import { ArrowBatchEncoder } from './arrow-encoder.ts';
-import { followFile } from './spool-follower.ts';
+import { followFile } from '../gateway/index.ts';
 
 export type ResultFormat = 'json' | 'csv' | 'arrow' | 'parquet';
 

@@ -3,6 +3,7 @@ import {
   DuckDBTypeId,
   sqlIdentifier,
   sqlString,
+  type PreparedCatalogSandbox,
   type ResultColumn,
   type ResultStream,
   type SandboxParameter,
@@ -13,8 +14,9 @@ import { parseLosslessJson, stringifyLosslessJson, type JsonValue } from '../uti
 import { isNode, text, type AstNode } from './pg-catalog-ast.ts';
 import { EMULATION_CATALOG, INFORMATION_SCHEMA_SCHEMA, PG_CATALOG_SCHEMA } from './pg-catalog-ddl.ts';
 import { rewritePgSyntax } from './pg-catalog-prepass.ts';
-import { loadCatalog, SETTINGS, type CatalogIndex, type CatalogSnapshot } from './pg-catalog-snapshot.ts';
-import { CatalogTranslator, parseIdentifier, type TranslationSession } from './pg-catalog-translate.ts';
+import { loadSnapshot, prepareCatalog, SETTINGS, type CatalogIndex, type CatalogSnapshot } from './pg-catalog-snapshot.ts';
+import { parseIdentifier } from './pg-catalog-naming.ts';
+import { CatalogTranslator, type TranslationSession } from './pg-catalog-translate.ts';
 import { pgColumnType, PG_SCALAR_TYPES } from './pg-types.ts';
 
 export type { CatalogSnapshot } from './pg-catalog-snapshot.ts';
@@ -38,7 +40,18 @@ export interface CatalogRunOptions {
 }
 
 const MAX_SQL_LENGTH = 1024 * 1024;
+/** Parsed statements are cached (clients repeat their catalog queries); long texts are not kept. */
 const PARSE_CACHE_SIZE = 256;
+const PARSE_CACHE_MAX_SQL = 16 * 1024;
+
+/** One sandbox with the emulated catalog already built, waiting for the next open(). */
+let spare: Promise<PreparedCatalogSandbox> | undefined;
+
+function prepareSpare(): Promise<PreparedCatalogSandbox> {
+  const prepared = CatalogSandboxEngine.prepare(prepareCatalog);
+  prepared.catch(() => undefined);
+  return prepared;
+}
 
 /**
  * Answers the catalog and introspection queries of PostgreSQL clients (psql's \d, pgJDBC's
@@ -55,13 +68,32 @@ export class CatalogSandbox {
 
   private constructor(private readonly engine: CatalogSandboxEngine, private readonly index: CatalogIndex) {}
 
+  /**
+   * Builds a sandbox for one caller's view. The caller-independent half (the emulated catalog) of
+   * the next sandbox is prepared in the background once this one is built, so that the following
+   * open() only loads the snapshot; discardSpare() releases that prepared instance.
+   */
   static async open(snapshot: CatalogSnapshot): Promise<CatalogSandbox> {
-    let index: CatalogIndex | undefined;
-    const engine = await CatalogSandboxEngine.open(async (loader) => {
-      index = await loadCatalog(loader, snapshot);
-    });
-    if (index === undefined) throw new QueryFailedError('catalog sandbox setup did not complete');
-    return new CatalogSandbox(engine, index);
+    const ready = spare;
+    spare = undefined;
+    const prepared = (ready === undefined ? undefined : await ready.catch(() => undefined)) ?? (await CatalogSandboxEngine.prepare(prepareCatalog));
+    try {
+      let index: CatalogIndex | undefined;
+      const engine = await prepared.finish(async (loader) => {
+        index = await loadSnapshot(loader, snapshot);
+      });
+      if (index === undefined) throw new QueryFailedError('catalog sandbox setup did not complete');
+      return new CatalogSandbox(engine, index);
+    } finally {
+      spare ??= prepareSpare();
+    }
+  }
+
+  /** Closes the instance kept ready for the next open() (at shutdown). */
+  static async discardSpare(): Promise<void> {
+    const ready = spare;
+    spare = undefined;
+    (await ready?.catch(() => undefined))?.discard();
   }
 
   /** Result columns and parameter type OIDs of a statement, without running it (extended-protocol Describe). */
@@ -124,6 +156,7 @@ export class CatalogSandbox {
       return cached;
     }
     const json = await this.engine.serializeSql(sql);
+    if (sql.length > PARSE_CACHE_MAX_SQL) return json;
     this.parses.set(sql, json);
     if (this.parses.size > PARSE_CACHE_SIZE) {
       const oldest = this.parses.keys().next().value;
@@ -250,7 +283,7 @@ function showTarget(node: AstNode): string | undefined {
 
 function showQuery(name: string, session: TranslationSession): string {
   if (name === '__show_tables_expanded' || name.toLowerCase() === 'all') {
-    return 'SELECT name, setting, short_desc AS description FROM pg_catalog.pg_settings ORDER BY name';
+    return 'SELECT name, setting, short_desc AS description FROM pg_catalog.pg_settings ORDER BY lower(name)';
   }
   const lower = name.toLowerCase();
   const known = SETTINGS.find((s) => s.name.toLowerCase() === lower);

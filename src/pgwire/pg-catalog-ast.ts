@@ -79,6 +79,10 @@ export function varcharList(values: readonly string[]): AstNode {
   return cast(functionCall('list_value', values.map((v) => constant(v))), 'LIST', listTypeInfo('VARCHAR'));
 }
 
+export function coalesce(...args: AstNode[]): AstNode {
+  return { ...base('OPERATOR', 'OPERATOR_COALESCE'), children: args };
+}
+
 export function notOperator(child: AstNode): AstNode {
   return { ...base('OPERATOR', 'OPERATOR_NOT'), children: [child] };
 }
@@ -108,15 +112,4 @@ export function booleanConstantValue(node: AstNode): boolean | undefined {
   if (!isNode(value)) return undefined;
   const v = value['value'];
   return typeof v === 'boolean' ? v : undefined;
-}
-
-/** The constant value of an integer literal. */
-export function integerConstantValue(node: AstNode): number | undefined {
-  if (node['class'] !== 'CONSTANT') return undefined;
-  const value = node['value'];
-  if (!isNode(value) || value['is_null'] === true) return undefined;
-  const v = value['value'];
-  if (typeof v === 'number' && Number.isInteger(v)) return v;
-  if (typeof v === 'bigint') return Number(v);
-  return undefined;
 }

@@ -1,4 +1,4 @@
-import { CATALOG_RELATIONS, INFORMATION_SCHEMA_NAMESPACE_OID, PG_CATALOG_NAMESPACE_OID, type CatalogRelation } from './pg-catalog-relations.ts';
+import { CATALOG_RELATIONS, PG_CATALOG_NAMESPACE_OID, type CatalogRelation } from './pg-catalog-relations.ts';
 import { PG_TYPE_ROWS } from './pg-catalog-types.ts';
 import { PG_SCALAR_TYPES } from './pg-types.ts';
 
@@ -169,7 +169,7 @@ function relationDdl(relation: CatalogRelation): string {
   if (key === SETTINGS_RELATION) {
     const columns = relation.columns.map((c) => (c.name === 'setting' ? 'coalesce(o.v, s.setting) AS setting' : `s.${c.name}`)).join(', ');
     return `CREATE MACRO ${name}(veil_names, veil_values) AS TABLE SELECT ${columns} FROM ${PG}.veil_settings s ` +
-      `LEFT JOIN (SELECT unnest(veil_names) AS k, unnest(veil_values) AS v) o ON lower(o.k) = lower(s.name) ORDER BY s.name`;
+      `LEFT JOIN (SELECT unnest(veil_names) AS k, unnest(veil_values) AS v) o ON lower(o.k) = lower(s.name) ORDER BY lower(s.name)`;
   }
   if (derived === undefined) return `CREATE TABLE ${name} (${relation.columns.map((c) => `${c.name} ${c.type}`).join(', ')})`;
   const select = `SELECT ${selectList(relation, derived.values)} ${derived.from}`;
@@ -236,12 +236,13 @@ function macroDdl(): string[] {
       `SELECT 1 FROM ${PG}.pg_class veil_c2 JOIN ${PG}.pg_namespace veil_n2 ON veil_n2.oid = veil_c2.relnamespace WHERE veil_c2.relname = veil_c.relname ` +
       `AND list_position(search_path, veil_n2.nspname) < list_position(search_path, veil_n.nspname)))`),
     // PostgreSQL arrays here are one-dimensional and 1-based, like DuckDB lists; empty arrays have no bounds.
-    m('array_upper(arr, dim)', 'CASE WHEN len(arr) > 0 AND dim = 1 THEN len(arr) END'),
-    m('array_lower(arr, dim)', 'CASE WHEN len(arr) > 0 AND dim = 1 THEN 1 END'),
-    m('array_length(arr, dim)', 'CASE WHEN len(arr) > 0 AND dim = 1 THEN len(arr) END'),
-    m('expandarray(arr)', `unnest(list_transform(arr, (veil_x, veil_i) -> {'x': veil_x, 'n': veil_i}))`),
-    `CREATE MACRO ${PG}.expandarray_table(arr) AS TABLE SELECT veil_e.x AS x, veil_e.n AS n FROM (SELECT unnest(list_transform(arr, (veil_x, veil_i) -> {'x': veil_x, 'n': veil_i})) AS veil_e)`,
+    m('array_upper(arr, dim)', 'CASE WHEN len(arr) > 0 AND dim = 1 THEN CAST(len(arr) AS INTEGER) END'),
+    m('array_lower(arr, dim)', 'CASE WHEN len(arr) > 0 AND dim = 1 THEN CAST(1 AS INTEGER) END'),
+    m('array_length(arr, dim)', 'CASE WHEN len(arr) > 0 AND dim = 1 THEN CAST(len(arr) AS INTEGER) END'),
+    m('expandarray(arr)', `unnest(list_transform(arr, (veil_x, veil_i) -> {'x': veil_x, 'n': CAST(veil_i AS INTEGER)}))`),
+    `CREATE MACRO ${PG}.expandarray_table(arr) AS TABLE SELECT veil_e.x AS x, veil_e.n AS n FROM (SELECT unnest(list_transform(arr, (veil_x, veil_i) -> {'x': veil_x, 'n': CAST(veil_i AS INTEGER)})) AS veil_e)`,
     m('pg_encoding_to_char(encoding)', `CASE encoding WHEN 6 THEN 'UTF8' WHEN 0 THEN 'SQL_ASCII' ELSE '' END`),
+    m('pg_char_to_encoding(encoding_name)', `CASE upper(encoding_name) WHEN 'UTF8' THEN 6 WHEN 'UTF-8' THEN 6 WHEN 'SQL_ASCII' THEN 0 ELSE -1 END`),
     m('current_setting_any(setting_name)', `(SELECT veil_s.setting FROM ${PG}.veil_settings veil_s WHERE lower(veil_s.name) = lower(setting_name))`),
     `CREATE MACRO ${PG}.pg_get_keywords() AS TABLE SELECT word, catcode, barelabel, catdesc, baredesc FROM ${PG}.veil_keywords`,
   ];
@@ -281,4 +282,3 @@ export function emulationDdl(): string {
   return cachedDdl;
 }
 
-export { PG_CATALOG_NAMESPACE_OID, INFORMATION_SCHEMA_NAMESPACE_OID };

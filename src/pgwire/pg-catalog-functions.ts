@@ -3,9 +3,9 @@ import {
   booleanConstant,
   booleanConstantValue,
   cast,
+  coalesce,
   constant,
   functionCall,
-  listTypeInfo,
   notOperator,
   typedNull,
   varcharConstantValue,
@@ -97,7 +97,7 @@ const format: Handler = (args) => {
     const value = args[position];
     if (value === undefined) throw new QueryFailedError('too few arguments for format()');
     const text = cast(value, 'VARCHAR');
-    if (spec[2] === 's') parts.push(functionCall('coalesce', [text, constant('')]));
+    if (spec[2] === 's') parts.push(coalesce(text, constant('')));
     else if (spec[2] === 'I') parts.push(sandboxMacro('quote_ident', [text]));
     else parts.push(sandboxMacro('quote_nullable', [value]));
   }
@@ -156,6 +156,11 @@ export const CATALOG_FUNCTIONS: Readonly<Record<string, Handler>> = {
   array_length: (args) => (args.length === 2 ? sandboxMacro('array_length', [...args]) : functionCall('array_length', args)),
   _pg_expandarray: macro('expandarray'),
   pg_encoding_to_char: macro('pg_encoding_to_char'),
+  pg_client_encoding: () => constant('UTF8'),
+  getdatabaseencoding: () => constant('UTF8'),
+  // The text DuckDB would return is the translated statement, which names the emulation's internals.
+  current_query: nullOf('VARCHAR'),
+  pg_char_to_encoding: macro('pg_char_to_encoding'),
   quote_ident: (args) => sandboxMacro('quote_ident', [cast(arg(args, 0), 'VARCHAR')]),
   quote_literal: macro('quote_literal'),
   quote_nullable: macro('quote_nullable'),
@@ -165,6 +170,11 @@ export const CATALOG_FUNCTIONS: Readonly<Record<string, Handler>> = {
   to_regnamespace: (args) => sandboxMacro('regnamespace_in', [arg(args, 0)]),
   to_regrole: (args, ctx) => sandboxMacro('regrole_in', [arg(args, 0), constant(ctx.user)]),
   format,
+  // SQLAlchemy's column reflection builds identity options with json_build_object.
+  json_build_object: (args) => functionCall('json_object', args),
+  jsonb_build_object: (args) => functionCall('json_object', args),
+  json_build_array: (args) => functionCall('json_array', args),
+  jsonb_build_array: (args) => functionCall('json_array', args),
   pg_is_in_recovery: always(false),
   pg_relation_is_publishable: always(false),
   pg_is_other_temp_schema: always(false),
@@ -210,11 +220,7 @@ export const SESSION_KEYWORDS: ReadonlySet<string> = new Set(['current_user', 's
  */
 export function isCatalogFunction(name: string): boolean {
   const n = name.toLowerCase();
-  if (n in CATALOG_FUNCTIONS && !['format', 'array_upper', 'array_lower', 'array_length', 'quote_literal', 'quote_nullable'].includes(n)) return true;
+  const general = ['format', 'array_upper', 'array_lower', 'array_length', 'quote_literal', 'quote_nullable', 'quote_ident', 'parse_ident', 'json_build_object', 'jsonb_build_object', 'json_build_array', 'jsonb_build_array'];
+  if (Object.hasOwn(CATALOG_FUNCTIONS, n) && !general.includes(n)) return true;
   return n.startsWith('pg_') || /^has_.*_privilege$/.test(n) || n === 'txid_current' || n === 'obj_description' || n === 'col_description';
-}
-
-/** A LIST type of a DuckDB type id, for casts the translation builds. */
-export function listOf(childTypeId: string): AstNode {
-  return { id: 'LIST', type_info: listTypeInfo(childTypeId) } as unknown as AstNode;
 }

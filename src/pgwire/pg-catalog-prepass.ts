@@ -4,8 +4,9 @@
  *
  * - `a OPERATOR(pg_catalog.~) b` (psql's pattern matching) parses in DuckDB as a function named
  *   "pg_catalog" and loses the operator; it becomes `a ~ b`.
- * - `x::pg_catalog.text` is a syntax error for type names that are keywords in DuckDB's grammar
- *   (text, varchar, name); a type qualified with pg_catalog loses the qualifier.
+ * - `x::pg_catalog.text` and `CAST(x AS pg_catalog.text)` are syntax errors for type names that
+ *   are keywords in DuckDB's grammar (text, varchar, name); a type qualified with pg_catalog loses
+ *   the qualifier (an alias cannot be qualified, so `AS pg_catalog.` is always a type).
  *
  * @see https://www.postgresql.org/docs/current/sql-syntax-lexical.html
  */
@@ -15,7 +16,8 @@ export function rewritePgSyntax(sql: string): string {
   const flush = (): void => {
     out += code
       .replace(/OPERATOR\s*\(\s*(?:pg_catalog\s*\.\s*)?([~!@#%^&|`?+\-*/<>=]+)\s*\)/gi, ' $1 ')
-      .replace(/::\s*pg_catalog\s*\.\s*/gi, '::');
+      .replace(/::\s*pg_catalog\s*\.\s*/gi, '::')
+      .replace(/\bAS(\s+)pg_catalog\s*\.\s*/gi, 'AS$1');
     code = '';
   };
   let i = 0;

@@ -5,9 +5,6 @@ import {
   EMULATION_CATALOG,
   emulationDdl,
   HEAP_AM_OID,
-  INFORMATION_SCHEMA_NAMESPACE_OID,
-  INFORMATION_SCHEMA_SCHEMA,
-  PG_CATALOG_NAMESPACE_OID,
   PG_CATALOG_SCHEMA,
   PG_CLASS_OID,
   PG_NAMESPACE_OID,
@@ -16,7 +13,7 @@ import {
   SESSION_RELATIONS,
   SETTINGS_RELATION,
 } from './pg-catalog-ddl.ts';
-import { CATALOG_RELATIONS, type CatalogRelation } from './pg-catalog-relations.ts';
+import { CATALOG_RELATIONS, INFORMATION_SCHEMA_NAMESPACE_OID, PG_CATALOG_NAMESPACE_OID, type CatalogRelation } from './pg-catalog-relations.ts';
 import { INFORMATION_SCHEMA_TYPES, ioFunctionNames, PG_TYPE_ROWS } from './pg-catalog-types.ts';
 import { pgColumnType, PG_SCALAR_TYPES } from './pg-types.ts';
 
@@ -107,8 +104,11 @@ async function describeCatalogRelations(loader: SandboxLoader): Promise<Readonly
   return shapes;
 }
 
-/** Builds the emulated catalog and the caller's empty tables, then fills the catalog tables. */
-export async function loadCatalog(loader: SandboxLoader, snapshot: CatalogSnapshot): Promise<CatalogIndex> {
+/**
+ * The caller-independent part: the emulated catalog (relations, macros) and, once per process,
+ * the description of its relations' column types.
+ */
+export async function prepareCatalog(loader: SandboxLoader): Promise<void> {
   await loader.run(emulationDdl());
   if (catalogShapes === undefined) {
     const described = describeCatalogRelations(loader);
@@ -117,7 +117,13 @@ export async function loadCatalog(loader: SandboxLoader, snapshot: CatalogSnapsh
       if (catalogShapes === described) catalogShapes = undefined;
     });
   }
-  const shapes = await catalogShapes;
+  await catalogShapes;
+}
+
+/** The caller's part, on a prepared sandbox: its schemas and empty tables, then every catalog row. */
+export async function loadSnapshot(loader: SandboxLoader, snapshot: CatalogSnapshot): Promise<CatalogIndex> {
+  if (catalogShapes === undefined) await prepareCatalog(loader);
+  const shapes = await (catalogShapes as Promise<ReadonlyMap<CatalogRelation, ResultColumn[]>>);
 
   const allocate = oidAllocator();
   const lower = (s: string): string => s.replace(/[A-Z]/g, (c) => c.toLowerCase());
@@ -217,7 +223,6 @@ export async function loadCatalog(loader: SandboxLoader, snapshot: CatalogSnapsh
     [950, 'C', PG_CATALOG_NAMESPACE_OID, ROLE_OID, 'c', true, -1, 'C', 'C', null, null],
     [951, 'POSIX', PG_CATALOG_NAMESPACE_OID, ROLE_OID, 'c', true, -1, 'POSIX', 'POSIX', null, null],
   ]);
-  void INFORMATION_SCHEMA_SCHEMA;
   return { namespaces, userSchemas, relations, userTables: new Set(withColumns.map((t) => `${t.schema}.${t.name}`)) };
 }
 
@@ -311,4 +316,3 @@ export const SETTINGS: readonly Setting[] = [
   s('transaction_read_only', 'off', 'Client Connection Defaults / Statement Behavior', "Sets the current transaction's read-only status.", 'user', 'bool'),
 ];
 
-export { DATABASE_OID };

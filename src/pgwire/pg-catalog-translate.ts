@@ -6,12 +6,10 @@ import {
   children,
   constant,
   functionCall,
-  integerConstantValue,
   isNode,
   listTypeInfo,
   nullConstant,
   text,
-  typedNull,
   varcharConstantValue,
   type AstNode,
 } from './pg-catalog-ast.ts';
@@ -24,7 +22,8 @@ import {
   SETTINGS_RELATION,
 } from './pg-catalog-ddl.ts';
 import { CATALOG_FUNCTIONS, CATALOG_TABLE_FUNCTIONS, OPERATOR_FUNCTIONS, SESSION_KEYWORDS, sandboxMacro, type FunctionContext } from './pg-catalog-functions.ts';
-import { CATALOG_RELATIONS, INFORMATION_SCHEMA_RELATION_NAMES, PG_CATALOG_RELATION_NAMES } from './pg-catalog-relations.ts';
+import { figureName, isTextLike, nameOutputColumns, parseIdentifier } from './pg-catalog-naming.ts';
+import { INFORMATION_SCHEMA_RELATION_NAMES, PG_CATALOG_RELATION_NAMES } from './pg-catalog-relations.ts';
 import type { CatalogIndex } from './pg-catalog-snapshot.ts';
 import { PG_TYPE_ROWS } from './pg-catalog-types.ts';
 import { parsePgArrayLiteral } from '../engine/index.ts';
@@ -38,19 +37,6 @@ export interface TranslationSession extends Omit<FunctionContext, 'relationOid' 
 }
 
 const QUERY_NODES = new Set(['SELECT_NODE', 'SET_OPERATION_NODE', 'RECURSIVE_CTE_NODE', 'CTE_NODE']);
-
-/** Column names of the emulated relations that are always text (relname, nspname, …): a cast of one to regclass reads it as a name. */
-const TEXT_COLUMNS: ReadonlySet<string> = (() => {
-  const textual = new Set<string>();
-  const other = new Set<string>();
-  for (const relation of CATALOG_RELATIONS) for (const c of relation.columns) (c.type === 'VARCHAR' ? textual : other).add(c.name);
-  return new Set([...textual].filter((n) => !other.has(n)));
-})();
-
-const TEXT_FUNCTIONS = new Set([
-  'format', 'concat', 'concat_ws', '||', 'lower', 'upper', 'replace', 'quote_ident', 'trim', 'ltrim', 'rtrim', 'btrim', 'substring', 'substr', 'split_part',
-  'current_schema', 'current_user', 'session_user', 'string_agg', 'lpad', 'rpad', 'left', 'right', 'initcap', 'regexp_replace', 'translate', 'textcat',
-]);
 
 /** PostgreSQL types DuckDB does not know, by the plain DuckDB type the translation uses instead. */
 const PLAIN_TYPES: Readonly<Record<string, AstNode>> = {
@@ -77,6 +63,8 @@ const PLAIN_TYPES: Readonly<Record<string, AstNode>> = {
  */
 export class CatalogTranslator {
   private readonly ctx: FunctionContext;
+  /** Catalog relations of the enclosing FROM clauses, innermost last (for tableoid). */
+  private readonly tableOids: Map<string, number>[] = [];
 
   constructor(private readonly index: CatalogIndex, private readonly session: TranslationSession) {
     this.ctx = {
@@ -115,10 +103,42 @@ export class CatalogTranslator {
       scope.add(name);
     }
     const result: AstNode = {};
-    for (const [key, value] of Object.entries(node)) {
-      result[key] = key === 'cte_map' && isNode(cteMap) ? { ...cteMap, map: newEntries } : this.visit(value, scope, depth + 1);
+    this.tableOids.push(this.catalogTablesOf(node['from_table'], scope));
+    try {
+      for (const [key, value] of Object.entries(node)) {
+        if (key === 'cte_map' && isNode(cteMap)) result[key] = { ...cteMap, map: newEntries };
+        else if (key === 'select_list' && Array.isArray(value)) result[key] = value.map((item) => this.selectItem(item, scope, depth + 1));
+        else result[key] = this.visit(value, scope, depth + 1);
+      }
+    } finally {
+      this.tableOids.pop();
     }
     return result;
+  }
+
+  /**
+   * The catalog relations a FROM clause binds, by the name queries use for them: PostgreSQL's
+   * system column tableoid (psql's \dd and \dL join pg_description on it) is their pg_class oid.
+   */
+  private catalogTablesOf(from: JsonValue | undefined, scope: ReadonlySet<string>): Map<string, number> {
+    const tables = new Map<string, number>();
+    const collect = (ref: JsonValue | undefined): void => {
+      if (!isNode(ref)) return;
+      if (ref['type'] === 'JOIN') {
+        collect(ref['left']);
+        collect(ref['right']);
+        return;
+      }
+      if (ref['type'] !== 'BASE_TABLE') return;
+      const schema = asciiLower(text(ref, 'schema_name'));
+      const name = asciiLower(text(ref, 'table_name'));
+      if (schema === '' && scope.has(name)) return;
+      const found = schema !== '' ? schema : this.session.effectivePath.find((s) => this.relationExists(s, name));
+      const oid = found === 'pg_catalog' || found === 'information_schema' ? this.index.relations.get(`${found}.${name}`) : undefined;
+      if (oid !== undefined) tables.set(asciiLower(text(ref, 'alias') || name), oid);
+    };
+    collect(from);
+    return tables;
   }
 
   private visit(value: JsonValue, scope: ReadonlySet<string>, depth: number): JsonValue {
@@ -235,9 +255,25 @@ export class CatalogTranslator {
     }
   }
 
+  /** A replacement keeps the original's alias (DuckDB prints an alias of a function argument as a named argument, so none is added). */
   private keepAlias(original: AstNode, replacement: JsonValue): JsonValue {
     const alias = text(original, 'alias');
     return alias !== '' && isNode(replacement) ? { ...replacement, alias } : replacement;
+  }
+
+  /**
+   * A select-list entry that the translation replaces keeps the name PostgreSQL gives it
+   * (current_database() stays "current_database", not the constant's text).
+   */
+  private selectItem(item: JsonValue, scope: ReadonlySet<string>, depth: number): JsonValue {
+    const translated = this.visit(item, scope, depth + 1);
+    if (!isNode(item) || !isNode(translated) || text(item, 'alias') !== '') return translated;
+    const cls = item['class'];
+    const names = item['column_names'];
+    const keyword = cls === 'COLUMN_REF' && Array.isArray(names) && names.length === 1 && typeof names[0] === 'string' && SESSION_KEYWORDS.has(asciiLower(names[0]));
+    if (cls !== 'FUNCTION' && cls !== 'CAST' && !keyword) return translated;
+    const name = figureName(item);
+    return name === undefined ? translated : { ...translated, alias: name };
   }
 
   private functionCall(node: AstNode, scope: ReadonlySet<string>, depth: number): JsonValue {
@@ -261,6 +297,11 @@ export class CatalogTranslator {
 
   private columnRef(node: AstNode): JsonValue {
     const names = Array.isArray(node['column_names']) ? node['column_names'].filter((n): n is string => typeof n === 'string') : [];
+    if (names.length === 2 && asciiLower(names[1] ?? '') === 'tableoid') {
+      const alias = asciiLower(names[0] ?? '');
+      const oid = [...this.tableOids].reverse().find((tables) => tables.has(alias))?.get(alias);
+      if (oid !== undefined) return this.keepAlias(node, constant(oid));
+    }
     const only = names.length === 1 ? asciiLower(names[0] ?? '') : undefined;
     if (only !== undefined && SESSION_KEYWORDS.has(only)) {
       const handler = CATALOG_FUNCTIONS[only];
@@ -287,6 +328,9 @@ export class CatalogTranslator {
       const items = parsePgArrayLiteral(literal).map((item) => (item === null ? nullConstant() : constant(item)));
       return this.keepAlias(node, { ...node, child: functionCall('list_value', items) });
     }
+    // 'pg_class'::regclass::text is the relation's (canonical) name, not its oid.
+    const canonical = target['id'] === 'VARCHAR' ? this.canonicalName(child, scope, depth) : undefined;
+    if (canonical !== undefined) return this.keepAlias(node, canonical);
     if (target['id'] !== 'UNBOUND' || !isNode(typeInfo)) return this.visitFields(node, scope, depth);
     const typeName = asciiLower(text(typeInfo, 'name'));
     const typeSchema = asciiLower(text(typeInfo, 'schema'));
@@ -325,6 +369,28 @@ export class CatalogTranslator {
         return { ...node, child: argument };
     }
     return this.keepAlias(node, replacement);
+  }
+
+  /** For `<name>::regclass` (regtype, regnamespace, regrole) cast to text: the output function of the looked-up oid. */
+  private canonicalName(child: AstNode, scope: ReadonlySet<string>, depth: number): AstNode | undefined {
+    const target = child['cast_type'];
+    const info = isNode(target) ? target['type_info'] : undefined;
+    const inner = child['child'];
+    if (child['class'] !== 'CAST' || !isNode(target) || target['id'] !== 'UNBOUND' || !isNode(info) || !isNode(inner) || !isTextLike(inner)) return undefined;
+    const argument = this.visit(inner, scope, depth + 1);
+    if (!isNode(argument)) return undefined;
+    switch (asciiLower(text(info, 'name'))) {
+      case 'regclass':
+        return sandboxMacro('regclass_out', [this.relationOid(argument), stringList(this.session.effectivePath)]);
+      case 'regtype':
+        return sandboxMacro('regtype_out', [this.typeOid(argument)]);
+      case 'regnamespace':
+        return sandboxMacro('regnamespace_out', [this.namespaceOid(argument)]);
+      case 'regrole':
+        return sandboxMacro('regrole_out', [sandboxMacro('regrole_in', [argument, constant(this.session.user)]), constant(this.session.user)]);
+      default:
+        return undefined;
+    }
   }
 
   /** A relation (text or oid) as its oid; a constant name is resolved now, as PostgreSQL's regclassin does. */
@@ -375,144 +441,3 @@ export class CatalogTranslator {
 function stringList(values: readonly string[]): AstNode {
   return cast(functionCall('list_value', values.map((v) => constant(v))), 'LIST', listTypeInfo('VARCHAR'));
 }
-
-/** PostgreSQL's reading of a (possibly qualified, possibly quoted) name: unquoted parts fold to lower case. */
-export function parseIdentifier(name: string): string[] {
-  const parts: string[] = [];
-  const re = /\s*(?:"((?:[^"]|"")*)"|([^."]+))\s*(?:\.|$)/gy;
-  let match: RegExpExecArray | null;
-  while (re.lastIndex < name.length && (match = re.exec(name)) !== null) {
-    if (match[1] !== undefined) parts.push(match[1].replaceAll('""', '"'));
-    else parts.push(asciiLower((match[2] ?? '').trim()));
-    if (match[0] === '') break;
-  }
-  return parts;
-}
-
-/**
- * Whether an expression is text (a name) rather than an oid, read from its shape: PostgreSQL's
- * reg* casts go text → oid for names and oid → text for oids, and DuckDB has no reg* types to
- * carry the difference, so the translation decides from the expression.
- */
-export function isTextLike(node: AstNode): boolean {
-  switch (node['class']) {
-    case 'CONSTANT':
-      return varcharConstantValue(node) !== undefined;
-    case 'PARAMETER':
-      return true;
-    case 'CAST': {
-      const target = node['cast_type'];
-      if (!isNode(target)) return false;
-      if (target['id'] === 'VARCHAR') return true;
-      if (target['id'] === 'UNBOUND') {
-        const info = target['type_info'];
-        const name = isNode(info) ? asciiLower(text(info, 'name')) : '';
-        if (['name', 'text', 'varchar', 'bpchar', 'char'].includes(name)) return true;
-        const child = node['child'];
-        // regclass of an oid is a name, regclass of a name is an oid.
-        if (name.startsWith('reg') && isNode(child)) return !isTextLike(child);
-      }
-      return false;
-    }
-    case 'FUNCTION':
-      return TEXT_FUNCTIONS.has(asciiLower(text(node, 'function_name')));
-    case 'COLUMN_REF': {
-      const names = node['column_names'];
-      const last = Array.isArray(names) ? names[names.length - 1] : undefined;
-      return typeof last === 'string' && (TEXT_COLUMNS.has(asciiLower(last)) || SESSION_KEYWORDS.has(asciiLower(last)));
-    }
-    case 'CASE': {
-      const checks = node['case_checks'];
-      const first = Array.isArray(checks) ? checks[0] : undefined;
-      const then = isNode(first) ? first['then_expr'] : undefined;
-      return isNode(then) && isTextLike(then);
-    }
-    case 'OPERATOR': {
-      const first = children(node)[0];
-      return node['type'] === 'OPERATOR_COALESCE' && first !== undefined && isTextLike(first);
-    }
-    default:
-      return false;
-  }
-}
-
-/**
- * Output column names as PostgreSQL gives them (FigureColname): a function's name, a cast's
- * argument name or type name, "?column?" for other expressions. DuckDB would name them after the
- * expression text (`count_star()`, `'veil'` for a replaced current_database()). Only the output
- * columns of the statement are named; inner queries keep DuckDB's names.
- * @see https://github.com/postgres/postgres/blob/REL_15_STABLE/src/backend/parser/parse_target.c
- */
-function nameOutputColumns(root: AstNode): void {
-  let node: AstNode | undefined = root;
-  while (node !== undefined && node['type'] === 'SET_OPERATION_NODE') {
-    const left: JsonValue | undefined = node['left'];
-    node = isNode(left) ? left : undefined;
-  }
-  if (node === undefined || node['type'] !== 'SELECT_NODE' || !Array.isArray(node['select_list'])) return;
-  for (const item of node['select_list']) {
-    if (!isNode(item) || text(item, 'alias') !== '' || item['class'] === 'STAR' || item['class'] === 'COLUMN_REF') continue;
-    const name = figureName(item);
-    item['alias'] = name ?? '?column?';
-  }
-}
-
-function figureName(node: AstNode): string | undefined {
-  switch (node['class']) {
-    case 'COLUMN_REF': {
-      const names = node['column_names'];
-      const last = Array.isArray(names) ? names[names.length - 1] : undefined;
-      return typeof last === 'string' ? last : undefined;
-    }
-    case 'FUNCTION':
-    case 'WINDOW': {
-      if (node['is_operator'] === true) return undefined;
-      const name = asciiLower(text(node, 'function_name'));
-      if (name === 'count_star') return 'count';
-      if (name === 'regexp_full_match' || name === 'list_value') return name === 'list_value' ? 'array' : undefined;
-      return name;
-    }
-    case 'CAST': {
-      const child = node['child'];
-      const inner = isNode(child) ? figureName(child) : undefined;
-      if (inner !== undefined) return inner;
-      const target = node['cast_type'];
-      if (!isNode(target)) return undefined;
-      const info = target['type_info'];
-      if (target['id'] === 'UNBOUND' && isNode(info)) return asciiLower(text(info, 'name'));
-      const pgNames: Record<string, string> = { BOOLEAN: 'bool', INTEGER: 'int4', BIGINT: 'int8', SMALLINT: 'int2', VARCHAR: 'text', DOUBLE: 'float8', FLOAT: 'float4', DATE: 'date', DECIMAL: 'numeric' };
-      return typeof target['id'] === 'string' ? pgNames[target['id']] : undefined;
-    }
-    case 'CASE':
-      return 'case';
-    case 'OPERATOR': {
-      if (node['type'] === 'OPERATOR_COALESCE') return 'coalesce';
-      if (node['type'] === 'STRUCT_EXTRACT') {
-        const field = children(node)[1];
-        return field === undefined ? undefined : varcharConstantValue(field);
-      }
-      if (node['type'] === 'ARRAY_EXTRACT') {
-        const first = children(node)[0];
-        return first === undefined ? undefined : figureName(first);
-      }
-      return undefined;
-    }
-    case 'SUBQUERY': {
-      const kind = text(node, 'subquery_type');
-      if (kind === 'EXISTS') return 'exists';
-      const subquery = node['subquery'];
-      const inner = isNode(subquery) ? subquery['node'] : undefined;
-      const list = isNode(inner) ? inner['select_list'] : undefined;
-      const first = Array.isArray(list) ? list[0] : undefined;
-      if (!isNode(first)) return undefined;
-      // ARRAY(subquery) arrives as CASE WHEN array_agg(…) IS NULL THEN [] ELSE array_agg(…) END.
-      const otherwise = first['else_expr'];
-      if (first['class'] === 'CASE' && isNode(otherwise) && text(otherwise, 'function_name') === 'array_agg') return 'array';
-      return text(first, 'alias') !== '' ? text(first, 'alias') : figureName(first);
-    }
-    default:
-      return undefined;
-  }
-}
-
-export { typedNull, integerConstantValue };

@@ -7,6 +7,7 @@ import { InvalidRequestError, InvalidTokenError, isVeilError } from '../errors/i
 import type { VeilGateway } from '../gateway/index.ts';
 import type { Authentication } from '../identity/index.ts';
 import { CatalogPool } from './catalog-pool.ts';
+import { CatalogSandbox } from './catalog-sandbox.ts';
 import * as wire from './pg-messages.ts';
 import { PgSession } from './pg-session.ts';
 import { ScramVerifiers } from './scram-verifiers.ts';
@@ -206,6 +207,7 @@ export async function startPgServer(gateway: VeilGateway, options: PgServerOptio
         for (const socket of sockets) socket.destroy();
       });
       await catalogs.closeAll();
+      await CatalogSandbox.discardSpare();
     },
   };
 }

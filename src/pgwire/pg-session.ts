@@ -1,37 +1,17 @@
-import { FeatureNotSupportedError, InvalidSqlError, isVeilError, QueryFailedError, VeilError } from '../errors/index.ts';
-import { DuckDBTypeId, errorCodeOf, type ParameterValue, type RequestScope, type ResultColumn, type ResultStream, type VeilGateway } from '../gateway/index.ts';
+import { FeatureNotSupportedError, InvalidSqlError, isVeilError, QueryCancelledError, QueryFailedError, VeilError, type ErrorCode } from '../errors/index.ts';
+import { DuckDBTypeId, errorCodeOf, postgresCsvEligible, type DuckDBDataChunk, type ParameterValue, type RequestScope, type ResultColumn, type ResultStream, type VeilGateway } from '../gateway/index.ts';
 import type { Authentication } from '../identity/index.ts';
 import type { CatalogPool } from './catalog-pool.ts';
 import type { CatalogSession } from './catalog-sandbox.ts';
 import { encodeCopyRows } from './pg-copy.ts';
 import * as wire from './pg-messages.ts';
 import { SessionSettings, SERVER_VERSION } from './pg-settings.ts';
-import { IN_FAILED_TRANSACTION, QUERY_CANCELED, SQLSTATE } from './pg-sqlstate.ts';
+import { IN_FAILED_TRANSACTION, SQLSTATE } from './pg-sqlstate.ts';
 import { classifyStatement, splitStatements, type PgStatement } from './pg-statements.ts';
 import { pgColumnType, pgScalarFor, PG_SCALAR_TYPES } from './pg-types.ts';
 import { createRowEncoder, decodeParameter, type RowEncoder } from './pg-values.ts';
-// TEMPORARY until statement-target.ts lands
-function statementTarget(ast: unknown): 'catalog' | 'data' | 'mixed' | 'none' {
-  let catalog = false;
-  let data = false;
-  const walk = (v: unknown): void => {
-    if (Array.isArray(v)) return v.forEach(walk);
-    if (typeof v !== 'object' || v === null) return;
-    const o = v as Record<string, unknown>;
-    if (o['type'] === 'BASE_TABLE') {
-      const schema = String(o['schema_name'] ?? '');
-      const table = String(o['table_name'] ?? '');
-      if (schema === 'pg_catalog' || schema === 'information_schema' || (schema === '' && table.startsWith('pg_'))) catalog = true;
-      else data = true;
-    }
-    Object.values(o).forEach(walk);
-  };
-  walk(ast);
-  return catalog && data ? 'mixed' : catalog ? 'catalog' : data ? 'data' : 'none';
-}
-function usesCatalogFunctions(ast: unknown): boolean {
-  return /"function_name":"(version|current_schema|current_schemas|current_database|current_user|session_user|current_setting|pg_[a-z_]+|has_[a-z_]+_privilege|format_type|obj_description|col_description)"/.test(JSON.stringify(ast, (_k, v: unknown) => (typeof v === "bigint" ? String(v) : v)));
-}
+import { statementTarget, usesCatalogFunctions } from './statement-target.ts';
+import { rewritePgSyntax } from './pg-catalog-prepass.ts';
 
 /** What a session knows of its connection, fixed at startup. */
 export interface SessionContext {
@@ -63,7 +43,9 @@ interface Run {
   readonly stream: ResultStream;
   readonly columns: readonly ResultColumn[];
   encoder: RowEncoder | undefined;
-  pending: { chunk: NonNullable<Awaited<ReturnType<ResultStream['nextChunk']>>>; offset: number } | undefined;
+  pending: { chunk: DuckDBDataChunk; offset: number } | undefined;
+  /** The next chunk, already being fetched while the current one is encoded (engine and encoder overlap). */
+  ahead: Promise<DuckDBDataChunk | null> | undefined;
   rows: number;
   bytes: number;
   done: boolean;
@@ -323,8 +305,15 @@ export class PgSession {
     const sql = statement.sql;
     const route = await this.route(sql);
     if (route === 'catalog') {
-      const description = await this.withCatalog(null, (sandbox, session) => sandbox.describe(sql, session));
-      return { kind: 'catalog', sql, parameterOids: mergeOids(declaredTypes, description.parameterTypeOids), columns: description.columns };
+      const scope = this.newScope();
+      scope.describe('catalog', sql);
+      try {
+        const description = await this.withCatalog(scope, (sandbox, session) => sandbox.describe(sql, session));
+        return { kind: 'catalog', sql, parameterOids: mergeOids(declaredTypes, description.parameterTypeOids), columns: description.columns };
+      } catch (error) {
+        this.context.gateway.finish(scope, error);
+        throw error;
+      }
     }
     // Checked and rewritten now, so that errors come at Parse as in PostgreSQL; run again (from
     // the gateway's cache) at each execution so that the policies in force then apply.
@@ -345,7 +334,9 @@ export class PgSession {
   private async route(sql: string): Promise<'catalog' | 'data'> {
     let ast: unknown;
     try {
-      ast = await this.context.gateway.data.parse(sql);
+      // Catalog queries use PostgreSQL syntax DuckDB's parser lacks (OPERATOR(pg_catalog.~),
+      // ::pg_catalog.text); the sandbox rewrites it the same way before running them.
+      ast = await this.context.gateway.data.parse(rewritePgSyntax(sql));
     } catch {
       // Unparseable here: the pipeline refuses it with the proper error and audit record.
       return 'data';
@@ -396,7 +387,7 @@ export class PgSession {
     const encoder = run.encoder as RowEncoder;
     while (maxRows === 0 || sent < maxRows) {
       if (run.pending === undefined) {
-        const chunk = await this.guard(run.stream.nextChunk());
+        const chunk = await this.nextChunk(run);
         if (chunk === null) {
           run.done = true;
           return true;
@@ -414,6 +405,24 @@ export class PgSession {
       if (out.full) yield out.take();
     }
     return false;
+  }
+
+  /**
+   * The run's next chunk, and the fetch of the one after it started before this one is encoded:
+   * DuckDB produces in its threads while the main thread encodes. One chunk ahead at most, so
+   * memory stays bounded.
+   */
+  private async nextChunk(run: Run): Promise<DuckDBDataChunk | null> {
+    const pending = run.ahead ?? run.stream.nextChunk();
+    run.ahead = undefined;
+    const chunk = await this.guard(pending);
+    if (chunk !== null) {
+      const ahead = run.stream.nextChunk();
+      // Awaited (and its error reported) by the next call; never an unhandled rejection meanwhile.
+      ahead.catch(() => undefined);
+      run.ahead = ahead;
+    }
+    return chunk;
   }
 
   /** Starts a data or catalog result: a new audit scope, durable before the first row. */
@@ -437,11 +446,11 @@ export class PgSession {
           this.withCatalog(scope, (sandbox, session) => sandbox.run(plan.sql, portal.parameters, session, { timeoutMs: this.context.gateway.settings.statementTimeoutMs, signal: abort.signal })),
         );
       }
-      const run: Run = { scope, stream, columns: stream.columns, encoder: undefined, pending: undefined, rows: 0, bytes: 0, done: false };
+      const run: Run = { scope, stream, columns: stream.columns, encoder: undefined, pending: undefined, ahead: undefined, rows: 0, bytes: 0, done: false };
       portal.run = run;
       return run;
     } catch (error) {
-      this.context.gateway.finish(scope, this.cancelled ? new QueryCancelled() : error);
+      this.context.gateway.finish(scope, this.cancelled ? new QueryCancelledError() : error);
       throw error;
     }
   }
@@ -459,7 +468,7 @@ export class PgSession {
     try {
       return await work;
     } catch (error) {
-      throw this.cancelled ? new QueryCancelled() : error;
+      throw this.cancelled ? new QueryCancelledError() : error;
     }
   }
 
@@ -542,6 +551,10 @@ export class PgSession {
       case 'copy_out': {
         const plan = await this.plan(classifyStatement(statement.query));
         if (plan.kind === 'utility') throw new InvalidSqlError('COPY needs a query: COPY (SELECT …) TO STDOUT');
+        if (statement.format === 'csv' && plan.kind === 'data' && plan.columns !== undefined && postgresCsvEligible(plan.columns)) {
+          yield* this.copyCsvNatively(plan.sql, plan.columns, statement, out);
+          return;
+        }
         const portal: Portal = { plan, parameters: [], resultFormats: [], hold: false, run: undefined };
         const run = await this.startRun(portal);
         try {
@@ -550,7 +563,7 @@ export class PgSession {
           if (statement.header) out.push(wire.copyData(Buffer.from(`${run.columns.map((c) => (statement.format === 'csv' ? csvField(c.name) : c.name)).join(statement.delimiter ?? (statement.format === 'csv' ? ',' : '\t'))}\n`)));
           const copy = { format: statement.format, delimiter: statement.delimiter ?? (statement.format === 'csv' ? ',' : '\t'), nullString: statement.nullString ?? (statement.format === 'csv' ? '' : '\\N') };
           for (;;) {
-            const chunk = await this.guard(run.stream.nextChunk());
+            const chunk = await this.nextChunk(run);
             if (chunk === null) {
               run.done = true;
               break;
@@ -570,6 +583,44 @@ export class PgSession {
       }
       case 'query':
         throw new QueryFailedError('internal: a query planned as a utility');
+    }
+  }
+
+  /**
+   * COPY (query) TO STDOUT (FORMAT csv) written by DuckDB's own CSV writer (several times faster
+   * than encoding rows here), for results whose types it prints as PostgreSQL does.
+   */
+  private async *copyCsvNatively(sql: string, columns: readonly ResultColumn[], statement: Extract<PgStatement, { kind: 'copy_out' }>, out: Outbox): AsyncGenerator<Uint8Array> {
+    const gateway = this.context.gateway;
+    const scope = this.newScope();
+    const abort = new AbortController();
+    this.active = abort;
+    this.cancelled = false;
+    let bytes = 0;
+    try {
+      const prepared = await gateway.data.query(scope, sql, { parameters: true });
+      gateway.data.startDelivery(scope, prepared);
+      const delimiter = statement.delimiter ?? ',';
+      out.push(wire.copyOutResponse(0, columns.map(() => 0)));
+      if (statement.header) out.push(wire.copyData(Buffer.from(`${columns.map((c) => csvField(c.name)).join(delimiter)}\n`)));
+      const copy = gateway.data.postgresCsv(prepared, { delimiter, nullString: statement.nullString ?? '' }, abort.signal);
+      for await (const chunk of copy.chunks) {
+        out.push(wire.copyData(chunk));
+        bytes += chunk.length;
+        if (out.full) yield out.take();
+      }
+      const rows = await this.guard(copy.rows);
+      out.push(wire.copyDone());
+      out.push(wire.commandComplete(`COPY ${rows}`));
+      gateway.data.delivered(scope, rows, bytes);
+      gateway.finish(scope);
+    } catch (error) {
+      const failure = this.cancelled ? new QueryCancelledError() : error;
+      gateway.data.delivered(scope, undefined, bytes);
+      gateway.finish(scope, failure);
+      throw failure;
+    } finally {
+      abort.abort();
     }
   }
 
@@ -639,6 +690,7 @@ export class PgSession {
         .map((s) => s.trim().replace(/^"|"$/g, ''))
         .filter((s) => s !== '' && s !== '$user'),
       setting: (name) => {
+        if (name === 'backend_pid') return String(this.context.processId);
         try {
           return this.settings.get(name);
         } catch {
@@ -647,11 +699,17 @@ export class PgSession {
       },
       serverVersion: SERVER_VERSION,
     };
-    return this.context.catalogs.use(view, (sandbox) => work(sandbox, session));
+    try {
+      return await this.context.catalogs.use(view, (sandbox) => work(sandbox, session));
+    } catch (error) {
+      // A catalog relation the sandbox does not have is an undefined table, as in PostgreSQL.
+      if (isVeilError(error) && error.code === 'NOT_FOUND') throw new SessionError('NOT_FOUND', '42P01', error.message);
+      throw error;
+    }
   }
 
   private errorMessage(error: unknown): Uint8Array {
-    if (error instanceof SessionError) return wire.errorResponse({ severity: 'ERROR', code: error.sqlState, message: error.message });
+    if (error instanceof SessionError) return wire.errorResponse({ severity: 'ERROR', code: error.sqlState, message: error.message, detail: `Veil error code ${error.code}` });
     // Veil's stable code goes in the detail: scripts can tell a masked column's refusal from a policy's.
     if (isVeilError(error)) return wire.errorResponse({ severity: 'ERROR', code: SQLSTATE[error.code], message: error.message, detail: `Veil error code ${error.code}` });
     this.context.logError(error);
@@ -660,49 +718,44 @@ export class PgSession {
   }
 }
 
-/** Errors only the wire protocol has, with their own SQLSTATE. */
+/** Errors only the wire protocol has: a Veil code for the audit trail, and their own SQLSTATE. */
 export class SessionError extends VeilError {
   constructor(
+    code: ErrorCode,
     readonly sqlState: string,
     message: string,
   ) {
-    super('INVALID_REQUEST', message);
+    super(code, message);
   }
 }
 
 export class ProtocolViolation extends SessionError {
   constructor(message: string) {
-    super('08P01', message);
+    super('INVALID_REQUEST', '08P01', message);
   }
 }
 
 class FailedTransaction extends SessionError {
   constructor() {
-    super(IN_FAILED_TRANSACTION, 'current transaction is aborted, commands ignored until end of transaction block');
-  }
-}
-
-class QueryCancelled extends SessionError {
-  constructor() {
-    super(QUERY_CANCELED, 'canceling statement due to user request');
+    super('INVALID_REQUEST', IN_FAILED_TRANSACTION, 'current transaction is aborted, commands ignored until end of transaction block');
   }
 }
 
 class DuplicateName extends SessionError {
   constructor(message: string) {
-    super('42P05', message);
+    super('ALREADY_EXISTS', '42P05', message);
   }
 }
 
 class UndefinedName extends SessionError {
   constructor(message: string) {
-    super('26000', message);
+    super('NOT_FOUND', '26000', message);
   }
 }
 
 class UndefinedCursor extends SessionError {
   constructor(message: string) {
-    super('34000', message);
+    super('NOT_FOUND', '34000', message);
   }
 }
 

@@ -12,6 +12,7 @@ export const SQLSTATE: Record<ErrorCode, string> = {
   SQL_NOT_ALLOWED: '42501', // insufficient_privilege: the construct is refused by policy
   QUERY_FAILED: '22000', // data_exception: the query failed on the data
   QUERY_TIMEOUT: '57014', // query_canceled (statement timeout)
+  QUERY_CANCELLED: '57014', // query_canceled (CancelRequest)
   TOO_MANY_REQUESTS: '53400', // configuration_limit_exceeded
   REQUEST_TIMEOUT: '57014',
   RESULT_TOO_LARGE: '53400',
@@ -33,8 +34,6 @@ export const SQLSTATE: Record<ErrorCode, string> = {
   INTERNAL: 'XX000', // internal_error
 };
 
-/** Cancelled by the client (CancelRequest) rather than by the statement timeout. */
-export const QUERY_CANCELED = '57014';
 /** An unknown setting name in SET/SHOW. */
 export const UNDEFINED_OBJECT = '42704';
 /** A statement inside a failed transaction block before ROLLBACK. */

@@ -42,11 +42,11 @@ export function splitStatements(text: string): string[] {
     if (token.text === '(') depth++;
     else if (token.text === ')') depth = Math.max(0, depth - 1);
     else if (token.text === ';' && depth === 0) {
-      statements.push(text.slice(start, token.start));
+      statements.push(text.slice(start, token.start).trim());
       start = token.end;
     }
   }
-  statements.push(text.slice(start));
+  statements.push(text.slice(start).trim());
   const nonEmpty = statements.filter((s) => tokenize(s).length > 0);
   return nonEmpty.length === 0 ? [''] : nonEmpty;
 }

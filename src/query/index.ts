@@ -3,3 +3,4 @@ export { QueryService } from './query-service.ts';
 export { AdmissionController, type AdmissionSettings, type AdmissionStatus } from './admission-controller.ts';
 export type { PreparedQuery, PrepareOptions, Explanation, ExplainedDataset } from './query-service.ts';
 export { searchCatalog, searchTerms, MAX_SEARCH_RESULTS, type SearchOptions, type SearchResult } from './catalog-search.ts';
+export { postgresCsvEligible } from './postgres-text.ts';

@@ -1,11 +1,12 @@
 import { fullName } from '../catalog/index.ts';
 import type { DuckDbEngine, ParameterValue, ResultColumn, ResultStream, StatementDescription } from '../engine/index.ts';
 import { sqlIdentifier } from '../engine/index.ts';
-import { ColumnAccessDeniedError, InvalidRequestError, QueryFailedError, QueryTimeoutError, SqlNotAllowedError } from '../errors/index.ts';
+import { ColumnAccessDeniedError, FeatureNotSupportedError, InvalidRequestError, QueryFailedError, QueryTimeoutError, SqlNotAllowedError } from '../errors/index.ts';
 import type { Principal } from '../identity/index.ts';
 import type { EffectiveDatasetPolicy } from '../policy/index.ts';
 import { checkUserQuery, parseSelect, printSelect, replaceTableReferences, type CompiledScan } from '../sql/index.ts';
 import type { AccessService } from './access-service.ts';
+import { postgresCsvEligible, postgresTextSelect } from './postgres-text.ts';
 import type { AdmissionController, AdmissionTicket } from './admission-controller.ts';
 
 export interface PreparedQuery {
@@ -200,11 +201,16 @@ export class QueryService {
   }
 
   /** Runs the rewritten query through DuckDB's native writer into `target` (a file or FIFO), admitted like open(). */
-  async copy(prepared: PreparedQuery, target: string, formatOptions: string, maxRows: number | undefined, signal?: AbortSignal): Promise<number> {
+  async copy(prepared: PreparedQuery, target: string, formatOptions: string, maxRows: number | undefined, signal?: AbortSignal, options: { postgresText?: boolean } = {}): Promise<number> {
     const ticket = await this.admit(prepared, signal);
     try {
       await this.prepareSources(prepared.effective);
-      const select = maxRows === undefined ? prepared.sql : `SELECT * FROM (${prepared.sql}) LIMIT ${maxRows}`;
+      let select = maxRows === undefined ? prepared.sql : `SELECT * FROM (${prepared.sql}) LIMIT ${maxRows}`;
+      if (options.postgresText === true) {
+        const columns = await this.engine.describeResult(select);
+        if (!postgresCsvEligible(columns)) throw new FeatureNotSupportedError('these result types have no native PostgreSQL text form');
+        select = postgresTextSelect(select, columns);
+      }
       return await this.engine.copyTo(select, target, formatOptions, { timeoutMs: ticket.remainingMs(), ...(signal === undefined ? {} : { signal }) });
     } catch (error) {
       throw this.mapEngineError(error, prepared);
