@@ -13,6 +13,10 @@
  *       the same query on an idle server (target: at most 3x).
  *   (c) alice's scan_as_pandas of the same trial through the Python client, next to
  *       pandas.read_csv of the raw file plus the same row filter (target: at most 0.5x).
+ *   (g) alice's SELECT * of the same trial through the PostgreSQL door, with psql \copy … TO STDOUT
+ *       (CSV) and with pandas.read_sql over psycopg2, next to PostgreSQL 15 itself (started by the
+ *       bench; row-level security + a security_barrier masking view) holding the same rows
+ *       (target: PostgreSQL at least 3x slower on both paths). Skipped without PostgreSQL 15.
  *
  * The machine is shared and noisy: every figure is compared with a baseline measured in the same run
  * (PERFORMANCE.md), and delivery times are medians of interleaved runs.
@@ -21,15 +25,16 @@
  *   VEIL_BENCH_HOME          where generated data is kept between runs (default <repo>/.bench-home)
  *   VEIL_BENCH_ROWS          rows of the generated trial (default 2000000; e.g. 200000 for a quick run)
  *   VEIL_BENCH_RUNS          interleaved delivery runs (default 3)
- *   VEIL_BENCH_PARTS         any of a, b, c, d, e, f, comma-separated (default all)
+ *   VEIL_BENCH_PARTS         any of a, b, c, d, e, f, g, comma-separated (default all)
  *   VEIL_BENCH_AUDIT_RECORDS audit records of part (e) (default 1000000; kept between runs)
  *   VEIL_BENCH_AUDIT_ROUNDS  rounds of part (d) (default 5), VEIL_BENCH_AUDIT_REQUESTS requests per round (default 300)
  *   VEIL_BENCH_CLIENT        worker (default: HTTP client in a worker thread) or inline (same thread as the server)
- *   VEIL_BENCH_DIAGNOSTICS   1 (default) adds the breakdown rows to (a); 0 skips them
+ *   VEIL_BENCH_DIAGNOSTICS   1 (default) adds the breakdown rows to (a) and (g); 0 skips them
  *   VEIL_BENCH_REWRITE_ITERS warm prepare iterations per query shape (default 1000)
  *   VEIL_BENCH_COLD_ITERS    cold prepare iterations per query shape (default 50)
  *   VEIL_BENCH_TIMEOUT_MS    limit of one delivery measurement (default 600000)
- *   VEIL_BENCH_PYTHON        interpreter of part (c) (default /usr/bin/python3: pandas, no pyarrow)
+ *   VEIL_BENCH_PYTHON        interpreter of parts (c) and (g) (default /usr/bin/python3: pandas, no pyarrow; psycopg2 for g)
+ *   VEIL_BENCH_PG_BIN        PostgreSQL binaries of part (g) (default /usr/lib/postgresql/15/bin)
  *
  * Output: the report on stdout, progress on stderr, a JSON summary in bench/results/latest.json.
  * Exit status 1 when anything failed (including a consistency check); missed targets are reported,
@@ -46,12 +51,13 @@ import { AUDIT_TARGET_RATIO, formatAuditThroughputReport, runAuditThroughputBenc
 import { formatPandasReport, PANDAS_TARGET_RATIO, runPandasBenchmark, type PandasReport } from './pandas.ts';
 import { formatAuditRestartReport, RESTART_TARGET_SECONDS, runAuditRestartBenchmark, type AuditRestartReport } from './audit-restart.ts';
 import { FAIRNESS_TARGET_RATIO, formatFairnessReport, runFairnessBenchmark, type FairnessReport } from './fair-admission.ts';
+import { formatPgDoorReport, PG_DOOR_TARGET_RATIO, runPgDoorBenchmark, type PgDoorReport, type SystemSummary } from './pg-door.ts';
 import { envChoice, envInteger, errorMessage, median, progress, round } from './support.ts';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const RESULTS_FILE = path.join(REPO, 'bench', 'results', 'latest.json');
 
-const PARTS = ['a', 'b', 'c', 'd', 'e', 'f'] as const;
+const PARTS = ['a', 'b', 'c', 'd', 'e', 'f', 'g'] as const;
 type Part = (typeof PARTS)[number];
 
 interface Config {
@@ -141,6 +147,66 @@ function deliveryJson(report: DeliveryReport): unknown {
   };
 }
 
+function pgDoorJson(report: PgDoorReport): unknown {
+  const side = (s: SystemSummary | null): unknown =>
+    s === null
+      ? null
+      : {
+          median_s: round(s.medianMs / 1000),
+          min_s: round(s.minMs / 1000),
+          max_s: round(s.maxMs / 1000),
+          times_ms: s.timesMs,
+          rows: s.rows,
+          bytes: s.bytes,
+          first_byte_s_median: s.firstByteMsMedian === null ? null : round(s.firstByteMsMedian / 1000),
+          server_cpu_s_median: s.serverCpuMsMedian === null ? null : round(s.serverCpuMsMedian / 1000),
+          client_cpu_s_median: s.clientCpuMsMedian === null ? null : round(s.clientCpuMsMedian / 1000),
+          main_thread_cpu_s_median: s.mainThreadCpuMsMedian === null ? null : round(s.mainThreadCpuMsMedian / 1000),
+        };
+  return {
+    skipped: report.skipped,
+    rows_generated: report.rows,
+    runs: report.runs,
+    alice_region: report.aliceRegion,
+    result_rows: report.resultRows,
+    target_ratio_postgres_over_veil: PG_DOOR_TARGET_RATIO,
+    setup_ms: round(report.setupMs, 0),
+    paths: report.paths.map((p) => ({
+      path: p.path,
+      label: p.label,
+      skipped: p.skipped,
+      veil: side(p.veil),
+      postgres: side(p.postgres),
+      ratio_postgres_over_veil: round(p.ratio),
+      paired_ratio: round(p.pairedRatio),
+      meets_target: p.skipped === null ? p.meetsTarget : null,
+      ...(Object.keys(p.extra).length === 0 ? {} : { client: p.extra }),
+    })),
+    diagnostics: report.diagnostics.map((d) => ({
+      side: d.side,
+      label: d.label,
+      median_s: round(d.medianMs / 1000),
+      times_ms: d.timesMs,
+      rows: d.rows,
+      bytes: d.bytes,
+      ...(d.serverCpuMsMedian === null ? {} : { server_cpu_s_median: round(d.serverCpuMsMedian / 1000) }),
+    })),
+    postgres: report.postgres === null
+      ? null
+      : {
+          version: report.postgres.version,
+          settings: report.postgres.settings,
+          load_s: round(report.postgres.loadMs / 1000, 1),
+          table_bytes: report.postgres.tableBytes,
+          pgcrypto: report.postgres.pgcrypto,
+          rls_policy: report.postgres.rlsPolicy,
+          view: report.postgres.view,
+          plan: report.postgres.plan,
+        },
+    checks: report.checks,
+  };
+}
+
 function rewriteJson(report: RewriteReport): unknown {
   return {
     columns: report.columns,
@@ -182,6 +248,7 @@ async function main(): Promise<number> {
   let auditThroughput: AuditThroughputReport | undefined;
   let auditRestart: AuditRestartReport | undefined;
   let fairness: FairnessReport | undefined;
+  let pgDoor: PgDoorReport | undefined;
   const failures: string[] = [];
 
   if (config.parts.includes('a')) {
@@ -251,6 +318,16 @@ async function main(): Promise<number> {
     }
   }
 
+  if (config.parts.includes('g')) {
+    try {
+      pgDoor = await runPgDoorBenchmark({ home: config.veilHome, rows: config.rows, runs: config.runs, diagnostics: config.diagnostics, timeoutMs: config.timeoutMs });
+      for (const c of pgDoor.checks) if (!c.ok) failures.push(`check ${c.name}: ${c.detail}`);
+    } catch (error) {
+      failures.push(`part (g) failed: ${errorMessage(error)}`);
+      progress(`part (g) failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    }
+  }
+
   const cpus = os.cpus();
   const header = [
     `Veil benchmark  ${started.toISOString()}  commit ${git.commit}${git.dirty === true ? ' + uncommitted changes in src' : ''}`,
@@ -266,6 +343,7 @@ async function main(): Promise<number> {
   if (auditThroughput !== undefined) sections.push(formatAuditThroughputReport(auditThroughput));
   if (auditRestart !== undefined) sections.push(formatAuditRestartReport(auditRestart));
   if (fairness !== undefined) sections.push(formatFairnessReport(fairness));
+  if (pgDoor !== undefined) sections.push(formatPgDoorReport(pgDoor));
   if (failures.length > 0) sections.push(`FAILED:\n${failures.map((f) => `  - ${f}`).join('\n')}`);
   process.stdout.write(`\n${sections.join('\n\n')}\n`);
 
@@ -356,6 +434,7 @@ async function main(): Promise<number> {
             loaded_ms: fairness.loadedMs.map((ms) => round(ms, 1)),
             heavy_outcomes: fairness.heavyOutcomes,
           },
+    pg_door: pgDoor === undefined ? null : pgDoorJson(pgDoor),
     ok: failures.length === 0,
     failures,
   };

@@ -7,6 +7,9 @@ import type { OpenLineageWriter } from './openlineage.ts';
 import { AUDIT_COLUMNS, AUDIT_DATASET_COLUMNS, AUDIT_LIST_FIELDS as LIST_FIELDS, type AuditCompletion, type AuditRecord } from './audit-types.ts';
 
 /** The in-memory mirror table (when no persistent mirror can be used). */
+/** Records per page when the mirror is loaded from scratch. */
+const LOAD_PAGE_ROWS = 20_000;
+
 export const AUDIT_TABLE = `${INTERNAL_SCHEMA}.audit_records`;
 /** Catalog name under which the persistent mirror file is attached. */
 const MIRROR_CATALOG = 'veil_audit_mirror';
@@ -295,15 +298,17 @@ export class AuditLog {
   /** The whole trail, through DuckDB's appender: what the chain holds now, then whatever follows. */
   private async loadAll(): Promise<number> {
     const head = (this.db.prepare('SELECT coalesce(max(seq), 0) AS seq FROM audit_chain').get() as { seq: number }).seq;
-    const rows = this.db.prepare('SELECT * FROM audit_log ORDER BY seq').iterate() as IterableIterator<Record<string, unknown>>;
+    // Pages read whole, never an open cursor across an await: requests keep writing records on
+    // this same connection meanwhile, and better-sqlite3 refuses writes while a statement iterates.
+    const page = this.db.prepare(`SELECT * FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ${LOAD_PAGE_ROWS}`);
     let max = 0;
-    const values = function* (): Generator<(string | number | null)[]> {
-      for (const row of rows) {
-        max = Number(row['seq']);
-        yield mirrorValues(row);
-      }
-    };
-    const loaded = await this.engine.appendRows({ catalog: this.mirror.catalog, schema: this.mirror.schema, name: 'audit_records' }, values());
+    let loaded = 0;
+    for (;;) {
+      const rows = page.all(max) as Record<string, unknown>[];
+      if (rows.length === 0) break;
+      loaded += await this.engine.appendRows({ catalog: this.mirror.catalog, schema: this.mirror.schema, name: 'audit_records' }, rows.map(mirrorValues));
+      max = Number(rows[rows.length - 1]!['seq']);
+    }
     this.mirroredMaxSeq = max;
     this.mirroredChainSeq = head;
     // Everything written meanwhile is named by events after `head`.

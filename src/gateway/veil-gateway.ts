@@ -108,6 +108,8 @@ export class VeilGateway {
     const stored = this.runtime.users.find(user);
     // A token of a user removed since is no longer valid, as for a presented secret.
     if (stored === undefined) throw new InvalidTokenError('unknown user');
+    // Checked again on every statement of a session: revoked or expired tokens stop at once.
+    if (!this.runtime.apiTokens.scramVerifiers(user).some((v) => v.tokenId === tokenId)) throw new InvalidTokenError('API token revoked or expired');
     this.runtime.apiTokens.markUsed(tokenId);
     return { principal: principalOf(stored), method: 'api_token', via: tokenId };
   }

@@ -22,7 +22,7 @@ export class CatalogPool {
   async use<T>(view: VisibleCatalog, work: (sandbox: CatalogSandbox) => Promise<T>): Promise<T> {
     const snapshot: CatalogSnapshot = {
       schemas: view.schemas,
-      tables: view.tables.map((t) => ({ schema: t.schema, name: t.name, description: t.description, columns: t.columns })),
+      tables: view.tables.map((t) => ({ schema: t.schema, name: t.name, description: t.description, readable: t.readable, columns: t.columns })),
     };
     const key = createHash('sha256').update(JSON.stringify(snapshot)).digest('base64url');
     let entry = this.entries.get(key);

@@ -229,7 +229,10 @@ function macroDdl(): string[] {
     m('regrole_out(role_oid, veil_user)', `CASE WHEN role_oid = ${ROLE_OID} THEN veil_user ELSE CAST(role_oid AS VARCHAR) END`),
     m('regproc_in(proc_text)', `regexp_replace(lower(trim(proc_text)), '^pg_catalog\\.', '')`),
     m('privilege_readable(priv)', readable),
-    m('has_table_privilege(rel_oid, priv)', `${readable} AND EXISTS (SELECT 1 FROM ${PG}.pg_class veil_c WHERE veil_c.oid = rel_oid)`),
+    m('has_table_privilege(rel_oid, priv)', `${readable} AND EXISTS (SELECT 1 FROM ${PG}.pg_class veil_c WHERE veil_c.oid = rel_oid) AND NOT EXISTS (SELECT 1 FROM ${PG}.veil_unreadable veil_u WHERE veil_u.oid = rel_oid)`),
+    // A column the caller cannot see does not exist for them: no privilege on it.
+    m('has_column_privilege(rel_oid, col, priv)',
+      `${PG}.has_table_privilege(rel_oid, priv) AND EXISTS (SELECT 1 FROM ${PG}.pg_attribute veil_a WHERE veil_a.attrelid = rel_oid AND (veil_a.attname = CAST(col AS VARCHAR) OR CAST(veil_a.attnum AS VARCHAR) = CAST(col AS VARCHAR)))`),
     m('has_schema_privilege(nsp_oid, priv)', `${readable} AND EXISTS (SELECT 1 FROM ${PG}.pg_namespace veil_n WHERE veil_n.oid = nsp_oid)`),
     m('pg_table_is_visible(rel_oid, search_path)',
       `EXISTS (SELECT 1 FROM ${MACRO_NAMESPACES_OF} WHERE veil_c.oid = rel_oid AND list_contains(search_path, veil_n.nspname) AND NOT EXISTS (` +
@@ -263,6 +266,8 @@ function helperDdl(): string[] {
     `CREATE TABLE ${PG}.veil_type_info (oid INTEGER, data_type VARCHAR, numeric_precision INTEGER, numeric_precision_radix INTEGER, numeric_scale INTEGER, ` +
       `datetime_precision INTEGER, character_octet_length INTEGER)`,
     `CREATE TABLE ${PG}.veil_type_names (name VARCHAR, oid INTEGER)`,
+    // The caller's tables they may describe but not read (has_table_privilege answers false).
+    `CREATE TABLE ${PG}.veil_unreadable (oid INTEGER)`,
   ];
 }
 

@@ -139,7 +139,7 @@ export const CATALOG_FUNCTIONS: Readonly<Record<string, Handler>> = {
   pg_table_is_visible: (args, ctx) => sandboxMacro('pg_table_is_visible', [arg(args, 0), pathList(ctx)]),
   has_table_privilege: tablePrivilege,
   has_any_column_privilege: tablePrivilege,
-  has_column_privilege: (args, ctx) => sandboxMacro('has_table_privilege', [ctx.relationOid(arg(args, args.length - 3)), last(args)]),
+  has_column_privilege: (args, ctx) => sandboxMacro('has_column_privilege', [ctx.relationOid(arg(args, args.length - 3)), arg(args, args.length - 2), last(args)]),
   has_schema_privilege: (args, ctx) => sandboxMacro('has_schema_privilege', [ctx.namespaceOid(arg(args, args.length - 2)), last(args)]),
   has_database_privilege: readablePrivilege,
   has_function_privilege: readablePrivilege,

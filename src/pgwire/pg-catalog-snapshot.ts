@@ -24,6 +24,8 @@ export interface CatalogSnapshot {
     readonly schema: string;
     readonly name: string;
     readonly description: string;
+    /** False for a dataset the caller may see but not read (has_table_privilege answers false); default true. */
+    readonly readable?: boolean;
     readonly columns: readonly { readonly name: string; readonly type: string; readonly description: string }[];
   }[];
 }
@@ -86,6 +88,7 @@ interface UserTable {
   readonly schema: string;
   readonly name: string;
   readonly description: string;
+  readonly readable?: boolean;
   readonly columns: readonly { readonly name: string; readonly type: string; readonly description: string }[];
 }
 
@@ -194,9 +197,11 @@ export async function loadSnapshot(loader: SandboxLoader, snapshot: CatalogSnaps
     relations.set(`${relation.schema}.${relation.name}`, relation.oid);
     addRelation(relation.oid, relation.name, relation.schema === 'pg_catalog' ? PG_CATALOG_NAMESPACE_OID : INFORMATION_SCHEMA_NAMESPACE_OID, relation.kind, shapes.get(relation) ?? []);
   }
+  const unreadableRows: AppendValue[][] = [];
   for (const table of tables) {
     const oid = allocate(`r:${table.schema}.${table.name}`);
     relations.set(`${table.schema}.${table.name}`, oid);
+    if (table.readable === false) unreadableRows.push([oid]);
     const shape = userShapes.get(table) ?? [];
     addRelation(oid, table.name, namespaces.get(table.schema) ?? 0, 'r', shape.map((c, i) => ({ ...c, name: lower(table.columns[i]?.name ?? c.name) })));
     if (table.description !== '') descriptionRows.push([oid, PG_CLASS_OID, 0, table.description]);
@@ -215,6 +220,7 @@ export async function loadSnapshot(loader: SandboxLoader, snapshot: CatalogSnaps
   await loader.append(pg('pg_type'), PG_TYPE_ROWS.map(typeRow));
   await loader.append(pg('veil_type_info'), INFORMATION_SCHEMA_TYPES.map((t) => [t.oid, t.dataType, t.numericPrecision, t.numericRadix, t.numericScale, t.datetimePrecision, t.characterOctetLength]));
   await loader.append(pg('veil_type_names'), typeNameRows());
+  await loader.append(pg('veil_unreadable'), unreadableRows);
   await loader.append(pg('veil_settings'), SETTINGS.map((s) => [s.name, s.setting, null, s.category, s.description, null, s.context, s.vartype, 'default', null, null, null, s.setting, s.setting, null, null, false]));
   await loader.append(pg('pg_am'), [[HEAP_AM_OID, 'heap', 'heap_tableam_handler', 't'], [403, 'btree', 'bthandler', 'i']]);
   await loader.append(pg('pg_tablespace'), [[1663, 'pg_default', ROLE_OID, null, null], [1664, 'pg_global', ROLE_OID, null, null]]);

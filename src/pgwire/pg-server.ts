@@ -66,6 +66,7 @@ export async function startPgServer(gateway: VeilGateway, options: PgServerOptio
     const secretKey = randomInt(1, 2 ** 31 - 1);
     let session: PgSession | undefined;
     let authentication: Authentication | undefined;
+    let reauthenticate: (() => Authentication) | undefined;
     let resolveConnection: (c: PostgresConnection) => void = () => undefined;
     const connectionReady = new Promise<PostgresConnection>((resolve) => {
       resolveConnection = resolve;
@@ -102,9 +103,13 @@ export async function startPgServer(gateway: VeilGateway, options: PgServerOptio
       getClearTextPassword: () => '',
       validateCredentials: async ({ username, password }: { username: string; password: string }) => {
         try {
-          const checked = gateway.verifyCredential(password);
-          if (checked.principal.user !== username) throw new InvalidTokenError(`the token is not for user ${username}`);
-          authentication = checked;
+          const check = (): Authentication => {
+            const checked = gateway.verifyCredential(password);
+            if (checked.principal.user !== username) throw new InvalidTokenError(`the token is not for user ${username}`);
+            return checked;
+          };
+          authentication = check();
+          reauthenticate = check;
           return true;
         } catch (error) {
           return failAuthentication(error, username);
@@ -114,6 +119,8 @@ export async function startPgServer(gateway: VeilGateway, options: PgServerOptio
     const scramAuth = scram.authOptions(
       (username, verified) => {
         authentication = verified;
+        const tokenId = verified.via ?? '';
+        reauthenticate = () => gateway.acceptScramProof(username, tokenId);
         return username === verified.principal.user;
       },
       (user, error) => {
@@ -165,8 +172,8 @@ export async function startPgServer(gateway: VeilGateway, options: PgServerOptio
       },
       onAuthenticated: async (state: ConnectionState) => {
         const connection = await connectionReady;
-        if (authentication === undefined) throw new InvalidRequestError('authentication did not complete');
-        session = new PgSession({ gateway, authentication, clientAddress: address, startup: state.clientParams ?? { user: authentication.principal.user }, catalogs, processId, secretKey, logError });
+        if (authentication === undefined || reauthenticate === undefined) throw new InvalidRequestError('authentication did not complete');
+        session = new PgSession({ gateway, authentication, reauthenticate, clientAddress: address, startup: state.clientParams ?? { user: authentication.principal.user }, catalogs, processId, secretKey, logError });
         sessions.set(processId, { session, secretKey });
         // ParameterStatus and BackendKeyData belong between AuthenticationOk and ReadyForQuery,
         // which pg-gateway sends next (psycopg2 refuses a connection without a cancel key).

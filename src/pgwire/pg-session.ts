@@ -1,4 +1,4 @@
-import { FeatureNotSupportedError, InvalidSqlError, isVeilError, QueryCancelledError, QueryFailedError, VeilError, type ErrorCode } from '../errors/index.ts';
+import { FeatureNotSupportedError, InvalidSqlError, isVeilError, QueryCancelledError, QueryFailedError } from '../errors/index.ts';
 import { DuckDBTypeId, errorCodeOf, postgresCsvEligible, type DuckDBDataChunk, type ParameterValue, type RequestScope, type ResultColumn, type ResultStream, type VeilGateway } from '../gateway/index.ts';
 import type { Authentication } from '../identity/index.ts';
 import type { CatalogPool } from './catalog-pool.ts';
@@ -6,7 +6,8 @@ import type { CatalogSession } from './catalog-sandbox.ts';
 import { encodeCopyRows } from './pg-copy.ts';
 import * as wire from './pg-messages.ts';
 import { SessionSettings, SERVER_VERSION } from './pg-settings.ts';
-import { IN_FAILED_TRANSACTION, SQLSTATE } from './pg-sqlstate.ts';
+import { SQLSTATE } from './pg-sqlstate.ts';
+import { DuplicateName, FailedTransaction, ProtocolViolation, RefusedStatement, SessionError, UndefinedCursor, UndefinedName } from './pg-session-errors.ts';
 import { classifyStatement, splitStatements, type PgStatement } from './pg-statements.ts';
 import { pgColumnType, pgScalarFor, PG_SCALAR_TYPES } from './pg-types.ts';
 import { createRowEncoder, decodeParameter, type RowEncoder } from './pg-values.ts';
@@ -16,7 +17,13 @@ import { rewritePgSyntax } from './pg-catalog-prepass.ts';
 /** What a session knows of its connection, fixed at startup. */
 export interface SessionContext {
   readonly gateway: VeilGateway;
+  /** Who connected (as checked at startup). */
   readonly authentication: Authentication;
+  /**
+   * Checks the connection's credential again, as HTTP checks a token on every request: a revoked
+   * or expired token, a removed user or changed groups take effect on the session's next statement.
+   */
+  readonly reauthenticate: () => Authentication;
   readonly clientAddress: string | null;
   readonly startup: Readonly<Record<string, string>>;
   readonly catalogs: CatalogPool;
@@ -58,6 +65,8 @@ interface Portal {
   readonly resultFormats: readonly number[];
   /** A cursor made by DECLARE … WITH HOLD survives COMMIT. */
   readonly hold: boolean;
+  /** The statement's text, for the record of a refusal. */
+  readonly text?: string;
   run: Run | undefined;
 }
 
@@ -99,6 +108,7 @@ class Outbox {
 export class PgSession {
   readonly settings: SessionSettings;
   private readonly statements = new Map<string, Plan>();
+  private readonly statementTexts = new Map<string, string>();
   private readonly portals = new Map<string, Portal>();
   private readonly cursors = new Map<string, Portal>();
   private transaction: 'I' | 'T' | 'E' = 'I';
@@ -106,6 +116,10 @@ export class PgSession {
   private skippingUntilSync = false;
   private active: AbortController | undefined;
   private cancelled = false;
+  /** Failures already on record (so that a refusal is recorded exactly once). */
+  private readonly audited = new WeakSet<object>();
+  /** The text of the statement being handled, for the record of a refusal. */
+  private currentStatement: string | undefined;
 
   constructor(private readonly context: SessionContext) {
     this.settings = new SessionSettings(context.startup);
@@ -116,7 +130,7 @@ export class PgSession {
   /** What the server sends once authenticated, before ReadyForQuery: settings and the cancel key. */
   greetingParameters(): Uint8Array {
     const out = new Outbox();
-    for (const { name, value } of this.settings.reported()) out.push(wire.parameterStatus(name, name === 'session_authorization' ? this.user : value));
+    for (const { name, value } of this.settings.reported()) out.push(wire.parameterStatus(name, value));
     out.push(wire.backendKeyData(this.context.processId, this.context.secretKey));
     return out.take();
   }
@@ -162,6 +176,7 @@ export class PgSession {
     if (code === 'H') return EMPTY;
     if (this.skippingUntilSync) return EMPTY;
     const out = new Outbox();
+    this.currentStatement = undefined;
     try {
       switch (code) {
         case 'P':
@@ -190,6 +205,7 @@ export class PgSession {
           throw new ProtocolViolation(`unknown message type ${JSON.stringify(code)}`);
       }
     } catch (error) {
+      this.auditRefusal(this.currentStatement, error);
       out.push(this.errorMessage(error));
       this.failed();
       this.skippingUntilSync = true;
@@ -205,6 +221,7 @@ export class PgSession {
     try {
       const statements = splitStatements(text);
       for (const statementText of statements) {
+        this.currentStatement = statementText;
         if (this.transaction === 'E' && !isTransactionEnd(statementText)) throw new FailedTransaction();
         const statement = classifyStatement(statementText);
         if (statement.kind === 'empty') {
@@ -220,6 +237,7 @@ export class PgSession {
         }
       }
     } catch (error) {
+      this.auditRefusal(this.currentStatement, error);
       out.push(this.errorMessage(error));
       this.failed();
     }
@@ -232,12 +250,14 @@ export class PgSession {
 
   private async parse(data: Buffer, out: Outbox): Promise<void> {
     const { statement: name, query, parameterTypes } = wire.parseParse(data);
+    this.currentStatement = query;
     if (this.transaction === 'E' && !isTransactionEnd(query)) throw new FailedTransaction();
     if (name !== '' && this.statements.has(name)) throw new DuplicateName(`prepared statement "${name}" already exists`);
     const statements = splitStatements(query);
     if (statements.length > 1) throw new InvalidSqlError('cannot insert multiple commands into a prepared statement');
     const plan = await this.plan(classifyStatement(statements[0] ?? ''), parameterTypes);
     this.statements.set(name, plan);
+    this.statementTexts.set(name, query);
     out.push(wire.parseComplete());
   }
 
@@ -251,7 +271,7 @@ export class PgSession {
     const formats = wire.expandFormats(bind.parameterFormats, bind.parameters.length);
     const parameters = bind.parameters.map((value, i) => decodeParameter(value, formats[i] ?? 0, oids[i] ?? 0));
     this.closeRun(this.portals.get(bind.portal)?.run);
-    this.portals.set(bind.portal, { plan, parameters, resultFormats: bind.resultFormats, hold: false, run: undefined });
+    this.portals.set(bind.portal, { plan, parameters, resultFormats: bind.resultFormats, hold: false, run: undefined, text: this.statementTexts.get(bind.statement) ?? '' });
     out.push(wire.bindComplete());
   }
 
@@ -283,6 +303,7 @@ export class PgSession {
     const { portal: name, maxRows } = wire.parseExecute(data);
     const portal = this.portals.get(name) ?? this.cursors.get(name);
     if (portal === undefined) throw new UndefinedCursor(`portal "${name}" does not exist`);
+    this.currentStatement = portal.text;
     if (this.transaction === 'E' && !(portal.plan.kind === 'utility' && portal.plan.statement.kind === 'transaction')) throw new FailedTransaction();
     yield* this.runPortal(portal, maxRows, out, { describe: false, simple: false });
   }
@@ -311,7 +332,7 @@ export class PgSession {
         const description = await this.withCatalog(scope, (sandbox, session) => sandbox.describe(sql, session));
         return { kind: 'catalog', sql, parameterOids: mergeOids(declaredTypes, description.parameterTypeOids), columns: description.columns };
       } catch (error) {
-        this.context.gateway.finish(scope, error);
+        this.finishScope(scope, error);
         throw error;
       }
     }
@@ -325,7 +346,7 @@ export class PgSession {
       return { kind: 'data', sql, parameterOids: mergeOids(declaredTypes, inferred), columns: description.columns };
     } catch (error) {
       // A statement refused at Parse is refused once, audited once.
-      this.context.gateway.finish(scope, error);
+      this.finishScope(scope, error);
       throw error;
     }
   }
@@ -342,7 +363,9 @@ export class PgSession {
       return 'data';
     }
     const target = statementTarget(ast);
-    if (target === 'mixed') throw new FeatureNotSupportedError('a statement cannot combine catalog tables (pg_catalog, information_schema) with datasets');
+    // Catalog tables live in the sandbox, datasets in the engine: never both in one statement.
+    // Recorded as a refusal (SQL_NOT_ALLOWED), as the pipeline records a table function over HTTP.
+    if (target === 'mixed') throw new RefusedStatement('a statement cannot combine catalog tables or table functions (pg_catalog, information_schema, generate_series) with datasets', '0A000');
     if (target === 'catalog') return 'catalog';
     if (target === 'none' && usesCatalogFunctions(ast)) return 'catalog';
     return 'data';
@@ -450,8 +473,9 @@ export class PgSession {
       portal.run = run;
       return run;
     } catch (error) {
-      this.context.gateway.finish(scope, this.cancelled ? new QueryCancelledError() : error);
-      throw error;
+      const failure = this.cancelled ? new QueryCancelledError() : error;
+      this.finishScope(scope, failure);
+      throw failure;
     }
   }
 
@@ -617,7 +641,7 @@ export class PgSession {
     } catch (error) {
       const failure = this.cancelled ? new QueryCancelledError() : error;
       gateway.data.delivered(scope, undefined, bytes);
-      gateway.finish(scope, failure);
+      this.finishScope(scope, failure);
       throw failure;
     } finally {
       abort.abort();
@@ -670,11 +694,33 @@ export class PgSession {
   // ---- helpers -----------------------------------------------------------------------------
 
   private newScope(): RequestScope {
-    const { gateway, authentication, clientAddress } = this.context;
-    const application = this.settings.get('application_name');
-    const scope = gateway.open({ door: 'pg', clientApplication: application === '' ? null : application, clientAddress });
-    gateway.adopt(scope, authentication);
+    const scope = this.openScope();
+    this.context.gateway.adopt(scope, this.context.reauthenticate());
     return scope;
+  }
+
+  private openScope(): RequestScope {
+    const application = this.settings.get('application_name');
+    return this.context.gateway.open({ door: 'pg', clientApplication: application === '' ? null : application, clientAddress: this.context.clientAddress });
+  }
+
+  /** Completes a scope with its failure, remembering that this failure is on record. */
+  private finishScope(scope: RequestScope, error: unknown): void {
+    this.context.gateway.finish(scope, error);
+    if (typeof error === 'object' && error !== null) this.audited.add(error);
+  }
+
+  /**
+   * Every statement the door refuses leaves a record, as over HTTP: refusals that happen before a
+   * request scope exists (SET of an engine setting, COPY to a file, PREPARE, a revoked token, a
+   * statement in a failed transaction) are recorded here, once.
+   */
+  private auditRefusal(statement: string | undefined, error: unknown): void {
+    if (typeof error === 'object' && error !== null && this.audited.has(error)) return;
+    const scope = this.openScope();
+    this.context.gateway.adopt(scope, this.context.authentication);
+    scope.describe('query', statement ?? null);
+    this.finishScope(scope, error);
   }
 
   /** Runs catalog work in the sandbox holding what this caller may see right now. */
@@ -715,47 +761,6 @@ export class PgSession {
     this.context.logError(error);
     const code = errorCodeOf(error);
     return wire.errorResponse({ severity: 'ERROR', code: SQLSTATE[code], message: 'internal error' });
-  }
-}
-
-/** Errors only the wire protocol has: a Veil code for the audit trail, and their own SQLSTATE. */
-export class SessionError extends VeilError {
-  constructor(
-    code: ErrorCode,
-    readonly sqlState: string,
-    message: string,
-  ) {
-    super(code, message);
-  }
-}
-
-export class ProtocolViolation extends SessionError {
-  constructor(message: string) {
-    super('INVALID_REQUEST', '08P01', message);
-  }
-}
-
-class FailedTransaction extends SessionError {
-  constructor() {
-    super('INVALID_REQUEST', IN_FAILED_TRANSACTION, 'current transaction is aborted, commands ignored until end of transaction block');
-  }
-}
-
-class DuplicateName extends SessionError {
-  constructor(message: string) {
-    super('ALREADY_EXISTS', '42P05', message);
-  }
-}
-
-class UndefinedName extends SessionError {
-  constructor(message: string) {
-    super('NOT_FOUND', '26000', message);
-  }
-}
-
-class UndefinedCursor extends SessionError {
-  constructor(message: string) {
-    super('NOT_FOUND', '34000', message);
   }
 }
 

@@ -1,13 +1,17 @@
-import { InvalidRequestError, VeilError } from '../errors/index.ts';
+import { InvalidRequestError } from '../errors/index.ts';
+import { SessionError } from './pg-session-errors.ts';
 
 /** The PostgreSQL version the door reports: clients pick their SQL dialect and catalog queries by it. */
 export const SERVER_VERSION = '15.0';
 export const SERVER_VERSION_NUM = '150000';
 
-/** An unknown setting: 42704 (NOT_FOUND) as in PostgreSQL, and never forwarded to the engine. */
-export class UnknownSettingError extends VeilError {
+/**
+ * An unknown setting: 42704 as in PostgreSQL, and never forwarded to the engine. Audited as a
+ * refusal: engine settings (threads, enable_external_access, …) are exactly what it refuses.
+ */
+export class UnknownSettingError extends SessionError {
   constructor(name: string) {
-    super('NOT_FOUND', `unrecognized configuration parameter "${name.slice(0, 64)}"`);
+    super('SQL_NOT_ALLOWED', '42704', `unrecognized configuration parameter "${name.slice(0, 64)}"`);
   }
 }
 
@@ -96,6 +100,8 @@ export class SessionSettings {
 
   constructor(startup: Readonly<Record<string, string>>) {
     for (const [name, rule] of Object.entries(RULES)) this.values.set(name, rule.initial);
+    // The session is its token's user, as PostgreSQL reports for a connection without SET ROLE.
+    this.values.set('session_authorization', startup['user'] ?? '');
     for (const [key, value] of Object.entries(startup)) {
       const name = key.toLowerCase();
       if (name === 'user' || name === 'database' || name === 'options' || name === 'replication') continue;
@@ -122,7 +128,7 @@ export class SessionSettings {
     const rule = RULES[key];
     if (rule === undefined) throw new UnknownSettingError(name);
     const next = value === null || value.toUpperCase() === 'DEFAULT' ? rule.initial : rule.accept === undefined ? value : rule.accept(value);
-    if (rule.fixed === true && next !== rule.initial) throw new InvalidRequestError(`parameter "${key}" cannot be changed`);
+    if (rule.fixed === true && next !== rule.initial && next !== this.values.get(key)) throw new InvalidRequestError(`parameter "${key}" cannot be changed`);
     const previous = this.values.get(key);
     this.values.set(key, next);
     return rule.reported === true && previous !== next ? { name: reportedName(key), value: next } : undefined;

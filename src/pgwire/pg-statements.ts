@@ -1,4 +1,5 @@
 import { FeatureNotSupportedError, InvalidSqlError } from '../errors/index.ts';
+import { RefusedStatement } from './pg-session-errors.ts';
 
 /**
  * What the PostgreSQL door does with one statement, decided from its leading keywords. This is
@@ -102,7 +103,7 @@ export function classifyStatement(text: string): PgStatement {
     case 'EXECUTE':
       // SQL-level prepared statements would be a second path around the pipeline (a peer shipped
       // a mask bypass through exactly this); the protocol's own Parse/Bind/Execute is the way.
-      throw new FeatureNotSupportedError(`${w(0)} is not supported; use the extended query protocol (your driver's prepared statements)`);
+      throw new RefusedStatement(`${w(0)} is not supported; use the extended query protocol (your driver's prepared statements)`, '0A000');
     case 'LISTEN':
     case 'UNLISTEN':
     case 'NOTIFY':
@@ -120,8 +121,8 @@ function classifySet(tokens: readonly Token[], words: readonly (string | undefin
   else if (words[at] === 'LOCAL') at++;
   if (words[at] === 'SESSION' && words[at + 1] === 'CHARACTERISTICS') return { kind: 'set_ignored', tag: 'SET' };
   if (words[at] === 'TRANSACTION') return { kind: 'set_ignored', tag: 'SET' };
-  if (words[at] === 'SESSION' && words[at + 1] === 'AUTHORIZATION') throw new FeatureNotSupportedError('SET SESSION AUTHORIZATION is not supported: a session is its token\'s user');
-  if (words[at] === 'ROLE') throw new FeatureNotSupportedError('SET ROLE is not supported: a session is its token\'s user');
+  if (words[at] === 'SESSION' && words[at + 1] === 'AUTHORIZATION') throw new RefusedStatement("SET SESSION AUTHORIZATION is not allowed: a session is its token's user");
+  if (words[at] === 'ROLE') throw new RefusedStatement("SET ROLE is not allowed: a session is its token's user");
   if (words[at] === 'TIME' && words[at + 1] === 'ZONE') return { kind: 'set', name: 'timezone', value: settingValue(tokens.slice(at + 2)), tag: 'SET' };
   if (words[at] === 'NAMES') return { kind: 'set', name: 'client_encoding', value: settingValue(tokens.slice(at + 1)), tag: 'SET' };
   const eq = tokens.findIndex((t, i) => i > at && (t.text === '=' || (!t.quoted && t.word === 'TO')));
@@ -169,7 +170,7 @@ function classifyFetch(tokens: readonly Token[], words: readonly (string | undef
 
 /** COPY (query) TO STDOUT [WITH] [(FORMAT csv, HEADER, DELIMITER 'x', NULL 'x')] | [CSV] [HEADER] … */
 function classifyCopy(text: string, tokens: readonly Token[], words: readonly (string | undefined)[]): PgStatement {
-  if (tokens[1]?.text !== '(') throw new FeatureNotSupportedError('COPY is supported only as COPY (SELECT …) TO STDOUT');
+  if (tokens[1]?.text !== '(') throw new RefusedStatement('COPY is allowed only as COPY (SELECT …) TO STDOUT');
   let depth = 0;
   let close = -1;
   for (let i = 1; i < tokens.length; i++) {
@@ -183,7 +184,7 @@ function classifyCopy(text: string, tokens: readonly Token[], words: readonly (s
   const query = text.slice(tokens[1]!.end, tokens[close]!.start).trim();
   if (words[close + 1] !== 'TO' || words[close + 2] !== 'STDOUT') {
     // COPY … FROM, COPY … TO 'file' or PROGRAM: never; the server's files are not the caller's.
-    throw new FeatureNotSupportedError('COPY is supported only as COPY (SELECT …) TO STDOUT');
+    throw new RefusedStatement('COPY is allowed only as COPY (SELECT …) TO STDOUT');
   }
   let format: 'text' | 'csv' = 'text';
   let header = false;

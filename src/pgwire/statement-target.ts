@@ -41,7 +41,9 @@ export function statementTarget(ast: unknown): StatementTarget {
       else data = true;
     },
     show: () => {
-      catalog = true;
+      // DESCRIBE / SUMMARIZE of a dataset: the pipeline answers them as over HTTP (SHOW of a
+      // setting never gets here, the session answers it).
+      data = true;
     },
   });
   if (catalog && data) return 'mixed';
