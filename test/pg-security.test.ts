@@ -34,7 +34,7 @@ import {
   type RawMessage,
 } from './support/pg-wire.ts';
 import { GroundTruth } from './support/pg-ground-truth.ts';
-import { CTE_SCOPE_ESCAPES, ENGINE_ESCAPES, HIDDEN_USES, NON_US_COUNTS, WHOLE_ROW_FORMS } from './support/pg-escape-probes.ts';
+import { CTE_SCOPE_ESCAPES, ENGINE_ESCAPES, HIDDEN_USES, NON_US_COUNTS, WHOLE_ROW_FORMS } from './support/escape-probes.ts';
 
 const DS = 'drug_xyz.trial_july2020';
 const REFERENCE_YEAR = new Date().getUTCFullYear();

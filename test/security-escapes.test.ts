@@ -21,6 +21,7 @@ import { createHttpServer } from '../src/http/index.ts';
 import { openRuntime, type VeilRuntime } from '../src/runtime/index.ts';
 import { startTestServer, type TestServer } from './support/test-server.ts';
 import { createGateway } from '../src/gateway/index.ts';
+import { CTE_SCOPE_ESCAPES, ENGINE_ESCAPES, HIDDEN_USES, NON_US_COUNTS, WHOLE_ROW_FORMS } from './support/escape-probes.ts';
 
 const DS = 'drug_xyz.trial_july2020';
 const AE = 'drug_xyz.adverse_events';
@@ -201,58 +202,7 @@ after(async () => {
 // ---------------------------------------------------------------------------------------------
 describe('1. syntax bypasses: alice sees only US rows and masked values through every construct', { concurrency: 4 }, () => {
   /** Each of these counts rows alice must not see; the answer must be 0 (or the query refused). */
-  const nonUsCounts: [string, string][] = [
-    ['plain WHERE', `SELECT count(*) FROM ${DS} WHERE country <> 'US'`],
-    ['CTE named like the dataset', `WITH trial_july2020 AS (SELECT * FROM ${DS}) SELECT count(*) FROM trial_july2020 WHERE country <> 'US'`],
-    ['CTE named like the database', `WITH drug_xyz AS (SELECT 'DE' AS country) SELECT count(*) FROM ${DS} WHERE country <> 'US'`],
-    ['CTE shadowing the table name, dataset read qualified inside', `WITH trial_july2020 AS (SELECT * FROM drug_xyz.trial_july2020 WHERE country <> 'US') SELECT count(*) FROM trial_july2020`],
-    ['MATERIALIZED CTE', `WITH t AS MATERIALIZED (SELECT * FROM ${DS}) SELECT count(*) FROM t WHERE country <> 'US'`],
-    ['CTE inside a subquery', `SELECT count(*) FROM (WITH x AS (SELECT country FROM ${DS}) SELECT * FROM x) WHERE country <> 'US'`],
-    ['recursive CTE beside the dataset', `WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < 3) SELECT count(*) FROM r, ${DS} t WHERE t.country <> 'US'`],
-    ['recursive CTE reading the dataset', `WITH RECURSIVE r(c, n) AS (SELECT country, 1 FROM ${DS} UNION ALL SELECT c, n + 1 FROM r WHERE n < 2) SELECT count(*) FROM r WHERE c <> 'US'`],
-    ['three nested subqueries', `SELECT count(*) FROM (SELECT * FROM (SELECT * FROM (SELECT country FROM ${DS}) a) b) c WHERE country <> 'US'`],
-    ['UNION ALL', `SELECT count(*) FROM (SELECT country FROM ${DS} UNION ALL SELECT country FROM ${DS}) WHERE country <> 'US'`],
-    ['UNION BY NAME', `SELECT count(*) FROM (SELECT country FROM ${DS} UNION BY NAME SELECT 'US' AS country) WHERE country <> 'US'`],
-    ['EXCEPT', `SELECT count(*) FROM (SELECT country FROM ${DS} EXCEPT SELECT 'US')`],
-    ['INTERSECT', `SELECT count(*) FROM (SELECT country FROM ${DS} INTERSECT SELECT unnest(['DE', 'FR', 'JP', 'BR', 'IN']))`],
-    ['LATERAL join', `SELECT count(*) FROM (SELECT 1) a, LATERAL (SELECT * FROM ${DS} b WHERE b.country <> 'US') x`],
-    ['LATERAL correlated', `SELECT count(*) FROM ${DS} a, LATERAL (SELECT b.country FROM ${DS} b WHERE b.country <> a.country LIMIT 1) x`],
-    ['window function', `SELECT count(*) FROM (SELECT country, count(*) OVER (PARTITION BY country) AS c FROM ${DS}) WHERE country <> 'US'`],
-    ['window over everything', `SELECT max(c) - __US__ FROM (SELECT count(*) OVER () AS c FROM ${DS})`],
-    ['PIVOT (SQL-standard form)', `SELECT sum("DE" + "FR" + "JP" + "BR" + "IN") FROM (FROM ${DS} PIVOT (count(*) FOR country IN ('DE', 'FR', 'JP', 'BR', 'IN') GROUP BY arm))`],
-    ['PIVOT statement form with IN list', `SELECT sum("DE" + "FR" + "JP" + "BR" + "IN") FROM (PIVOT ${DS} ON country IN ('DE', 'FR', 'JP', 'BR', 'IN') USING count(*) GROUP BY arm)`],
-    ['PIVOT over a subquery', `SELECT sum("DE" + "FR" + "JP" + "BR" + "IN") FROM (PIVOT (SELECT country FROM ${DS}) ON country IN ('DE', 'FR', 'JP', 'BR', 'IN') USING count(*))`],
-    ['UNPIVOT', `SELECT count(*) FROM (UNPIVOT (SELECT country, arm FROM ${DS}) ON country, arm INTO NAME k VALUE v) WHERE k = 'country' AND v <> 'US'`],
-    ['FROM-first', `FROM ${DS} SELECT count(*) WHERE country <> 'US'`],
-    ['whole-row struct field', `SELECT count(*) FROM ${DS} t WHERE struct_extract(t, 'country') <> 'US'`],
-    ['whole-row to_json', `SELECT count(*) FROM ${DS} t WHERE to_json(t)->>'country' <> 'US'`],
-    ['quoted upper-case names', `SELECT count(*) FROM "DRUG_XYZ"."Trial_July2020" WHERE country <> 'US'`],
-    ['mixed-case names', `SELECT count(*) FROM Drug_Xyz.TRIAL_JULY2020 WHERE country <> 'US'`],
-    ['quoted table only', `SELECT count(*) FROM drug_xyz."trial_july2020" WHERE country <> 'US'`],
-    ['correlated subquery', `SELECT count(*) FROM ${DS} o WHERE (SELECT count(*) FROM ${DS} i WHERE i.site_id = o.site_id AND i.country <> 'US') > 0`],
-    ['correlated scalar in SELECT', `SELECT max((SELECT count(*) FROM ${DS} i WHERE i.country <> o.country)) AS c FROM ${DS} o`],
-    ['EXISTS', `SELECT count(*) FROM ${DS} o WHERE EXISTS (SELECT 1 FROM ${DS} i WHERE i.country <> 'US')`],
-    ['IN (subquery)', `SELECT count(*) FROM ${AE} WHERE participant_id IN (SELECT participant_id FROM ${DS} WHERE country <> 'US')`],
-    ['scalar subquery in LIMIT', `SELECT count(*) FROM (SELECT * FROM ${DS} LIMIT (SELECT count(*) FROM ${DS} WHERE country <> 'US'))`],
-    ['scalar subquery in OFFSET', `SELECT __US__ - count(*) FROM (SELECT * FROM ${DS} OFFSET (SELECT count(*) FROM ${DS} WHERE country <> 'US'))`],
-    ['scalar subquery in QUALIFY', `SELECT count(*) FROM (SELECT 1 AS x QUALIFY (SELECT count(*) FROM ${DS} WHERE country <> 'US') > 0)`],
-    ['scalar subquery in HAVING', `SELECT count(*) FROM (SELECT 1 AS x FROM ${DS} HAVING (SELECT count(*) FROM ${DS} WHERE country <> 'US') > 0)`],
-    ['column renames AS t(a, b, …)', `SELECT count(*) FROM ${DS} AS t(a, b, c, d, e, f, g) WHERE g <> 'US'`],
-    ['TABLESAMPLE reservoir rows', `SELECT count(*) FROM ${DS} TABLESAMPLE reservoir(500 ROWS) REPEATABLE (7) WHERE country <> 'US'`],
-    ['USING SAMPLE rows', `SELECT count(*) FROM (SELECT country FROM ${DS} USING SAMPLE 300 ROWS) WHERE country <> 'US'`],
-    ['self join', `SELECT count(*) FROM ${DS} a JOIN ${DS} b ON a.site_id = b.site_id WHERE b.country <> 'US' OR a.country <> 'US'`],
-    ['NATURAL JOIN with adverse events', `SELECT count(*) FROM ${DS} NATURAL JOIN ${AE} WHERE country <> 'US'`],
-    ['POSITIONAL JOIN', `SELECT count(*) FROM ${DS} POSITIONAL JOIN (SELECT 1 AS one) WHERE country <> 'US'`],
-    ['ASOF JOIN', `SELECT count(*) FROM ${AE} a ASOF JOIN ${DS} t ON a.participant_id = t.participant_id AND a.event_date >= t.enrolled_at WHERE t.country <> 'US'`],
-    ['DISTINCT ON', `SELECT count(*) FROM (SELECT DISTINCT ON (country) country FROM ${DS}) WHERE country <> 'US'`],
-    ['GROUP BY ALL', `SELECT count(*) FROM (SELECT country, count(*) FROM ${DS} GROUP BY ALL) WHERE country <> 'US'`],
-    ['GROUPING SETS / ROLLUP', `SELECT count(*) FROM (SELECT country, arm, count(*) FROM ${DS} GROUP BY ROLLUP (country, arm)) WHERE country <> 'US'`],
-    ['VALUES joined with the dataset', `SELECT count(*) FROM (VALUES ('DE'), ('FR')) v(c) JOIN ${DS} t ON t.country = v.c`],
-    ['list aggregate over the column', `SELECT len(list_filter(list(country), c -> c <> 'US')) FROM ${DS}`],
-    ['alias named like the scan alias', `SELECT count(*) FROM ${DS} AS __veil_raw WHERE __veil_raw.country <> 'US'`],
-    ['outer relation named __veil_raw', `SELECT x.c FROM (SELECT 'DE' AS country) AS __veil_raw, LATERAL (SELECT count(*) AS c FROM ${DS} WHERE country <> 'US') x`],
-    ['outer relation named veil_internal', `SELECT count(*) FROM (SELECT 'DE' AS country) AS veil_internal, ${DS} t WHERE t.country <> 'US'`],
-  ];
+  const nonUsCounts = NON_US_COUNTS;
 
   for (const [name, template] of nonUsCounts) {
     test(`no non-US row via ${name}`, async () => {
@@ -312,24 +262,7 @@ describe('1. syntax bypasses: alice sees only US rows and masked values through 
     assert.equal(num(row[9]), 0);
   });
 
-  const wholeRowForms: [string, string][] = [
-    ['SELECT t', `SELECT t FROM ${DS} t`],
-    ['to_json(t)', `SELECT to_json(t) FROM ${DS} t`],
-    ['row_to_json(t)', `SELECT row_to_json(t) FROM ${DS} t`],
-    ['COLUMNS(*)', `SELECT COLUMNS(*) FROM ${DS}`],
-    ['COLUMNS(lambda)', `SELECT COLUMNS(c -> c LIKE '%s%') FROM ${DS}`],
-    ['* EXCLUDE', `SELECT * EXCLUDE (country) FROM ${DS}`],
-    ['* REPLACE', `SELECT * REPLACE (upper(ssn) AS ssn, lower(email) AS email) FROM ${DS}`],
-    ['positional #n', `SELECT #1, #2, #3, #4, #5 FROM ${DS}`],
-    ['renamed columns', `SELECT a, b, c, d FROM ${DS} AS t(a, b, c, d)`],
-    ['UNPIVOT of protected columns', `SELECT * FROM ${DS} UNPIVOT (v FOR k IN (ssn, email, full_name, participant_id))`],
-    ['PIVOT of protected columns', `SELECT * FROM ${DS} PIVOT (min(ssn) FOR country IN ('US', 'DE', 'FR'))`],
-    ['list() of whole rows', `SELECT list(t) FROM ${DS} t`],
-    ['struct_pack of columns', `SELECT {'s': ssn, 'e': email, 'n': full_name, 'p': participant_id} FROM ${DS}`],
-    ['SUMMARIZE table', `SUMMARIZE ${DS}`],
-    ['SUMMARIZE query', `SUMMARIZE SELECT * FROM ${DS}`],
-    ['DESCRIBE table', `DESCRIBE ${DS}`],
-  ];
+  const wholeRowForms = WHOLE_ROW_FORMS;
   for (const [name, sql] of wholeRowForms) {
     test(`whole-row / star form ${name} expands only to masked values`, async () => {
       const a = await q('alice', sql);
@@ -375,34 +308,7 @@ describe('1. syntax bypasses: alice sees only US rows and masked values through 
 
 // ---------------------------------------------------------------------------------------------
 describe('2. bob: hidden columns are unreachable wherever they are named', { concurrency: 4 }, () => {
-  const hiddenUses: [string, string][] = [
-    ['select list', `SELECT email FROM ${DS}`],
-    ['WHERE', `SELECT count(*) FROM ${DS} WHERE ssn LIKE '1%'`],
-    ['ORDER BY', `SELECT country FROM ${DS} ORDER BY full_name LIMIT 1`],
-    ['GROUP BY', `SELECT count(*) FROM ${DS} GROUP BY participant_id`],
-    ['JOIN USING', `SELECT count(*) FROM ${DS} a JOIN ${DS} b USING (ssn)`],
-    ['JOIN USING across datasets', `SELECT count(*) FROM ${DS} a JOIN ${AE} b USING (participant_id)`],
-    ['JOIN ON', `SELECT count(*) FROM ${DS} a JOIN ${AE} b ON a.participant_id = b.participant_id`],
-    ['subquery', `SELECT count(*) FROM (SELECT email FROM ${DS})`],
-    ['CTE', `WITH c AS (SELECT full_name FROM ${DS}) SELECT count(*) FROM c`],
-    ['qualified t.email', `SELECT t.email FROM ${DS} t`],
-    ['quoted upper case', `SELECT "EMAIL" FROM ${DS}`],
-    ['correlated subquery', `SELECT (SELECT email) FROM ${DS}`],
-    ['EXISTS correlated', `SELECT count(*) FROM ${DS} t WHERE EXISTS (SELECT 1 WHERE t.ssn IS NOT NULL)`],
-    ['window ORDER BY', `SELECT count(*) FROM ${DS} QUALIFY row_number() OVER (ORDER BY email) = 1`],
-    ["COLUMNS('email')", `SELECT COLUMNS('email') FROM ${DS}`],
-    ['COLUMNS regex for every pii column', `SELECT COLUMNS('.*mail.*|ssn|full_name|participant_id') FROM ${DS}`],
-    ['COLUMNS lambda', `SELECT COLUMNS(c -> c = 'ssn' OR c = 'email') FROM ${DS}`],
-    ['EXCLUDE(email)', `SELECT * EXCLUDE (email) FROM ${DS}`],
-    ['REPLACE(email)', `SELECT * REPLACE (email AS country) FROM ${DS}`],
-    ['PIVOT aggregate', `SELECT * FROM ${DS} PIVOT (min(email) FOR country IN ('US'))`],
-    ['UNPIVOT', `SELECT * FROM ${DS} UNPIVOT (v FOR k IN (ssn))`],
-    ['hidden column of adverse events', `SELECT reporter_email FROM ${AE}`],
-    ['CAST of a hidden column', `SELECT CAST(ssn AS INTEGER) FROM ${DS}`],
-    ['struct field of whole row', `SELECT t.ssn FROM ${DS} t`],
-    ['struct_extract of whole row', `SELECT struct_extract(t, 'ssn') FROM ${DS} t`],
-    ['json of whole row', `SELECT to_json(t)->>'ssn' AS x FROM ${DS} t WHERE x IS NOT NULL`],
-  ];
+  const hiddenUses = HIDDEN_USES;
   for (const [name, sql] of hiddenUses) {
     test(`hidden column named in ${name}`, async () => {
       const a = await q('bob', sql);
@@ -470,105 +376,7 @@ describe('2. bob: hidden columns are unreachable wherever they are named', { con
 // ---------------------------------------------------------------------------------------------
 describe('3. escapes to the engine are refused and nothing runs', { concurrency: 4 }, () => {
   // __HOME__ is replaced by the server's home directory when the test runs.
-  const STORAGE = (): string => '__HOME__/storage';
-  const FILE = (): string => `${STORAGE()}/clinical-trials/drug-xyz/trial-july2020/data.csv`;
-  const AUDIT_DB = '__HOME__/audit.db';
-  const refused: [string, string, string[]][] = [
-    ['read_csv', `SELECT * FROM read_csv('${FILE()}')`, ['SQL_NOT_ALLOWED']],
-    ['read_csv_auto', `SELECT * FROM read_csv_auto('${FILE()}')`, ['SQL_NOT_ALLOWED']],
-    ['read_parquet', `SELECT * FROM read_parquet('${STORAGE()}/x.parquet')`, ['SQL_NOT_ALLOWED']],
-    ['read_json', `SELECT * FROM read_json('${FILE()}')`, ['SQL_NOT_ALLOWED']],
-    ['read_text table function', `SELECT * FROM read_text('${FILE()}')`, ['SQL_NOT_ALLOWED']],
-    ['read_text as scalar', `SELECT read_text('${FILE()}')`, ['SQL_NOT_ALLOWED']],
-    ['read_blob', `SELECT * FROM read_blob('${FILE()}')`, ['SQL_NOT_ALLOWED']],
-    ['glob', `SELECT * FROM glob('${STORAGE()}/**')`, ['SQL_NOT_ALLOWED']],
-    ['sniff_csv', `SELECT * FROM sniff_csv('${FILE()}')`, ['SQL_NOT_ALLOWED']],
-    ['parquet_metadata', `SELECT * FROM parquet_metadata('${STORAGE()}/x.parquet')`, ['SQL_NOT_ALLOWED']],
-    ['read_csv in a subquery expression', `SELECT (SELECT count(*) FROM read_csv('${FILE()}'))`, ['SQL_NOT_ALLOWED']],
-    ['read_csv in a CTE', `WITH x AS (SELECT * FROM read_csv('${FILE()}')) SELECT * FROM x`, ['SQL_NOT_ALLOWED']],
-    ['read_csv in LATERAL', `SELECT * FROM (SELECT 1) a, LATERAL (SELECT * FROM read_csv('${FILE()}')) b`, ['SQL_NOT_ALLOWED']],
-    ['method-call syntax', `SELECT '${FILE()}'.read_text()`, ['SQL_NOT_ALLOWED']],
-    ['replacement scan on a path string', `SELECT * FROM '${FILE()}'`, ['DATASET_NOT_FOUND', 'SQL_NOT_ALLOWED']],
-    ['replacement scan on a quoted path', `SELECT * FROM "${FILE()}"`, ['DATASET_NOT_FOUND', 'SQL_NOT_ALLOWED']],
-    ['FROM-first path', `FROM '${FILE()}'`, ['DATASET_NOT_FOUND', 'SQL_NOT_ALLOWED']],
-    ['query()', `SELECT * FROM query('SELECT * FROM veil_internal.src__drug_xyz__trial_july2020')`, ['SQL_NOT_ALLOWED']],
-    ['query_table()', `SELECT * FROM query_table('veil_internal.src__drug_xyz__trial_july2020')`, ['SQL_NOT_ALLOWED']],
-    ['two statements', 'SELECT 1; SELECT 2', ['SQL_NOT_ALLOWED']],
-    ['SELECT then COPY', `SELECT 1; COPY (SELECT 1) TO '${STORAGE()}/pwn.csv'`, ['SQL_NOT_ALLOWED']],
-    ['COPY TO', `COPY (SELECT * FROM ${DS}) TO '${STORAGE()}/pwn.csv'`, ['SQL_NOT_ALLOWED']],
-    ['COPY FROM', `COPY x FROM '${FILE()}'`, ['SQL_NOT_ALLOWED', 'INVALID_SQL']],
-    ['EXPORT DATABASE', `EXPORT DATABASE '${STORAGE()}/export'`, ['SQL_NOT_ALLOWED', 'INVALID_SQL']],
-    ['ATTACH', `ATTACH '${STORAGE()}/pwn.db' AS pwn`, ['SQL_NOT_ALLOWED']],
-    ['ATTACH the audit store', `ATTACH '${AUDIT_DB}' AS a (TYPE sqlite)`, ['SQL_NOT_ALLOWED']],
-    ['DETACH', 'DETACH memory', ['SQL_NOT_ALLOWED']],
-    ['USE', 'USE veil_internal', ['SQL_NOT_ALLOWED']],
-    ['INSTALL', 'INSTALL httpfs', ['SQL_NOT_ALLOWED']],
-    ['LOAD', 'LOAD httpfs', ['SQL_NOT_ALLOWED']],
-    ['PRAGMA', 'PRAGMA version', ['SQL_NOT_ALLOWED']],
-    ['PRAGMA table_info', "PRAGMA table_info('veil_internal.src__drug_xyz__trial_july2020')", ['SQL_NOT_ALLOWED']],
-    ['SET', 'SET enable_external_access = true', ['SQL_NOT_ALLOWED']],
-    ['RESET', 'RESET lock_configuration', ['SQL_NOT_ALLOWED']],
-    ['SET VARIABLE', "SET VARIABLE region = 'DE'", ['SQL_NOT_ALLOWED']],
-    ['getvariable', "SELECT getvariable('region')", ['SQL_NOT_ALLOWED']],
-    ['CREATE TEMP MACRO', 'CREATE TEMP MACRO user_attribute(x) AS \'DE\'', ['SQL_NOT_ALLOWED']],
-    ['CREATE TABLE', 'CREATE TABLE pwn AS SELECT 1', ['SQL_NOT_ALLOWED']],
-    ['CREATE VIEW', `CREATE VIEW pwn AS SELECT * FROM ${DS}`, ['SQL_NOT_ALLOWED']],
-    ['INSERT', 'INSERT INTO veil_internal.audit_records VALUES (1)', ['SQL_NOT_ALLOWED']],
-    ['DELETE', 'DELETE FROM veil_internal.audit_records', ['SQL_NOT_ALLOWED']],
-    ['UPDATE', "UPDATE veil_internal.audit_records SET decision = 'allowed'", ['SQL_NOT_ALLOWED']],
-    ['DROP', 'DROP VIEW veil_internal.src__drug_xyz__trial_july2020', ['SQL_NOT_ALLOWED']],
-    ['CALL', 'CALL pragma_version()', ['SQL_NOT_ALLOWED']],
-    ['PREPARE', 'PREPARE p AS SELECT 1', ['SQL_NOT_ALLOWED']],
-    ['EXECUTE', 'EXECUTE p', ['SQL_NOT_ALLOWED']],
-    ['CHECKPOINT', 'CHECKPOINT', ['SQL_NOT_ALLOWED']],
-    ['duckdb_tables()', 'SELECT * FROM duckdb_tables()', ['SQL_NOT_ALLOWED']],
-    ['duckdb_settings()', 'SELECT * FROM duckdb_settings()', ['SQL_NOT_ALLOWED']],
-    ['duckdb_functions()', 'SELECT * FROM duckdb_functions()', ['SQL_NOT_ALLOWED']],
-    ['duckdb_views()', 'SELECT * FROM duckdb_views()', ['SQL_NOT_ALLOWED']],
-    ['information_schema.tables', 'SELECT * FROM information_schema.tables', ['DATASET_NOT_FOUND']],
-    ['pg_catalog.pg_proc', 'SELECT * FROM pg_catalog.pg_proc', ['DATASET_NOT_FOUND']],
-    ['pragma_table_info', "SELECT * FROM pragma_table_info('veil_internal.src__drug_xyz__trial_july2020')", ['SQL_NOT_ALLOWED']],
-    ['current_setting', "SELECT current_setting('allowed_directories')", ['SQL_NOT_ALLOWED']],
-    ['json_execute_serialized_sql', "SELECT json_execute_serialized_sql(json_serialize_sql('SELECT 1'))", ['SQL_NOT_ALLOWED']],
-    ['json_serialize_sql', "SELECT json_serialize_sql('SELECT 1')", ['SQL_NOT_ALLOWED']],
-    ['write_log', "SELECT write_log('x')", ['SQL_NOT_ALLOWED']],
-    ['error()', "SELECT error('x')", ['SQL_NOT_ALLOWED']],
-    ['getenv', "SELECT getenv('HOME')", ['SQL_NOT_ALLOWED']],
-    ['internal view', 'SELECT * FROM veil_internal.src__drug_xyz__trial_july2020', ['DATASET_NOT_FOUND']],
-    ['internal view quoted', 'SELECT * FROM "veil_internal"."src__drug_xyz__trial_july2020"', ['DATASET_NOT_FOUND']],
-    ['internal view with catalog', 'SELECT * FROM memory.veil_internal.src__drug_xyz__trial_july2020', ['DATASET_NOT_FOUND']],
-    ['internal audit table', 'SELECT * FROM veil_internal.audit_records', ['DATASET_NOT_FOUND']],
-    ['DESCRIBE internal view', 'DESCRIBE veil_internal.src__drug_xyz__trial_july2020', ['DATASET_NOT_FOUND', 'SQL_NOT_ALLOWED']],
-    ['SUMMARIZE internal view', 'SUMMARIZE veil_internal.src__drug_xyz__trial_july2020', ['DATASET_NOT_FOUND', 'SQL_NOT_ALLOWED']],
-    ['internal macro veil_hmac', "SELECT veil_internal.veil_hmac('x')", ['SQL_NOT_ALLOWED']],
-    ['internal macro unqualified', "SELECT veil_tokenize('x')", ['SQL_NOT_ALLOWED']],
-    ['internal macro in a lambda', "SELECT list_transform(['x'], v -> veil_internal.veil_hmac(v))", ['SQL_NOT_ALLOWED']],
-    ['memory.main.x', 'SELECT * FROM memory.main.x', ['DATASET_NOT_FOUND']],
-    ['system.main.duckdb_tables()', 'SELECT * FROM system.main.duckdb_tables()', ['SQL_NOT_ALLOWED']],
-    ['system.main.duckdb_tables view', 'SELECT * FROM system.main.duckdb_tables', ['DATASET_NOT_FOUND']],
-    ['unqualified duckdb_tables view', 'SELECT * FROM duckdb_tables', ['DATASET_NOT_FOUND']],
-    ['unqualified sqlite_master', 'SELECT * FROM sqlite_master', ['DATASET_NOT_FOUND']],
-    ['unqualified pg_proc', 'SELECT * FROM pg_proc', ['DATASET_NOT_FOUND']],
-    ['EXPLAIN', `EXPLAIN SELECT * FROM ${DS}`, ['SQL_NOT_ALLOWED']],
-    ['EXPLAIN ANALYZE', `EXPLAIN ANALYZE SELECT * FROM ${DS}`, ['SQL_NOT_ALLOWED']],
-    ['SHOW TABLES', 'SHOW TABLES', ['SQL_NOT_ALLOWED']],
-    ['SHOW ALL TABLES', 'SHOW ALL TABLES', ['SQL_NOT_ALLOWED']],
-    ['parameter $1', `SELECT * FROM ${DS} WHERE ssn = $1`, ['SQL_NOT_ALLOWED']],
-    ['parameter ?', `SELECT * FROM ${DS} WHERE ssn = ?`, ['SQL_NOT_ALLOWED']],
-    ['named parameter', `SELECT * FROM ${DS} WHERE ssn = $ssn`, ['SQL_NOT_ALLOWED']],
-    ['current_query()', 'SELECT current_query()', ['SQL_NOT_ALLOWED']],
-    ['current_user keyword', 'SELECT current_user', ['SQL_NOT_ALLOWED']],
-    ['current_schema keyword', 'SELECT current_schema', ['SQL_NOT_ALLOWED']],
-    ['stats(ssn)', `SELECT stats(ssn) FROM ${DS}`, ['SQL_NOT_ALLOWED']],
-    ['time travel AT', `SELECT * FROM ${DS} AT (VERSION => 1)`, ['SQL_NOT_ALLOWED']],
-    ['range() table function', 'SELECT * FROM range(10)', ['SQL_NOT_ALLOWED']],
-    ['sqlite_scan of the audit store', `SELECT * FROM sqlite_scan('${AUDIT_DB}', 'audit_log')`, ['SQL_NOT_ALLOWED']],
-    ['sleep', 'SELECT sleep_ms(10)', ['SQL_NOT_ALLOWED']],
-    ['nextval', "SELECT nextval('s')", ['SQL_NOT_ALLOWED']],
-    ['setseed', 'SELECT setseed(0.5)', ['SQL_NOT_ALLOWED']],
-    ['aggregate state export', `SELECT sum(dose_mg) EXPORT_STATE FROM ${DS}`, ['SQL_NOT_ALLOWED', 'INVALID_SQL']],
-    ['finalize', 'SELECT finalize(1)', ['SQL_NOT_ALLOWED']],
-  ];
+  const refused = ENGINE_ESCAPES;
 
   for (const [name, template, codes] of refused) {
     test(`engine escape refused: ${name}`, async () => {
@@ -596,43 +404,7 @@ describe('3. escapes to the engine are refused and nothing runs', { concurrency:
   });
 
   // --- CTE scope confusion: the checker believes an unqualified name is a CTE, DuckDB binds it to a catalog view.
-  const cteScopeEscapes: [string, string, string][] = [
-    [
-      'self-referencing non-recursive CTE',
-      'WITH duckdb_views AS (SELECT * FROM duckdb_views) SELECT view_name, sql FROM duckdb_views',
-      'The checker adds a CTE name to the scope of its own body; DuckDB does not (the name in the body binds to the system view system.main.duckdb_views).',
-    ],
-    [
-      'forward reference to a later CTE',
-      'WITH a AS (SELECT * FROM duckdb_tables), duckdb_tables AS (SELECT 1) SELECT schema_name, table_name, sql FROM a',
-      'The checker puts every CTE of a WITH in scope of every body; DuckDB binds a reference to a later CTE to the catalog.',
-    ],
-    [
-      'CTE name with a KELVIN SIGN (U+212A) that JS lower-cases to k',
-      'WITH "DUC\u212ADB_VIEWS" AS (SELECT 1) SELECT view_name, sql FROM duckdb_views',
-      'String.prototype.toLowerCase folds U+212A to "k"; DuckDB does not, so duckdb_views binds to the catalog.',
-    ],
-    [
-      'recursive CTE referencing a catalog view of the same name',
-      'WITH RECURSIVE sqlite_master AS (SELECT * FROM sqlite_master) SELECT * FROM sqlite_master',
-      'Same scope confusion through WITH RECURSIVE: sqlite_master (all internal view and table DDL) is read.',
-    ],
-    [
-      'pg_proc reveals the masking macros with their HMAC key pads',
-      'WITH pg_proc AS (SELECT * FROM pg_proc) SELECT proname, prosqlbody FROM pg_proc WHERE proname LIKE \'veil%\'',
-      'pg_proc.prosqlbody holds the bodies of veil_internal.veil_tokenize / veil_hmac / veil_prf, i.e. the HMAC ipad/opad and the FPE key: tokens and HMACs become reversible by dictionary.',
-    ],
-    [
-      'pg_settings reveals engine configuration',
-      "WITH pg_settings AS (SELECT * FROM pg_settings) SELECT name, setting FROM pg_settings WHERE name IN ('allowed_directories', 'temp_directory', 'memory_limit')",
-      'Settings of the locked-down engine (storage paths) are readable.',
-    ],
-    [
-      'duckdb_columns reveals every internal column for dave',
-      "WITH duckdb_columns AS (SELECT * FROM duckdb_columns) SELECT table_name, column_name FROM duckdb_columns WHERE schema_name = 'veil_internal'",
-      'Dataset existence and its full column list leak to a user who cannot see the dataset (docs/security.md invariant 9).',
-    ],
-  ];
+  const cteScopeEscapes = CTE_SCOPE_ESCAPES;
   for (const [name, sql, why] of cteScopeEscapes) {
     test(
       `system catalogs stay unreachable through CTE scope confusion: ${name}`,

@@ -5,12 +5,11 @@ import {
   DuckDBTypeId,
   type DuckDBConnection,
   type DuckDBPreparedStatement,
-  type DuckDBResult,
   type DuckDBType,
   type DuckDBValue,
   VARCHAR,
 } from '@duckdb/node-api';
-import { columnTypeOf, prepareSingle, StatementStopper } from './duckdb-engine.ts';
+import { columnTypeOf, prepareSingle, streamStatement } from './duckdb-engine.ts';
 import { InvalidSqlError, QueryFailedError, VeilError } from '../errors/index.ts';
 import type { ExecuteOptions, ResultColumn, ResultStream } from './duckdb-engine.ts';
 import { engineErrorToVeilError } from './engine-error-classifier.ts';
@@ -142,55 +141,7 @@ export class CatalogSandboxEngine {
    * them) and streams its result. A statement timeout or an abort interrupts the connection.
    */
   async stream(sql: string, parameters: readonly SandboxParameter[], options: ExecuteOptions): Promise<ResultStream> {
-    const stopper = new StatementStopper(options);
-    let finished = false;
-    let connection: DuckDBConnection | undefined;
-    const finish = (): void => {
-      if (finished) return;
-      finished = true;
-      stopper.dispose();
-      connection?.closeSync();
-    };
-    try {
-      connection = await this.connect();
-      stopper.attach(connection);
-      const prepared = await prepareSingle(connection, sql);
-      bindParameters(prepared, parameters);
-      const result: DuckDBResult = await prepared.stream();
-      stopper.check();
-      const columns: ResultColumn[] = [];
-      for (let i = 0; i < result.columnCount; i++) columns.push({ name: result.columnName(i), ...columnTypeOf(result.columnType(i)) });
-      let inflight: Promise<unknown> | undefined;
-      return {
-        columns,
-        nextChunk: async () => {
-          if (finished) return null;
-          const fetch = result.fetchChunk();
-          inflight = fetch;
-          try {
-            const chunk = await fetch;
-            stopper.check();
-            if (chunk === null || chunk.rowCount === 0) {
-              finish();
-              return null;
-            }
-            return chunk;
-          } catch (error) {
-            finish();
-            throw stopper.classify(error);
-          } finally {
-            if (inflight === fetch) inflight = undefined;
-          }
-        },
-        close: () => {
-          if (inflight === undefined) finish();
-          else inflight.then(finish, finish);
-        },
-      };
-    } catch (error) {
-      finish();
-      throw stopper.classify(error);
-    }
+    return streamStatement(() => this.connect(), sql, options, (prepared) => bindParameters(prepared, parameters));
   }
 
   async close(): Promise<void> {

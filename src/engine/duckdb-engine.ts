@@ -244,56 +244,9 @@ export class DuckDbEngine {
    * engine errors are classified so that data-dependent messages never reach the caller.
    */
   async execute(sql: string, options: ExecuteOptions): Promise<ResultStream> {
-    const stopper = new StatementStopper(options);
-    let finished = false;
-    let connection: DuckDBConnection | undefined;
-    const finish = (): void => {
-      if (finished) return;
-      finished = true;
-      stopper.dispose();
-      connection?.closeSync();
-    };
-    try {
-      connection = await this.instance.connect();
-      stopper.attach(connection);
-      const prepared = await prepareSingle(connection, sql);
+    return streamStatement(() => this.instance.connect(), sql, options, (prepared) => {
       if (options.parameters !== undefined) bindParameters(prepared, options.parameters);
-      const result: DuckDBResult = await prepared.stream();
-      stopper.check();
-      const columns = resultColumns(result);
-      // A fetch may still be running when the consumer closes (prefetching, early stop): the
-      // connection is closed only once it has settled, never under DuckDB's feet.
-      let inflight: Promise<unknown> | undefined;
-      return {
-        columns,
-        nextChunk: async () => {
-          if (finished) return null;
-          const fetch = result.fetchChunk();
-          inflight = fetch;
-          try {
-            const chunk = await fetch;
-            stopper.check();
-            if (chunk === null || chunk.rowCount === 0) {
-              finish();
-              return null;
-            }
-            return chunk;
-          } catch (error) {
-            finish();
-            throw stopper.classify(error);
-          } finally {
-            if (inflight === fetch) inflight = undefined;
-          }
-        },
-        close: () => {
-          if (inflight === undefined) finish();
-          else inflight.then(finish, finish);
-        },
-      };
-    } catch (error) {
-      finish();
-      throw stopper.classify(error);
-    }
+    });
   }
 
   /**
@@ -332,8 +285,7 @@ export class DuckDbEngine {
  * stop is due the connection is interrupted again every 50 ms until the statement is over, and a
  * statement that still finishes after its deadline is answered as timed out, never as a success.
  */
-/** Shared with the catalog sandbox engine (same folder); not part of the engine's public entry. */
-export class StatementStopper {
+class StatementStopper {
   private connection: DuckDBConnection | undefined;
   private timedOut = false;
   private stopping = false;
@@ -390,6 +342,64 @@ export class StatementStopper {
  * DuckDB's connection.run/stream execute every statement in a text. Veil runs exactly one statement
  * per call (docs/security.md invariant 1), so a text that holds more is refused here as a last line.
  */
+/**
+ * Prepares one statement on a fresh connection, binds it, and streams its chunks. A statement
+ * timeout or an abort interrupts the connection; engine errors are classified so that
+ * data-dependent messages never reach the caller. Shared by the main engine and the catalog sandbox.
+ */
+export async function streamStatement(connect: () => Promise<DuckDBConnection>, sql: string, options: ExecuteOptions, bind: (prepared: DuckDBPreparedStatement) => void): Promise<ResultStream> {
+  const stopper = new StatementStopper(options);
+  let finished = false;
+  let connection: DuckDBConnection | undefined;
+  const finish = (): void => {
+    if (finished) return;
+    finished = true;
+    stopper.dispose();
+    connection?.closeSync();
+  };
+  try {
+    connection = await connect();
+    stopper.attach(connection);
+    const prepared = await prepareSingle(connection, sql);
+    bind(prepared);
+    const result: DuckDBResult = await prepared.stream();
+    stopper.check();
+    const columns = resultColumns(result);
+    // A fetch may still be running when the consumer closes (prefetching, early stop): the
+    // connection is closed only once it has settled, never under DuckDB's feet.
+    let inflight: Promise<unknown> | undefined;
+    return {
+      columns,
+      nextChunk: async () => {
+        if (finished) return null;
+        const fetch = result.fetchChunk();
+        inflight = fetch;
+        try {
+          const chunk = await fetch;
+          stopper.check();
+          if (chunk === null || chunk.rowCount === 0) {
+            finish();
+            return null;
+          }
+          return chunk;
+        } catch (error) {
+          finish();
+          throw stopper.classify(error);
+        } finally {
+          if (inflight === fetch) inflight = undefined;
+        }
+      },
+      close: () => {
+        if (inflight === undefined) finish();
+        else inflight.then(finish, finish);
+      },
+    };
+  } catch (error) {
+    finish();
+    throw stopper.classify(error);
+  }
+}
+
 /** Binds each value with the type its JavaScript form has; DuckDB casts where the statement needs another. */
 function bindParameters(prepared: DuckDBPreparedStatement, values: readonly ParameterValue[]): void {
   if (values.length !== prepared.parameterCount) throw new QueryFailedError(`the statement has ${prepared.parameterCount} parameters, ${values.length} values were given`);

@@ -1,7 +1,7 @@
 /**
- * SQL probes of test/security-escapes.test.ts (sections 1 to 3), copied verbatim so that the PostgreSQL
- * door is attacked with exactly what the HTTP door is (test files cannot import each other: importing
- * one registers its tests). Keep in step with that file when probes are added there.
+ * The SQL probes of the escape suite, shared by test/security-escapes.test.ts (HTTP) and
+ * test/pg-security.test.ts (the PostgreSQL wire), so that every door is attacked with exactly the
+ * same statements. __HOME__ is replaced by the server's home directory when a test runs.
  */
 const DS = 'drug_xyz.trial_july2020';
 const AE = 'drug_xyz.adverse_events';
