@@ -4,6 +4,7 @@ import type { Authentication } from '../identity/index.ts';
 import type { CatalogPool } from './catalog-pool.ts';
 import type { CatalogSession } from './catalog-sandbox.ts';
 import { encodeCopyRows } from './pg-copy.ts';
+import { CsvDataRows } from './csv-data-rows.ts';
 import * as wire from './pg-messages.ts';
 import { SessionSettings, SERVER_VERSION } from './pg-settings.ts';
 import { SQLSTATE } from './pg-sqlstate.ts';
@@ -392,6 +393,11 @@ export class PgSession {
       yield* this.runUtility(plan.statement, out, options);
       return;
     }
+    // A whole result in text format: DuckDB's CSV writer makes the values (see rowsViaCsvWriter).
+    if (plan.kind === 'data' && portal.run === undefined && maxRows === 0 && portal.parameters.length === 0 && plan.columns !== undefined && postgresCsvEligible(plan.columns) && portal.resultFormats.every((f) => f === 0)) {
+      yield* this.rowsViaCsvWriter(portal, plan.columns, out, options.describe);
+      return;
+    }
     const run = portal.run ?? (await this.startRun(portal));
     if (options.describe) out.push(wire.rowDescription(fields(run.columns, portal.resultFormats)));
     run.encoder ??= createRowEncoder(run.columns, wire.expandFormats([...portal.resultFormats], run.columns.length));
@@ -615,27 +621,64 @@ export class PgSession {
    * than encoding rows here), for results whose types it prints as PostgreSQL does.
    */
   private async *copyCsvNatively(sql: string, columns: readonly ResultColumn[], statement: Extract<PgStatement, { kind: 'copy_out' }>, out: Outbox): AsyncGenerator<Uint8Array> {
+    const delimiter = statement.delimiter ?? ',';
+    yield* this.viaCsvWriter(sql, { delimiter, nullString: statement.nullString ?? '' }, out, {
+      start: () => {
+        out.push(wire.copyOutResponse(0, columns.map(() => 0)));
+        if (statement.header) out.push(wire.copyData(Buffer.from(`${columns.map((c) => csvField(c.name)).join(delimiter)}\n`)));
+      },
+      piece: (csv) => wire.copyData(csv),
+      end: () => [],
+      complete: (rows) => [wire.copyDone(), wire.commandComplete(`COPY ${rows}`)],
+    });
+  }
+
+  /**
+   * A whole text-format result as DataRows made from DuckDB's CSV writer (it writes in parallel;
+   * the row encoder works from a single-threaded stream), for types it prints as PostgreSQL does.
+   */
+  private async *rowsViaCsvWriter(portal: Portal, columns: readonly ResultColumn[], out: Outbox, describe: boolean): AsyncGenerator<Uint8Array> {
+    const plan = portal.plan as Extract<Plan, { kind: 'data' }>;
+    const rows = new CsvDataRows(columns.length);
+    yield* this.viaCsvWriter(plan.sql, { delimiter: ',', nullString: '' }, out, {
+      start: () => {
+        if (describe) out.push(wire.rowDescription(fields(columns, portal.resultFormats)));
+      },
+      piece: (csv) => rows.push(csv),
+      end: () => [rows.end()],
+      complete: () => [wire.commandComplete(`SELECT ${rows.rows}`)],
+    });
+  }
+
+  /** One audited run of a query through DuckDB's CSV writer; `steps` frame what goes out. */
+  private async *viaCsvWriter(
+    sql: string,
+    csv: { delimiter: string; nullString: string },
+    out: Outbox,
+    steps: { start(): void; piece(csv: Buffer): Uint8Array; end(): Uint8Array[]; complete(rows: number): Uint8Array[] },
+  ): AsyncGenerator<Uint8Array> {
     const gateway = this.context.gateway;
     const scope = this.newScope();
     const abort = new AbortController();
     this.active = abort;
     this.cancelled = false;
     let bytes = 0;
+    const send = (message: Uint8Array): void => {
+      out.push(message);
+      bytes += message.length;
+    };
     try {
       const prepared = await gateway.data.query(scope, sql, { parameters: true });
       gateway.data.startDelivery(scope, prepared);
-      const delimiter = statement.delimiter ?? ',';
-      out.push(wire.copyOutResponse(0, columns.map(() => 0)));
-      if (statement.header) out.push(wire.copyData(Buffer.from(`${columns.map((c) => csvField(c.name)).join(delimiter)}\n`)));
-      const copy = gateway.data.postgresCsv(prepared, { delimiter, nullString: statement.nullString ?? '' }, abort.signal);
-      for await (const chunk of copy.chunks) {
-        out.push(wire.copyData(chunk));
-        bytes += chunk.length;
+      steps.start();
+      const copy = gateway.data.postgresCsv(prepared, csv, abort.signal);
+      for await (const piece of copy.chunks) {
+        send(steps.piece(piece));
         if (out.full) yield out.take();
       }
       const rows = await this.guard(copy.rows);
-      out.push(wire.copyDone());
-      out.push(wire.commandComplete(`COPY ${rows}`));
+      for (const message of steps.end()) send(message);
+      for (const message of steps.complete(rows)) out.push(message);
       gateway.data.delivered(scope, rows, bytes);
       gateway.finish(scope);
     } catch (error) {
