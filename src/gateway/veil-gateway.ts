@@ -28,6 +28,8 @@ export interface DoorSettings {
     readonly tlsCert: string;
     readonly tlsKey: string;
     readonly allowPlaintext: boolean;
+    /** auto: password (token) over TLS or loopback, SCRAM elsewhere; scram-sha-256: SCRAM always. */
+    readonly auth: 'auto' | 'scram-sha-256';
     readonly maxConnections: number;
     readonly idleTimeoutMs: number;
   };
@@ -68,6 +70,7 @@ export class VeilGateway {
         tlsCert: s.pgTlsCert === '' ? '' : path.resolve(runtime.home.root, s.pgTlsCert),
         tlsKey: s.pgTlsKey === '' ? '' : path.resolve(runtime.home.root, s.pgTlsKey),
         allowPlaintext: s.pgAllowPlaintext,
+        auth: s.pgAuth === 'scram-sha-256' ? 'scram-sha-256' : 'auto',
         maxConnections: s.pgMaxConnections,
         idleTimeoutMs: s.pgIdleTimeoutMs,
       },

@@ -53,6 +53,12 @@ export interface VeilSettings {
   readonly pgTlsKey: string;
   /** Plain-text PostgreSQL connections from non-loopback addresses (then SCRAM-SHA-256 with API tokens only). */
   readonly pgAllowPlaintext: boolean;
+  /**
+   * How PostgreSQL clients authenticate: `auto` (the token as a password over TLS or from loopback,
+   * SCRAM-SHA-256 with API tokens on other plain connections) or `scram-sha-256` (always SCRAM, API
+   * tokens only: no secret ever crosses the wire).
+   */
+  readonly pgAuth: string;
   /** PostgreSQL connections at once, all clients together. */
   readonly pgMaxConnections: number;
   /** A PostgreSQL session with no message for this long is closed (0: never). */
@@ -89,6 +95,7 @@ export const DEFAULT_SETTINGS: VeilSettings = {
   pgTlsCert: '',
   pgTlsKey: '',
   pgAllowPlaintext: false,
+  pgAuth: 'auto',
   pgMaxConnections: 128,
   pgIdleTimeoutMs: 3_600_000,
 };
@@ -120,6 +127,7 @@ const SETTINGS_KEYS: Record<string, keyof VeilSettings> = {
   pg_tls_cert: 'pgTlsCert',
   pg_tls_key: 'pgTlsKey',
   pg_allow_plaintext: 'pgAllowPlaintext',
+  pg_auth: 'pgAuth',
   pg_max_connections: 'pgMaxConnections',
   pg_idle_timeout_ms: 'pgIdleTimeoutMs',
 };
@@ -193,6 +201,7 @@ export class VeilHome {
     if (typeof publicUrl === 'string' && publicUrl !== '' && !/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?\/?$/.test(publicUrl)) {
       throw new InvalidRequestError(`${this.settingsPath}: public_url must be http(s)://host[:port], e.g. https://veil.example.com`);
     }
+    if (!['auto', 'scram-sha-256'].includes(String(settings['pgAuth']))) throw new InvalidRequestError(`${this.settingsPath}: pg_auth must be auto or scram-sha-256`);
     return settings as unknown as VeilSettings;
   }
 

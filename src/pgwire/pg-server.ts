@@ -168,7 +168,7 @@ export async function startPgServer(gateway: VeilGateway, options: PgServerOptio
       onStartup: async (state: ConnectionState) => {
         const connection = await connectionReady;
         // Clear-text passwords only where nobody can read them; SCRAM (API tokens) elsewhere.
-        connection.options.auth = state.tlsInfo !== undefined || loopback ? passwordAuth : scramAuth;
+        connection.options.auth = settings.auth === 'auto' && (state.tlsInfo !== undefined || loopback) ? passwordAuth : scramAuth;
       },
       onAuthenticated: async (state: ConnectionState) => {
         const connection = await connectionReady;
