@@ -76,6 +76,8 @@ export async function startPgServer(gateway: VeilGateway, options: PgServerOptio
     socket.setKeepAlive(true, 60_000);
     if (settings.idleTimeoutMs > 0) {
       socket.setTimeout(settings.idleTimeoutMs, () => {
+        // A statement running without output (a long aggregate) is not idleness: wait for it.
+        if (session?.busy === true) return;
         // Idle: nothing is being written, so the message cannot interleave with a response.
         if (socket.writable) socket.write(wire.errorResponse({ severity: 'FATAL', code: '57P05', message: 'terminating connection due to idle-session timeout' }));
         socket.destroy();

@@ -155,8 +155,24 @@ export class PgSession {
     this.cursors.clear();
   }
 
+  /** Whether a message is being handled now (a statement running): the idle timeout waits. */
+  get busy(): boolean {
+    return this.handling > 0;
+  }
+
+  private handling = 0;
+
   /** Handles one frontend message (type byte included); yields the responses. */
   async *handle(message: Uint8Array): AsyncGenerator<Uint8Array, Uint8Array | undefined> {
+    this.handling++;
+    try {
+      return yield* this.dispatch(message);
+    } finally {
+      this.handling--;
+    }
+  }
+
+  private async *dispatch(message: Uint8Array): AsyncGenerator<Uint8Array, Uint8Array | undefined> {
     const data = Buffer.from(message.buffer, message.byteOffset, message.byteLength);
     const code = String.fromCharCode(data[0] ?? 0);
     if (code === 'X') {
