@@ -25,7 +25,11 @@ export async function serveCommand(args: readonly string[]): Promise<void> {
   const { gateway } = deployment;
   // The audit mirror catches up in the background (a full load only on a home without its cache).
   gateway.warm();
-  if (values['demo'] === true) await deployment.setupDemo(rows, log);
+  if (values['demo'] === true) {
+    const demo = await deployment.setupDemo(rows, log);
+    // The web UI's "Sign in as …" picker: only while serving the demo.
+    gateway.enableDemoSignIn(demo.users);
+  }
   const pgPort = Number(str(values, 'pg-port') ?? gateway.settings.pg.port);
   const pgHost = str(values, 'pg-host') ?? gateway.settings.pg.host;
   if (!Number.isInteger(pgPort) || pgPort < 0 || pgPort > 65535) throw new InvalidRequestError('--pg-port must be a TCP port number (0: no PostgreSQL door)');
@@ -39,7 +43,7 @@ export async function serveCommand(args: readonly string[]): Promise<void> {
   const actualPort = typeof address === 'object' && address !== null ? address.port : port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`;
   log(`home ${deployment.homeDirectory}`);
-  log(`listening on ${url}  (API description: ${url}/openapi.json)`);
+  log(`listening on ${url}  (web UI: ${url}/, API description: ${url}/openapi.json)`);
   if (pg !== undefined) log(`PostgreSQL protocol on ${pgHost}:${pg.address.port}  (psql, JDBC, psycopg2, BI tools: docs/sql-clients.md)`);
   if (values['demo'] === true) {
     const homeArg = str(values, 'home') === undefined ? '' : ` --home ${deployment.homeDirectory}`;

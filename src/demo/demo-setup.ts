@@ -12,6 +12,8 @@ export const DEMO_TRIAL_DIR = 'clinical-trials/drug-xyz';
 export interface DemoSetupResult {
   readonly generated: boolean;
   readonly trialRows: number;
+  /** The demo's users (alice … erin): the sign-in picker of the demo offers them. */
+  readonly users: readonly string[];
 }
 
 /**
@@ -67,8 +69,9 @@ export async function setupDemo(runtime: VeilRuntime, rows: number, log: (line: 
     });
     log('registered drug_xyz.adverse_events');
   }
-  for (const user of parseUserDocument(readFileSync(path.join(DEMO_DIR, 'users.yaml'), 'utf8'))) runtime.users.put(user);
+  const users = parseUserDocument(readFileSync(path.join(DEMO_DIR, 'users.yaml'), 'utf8'));
+  for (const user of users) runtime.users.put(user);
   runtime.policies.apply(parsePolicyDocuments(readFileSync(path.join(DEMO_DIR, 'policies.yaml'), 'utf8')));
   const trial = runtime.catalog.datasets.get('drug_xyz.trial_july2020');
-  return { generated, trialRows: trial ? rows : 0 };
+  return { generated, trialRows: trial ? rows : 0, users: users.map((u) => u.name) };
 }

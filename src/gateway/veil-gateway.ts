@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { AuditCompletion } from '../audit/index.ts';
 import type { ErrorCode } from '../errors/index.ts';
 import { principalOf, type Authentication, type ScramVerifier } from '../identity/index.ts';
-import { InvalidTokenError } from '../errors/index.ts';
+import { AccessDeniedError, InvalidTokenError } from '../errors/index.ts';
 import type { VeilRuntime } from '../runtime/index.ts';
 import { AdminOperations } from './admin-operations.ts';
 import { Authorization } from './authorization.ts';
@@ -165,6 +165,34 @@ export class VeilGateway {
       this.finish(scope, error);
       throw error;
     }
+  }
+
+  /** Users one may sign in as without credentials: only while serving the demo (`veil serve --demo`). */
+  private demoUsers: readonly string[] = [];
+
+  /** Turns on demo sign-in for these stored users (the demo's own; never in a real deployment). */
+  enableDemoSignIn(users: readonly string[]): void {
+    this.demoUsers = [...users];
+  }
+
+  /** How a client may sign in here: public facts a sign-in screen shows (no secrets). */
+  signInOptions(): { demo_users: readonly string[]; identity_providers: readonly { name: string; issuer: string }[] } {
+    return {
+      demo_users: this.demoUsers,
+      identity_providers: this.runtime.identityProviders.map((p) => ({ name: p.config.name, issuer: p.config.issuer })),
+    };
+  }
+
+  /**
+   * A short-lived Veil token for a demo user, for the demo's sign-in picker. Refused unless the
+   * demo is being served and the user is one of its users; recorded like any sign-in.
+   */
+  demoSignIn(scope: RequestScope, user: string): { token: string; user: string; expires_in: number } {
+    scope.describe('auth', `demo sign-in as ${user}`);
+    if (!this.demoUsers.includes(user)) throw new AccessDeniedError('demo sign-in is available only for the demo users while the demo is served');
+    this.adopt(scope, { principal: principalOf(this.runtime.users.get(user)), method: 'local', via: 'demo' });
+    const ttl = 3600;
+    return { token: this.runtime.issuer.issue(user, ttl), user, expires_in: ttl };
   }
 
   /** Whether the principal administers this deployment (for a door's "am I admin" display). */

@@ -4,6 +4,7 @@ import { isVeilError, TooManyRequestsError } from '../errors/index.ts';
 import { errorCodeOf, type VeilGateway } from '../gateway/index.ts';
 import { adminRoutes } from './admin-routes.ts';
 import { tokenRoutes } from './token-routes.ts';
+import { signInRoutes } from './sign-in-routes.ts';
 import { auditRoutes } from './audit-routes.ts';
 import { catalogRoutes } from './catalog-routes.ts';
 import { dataRoutes, type PgAddress } from './data-routes.ts';
@@ -11,6 +12,7 @@ import { HTTP_STATUS } from './http-status.ts';
 import { openApiDocument } from './openapi.ts';
 import { clientApplicationOf, setRequestDeadline, type RequestContext } from './request-context.ts';
 import { Router, sendJson, type Route } from './routing.ts';
+import { serveUi } from './static-assets.ts';
 
 export interface HttpServerOptions {
   /** Where internal errors are reported with their request id (never to clients). */
@@ -40,6 +42,7 @@ export function createHttpServer(gateway: VeilGateway, options: HttpServerOption
     ...adminRoutes(gateway),
     ...tokenRoutes(gateway),
     ...auditRoutes(gateway),
+    ...signInRoutes(gateway),
   ];
   const router = new Router(routes);
 
@@ -48,6 +51,9 @@ export function createHttpServer(gateway: VeilGateway, options: HttpServerOption
     const scope = gateway.open({ door: 'http', clientApplication: clientApplicationOf(req), clientAddress: req.socket.remoteAddress ?? null });
     setRequestDeadline(req, scope.startedAt + gateway.settings.requestTimeoutMs, gateway.settings.requestTimeoutMs);
     const url = new URL(req.url ?? '/', 'http://veil.invalid');
+    // The web UI: its pages and assets are public files; everything it shows comes from /v1, with
+    // the viewer's token, under the same rules as any other client.
+    if (!url.pathname.startsWith('/v1/') && url.pathname !== '/v1' && url.pathname !== '/healthz' && url.pathname !== '/openapi.json' && serveUi(req, res, url.pathname)) return;
     let params: Record<string, string> = {};
     let audited = url.pathname.startsWith('/v1');
     try {

@@ -50,9 +50,10 @@ export async function startTestServer(
   const home = mkdtempSync(path.join(os.tmpdir(), 'veil-test-'));
   options.prepareHome?.(home);
   const runtime = await openRuntime(home);
-  if (options.demo !== false) await setupDemo(runtime, options.rows ?? 2000);
+  const demo = options.demo !== false ? await setupDemo(runtime, options.rows ?? 2000) : undefined;
   const internalErrors: unknown[] = [];
   const gateway = createGateway(runtime);
+  if (demo !== undefined) gateway.enableDemoSignIn(demo.users);
   const pg = await startPgServer(gateway, { port: 0, host: '127.0.0.1', logError: (error) => internalErrors.push(error) });
   const server: Server = createHttpServer(gateway, { logError: (_id, error) => internalErrors.push(error), pg: { port: pg.address.port } });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

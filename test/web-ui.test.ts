@@ -1,0 +1,263 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { startTestServer, type TestServer } from './support/test-server.ts';
+
+/**
+ * The web UI in a real Chromium (Debian's, driven by playwright-core) against a real Veil: every
+ * page shows what the API lets the viewer see and nothing else, under a strict CSP, reachable by
+ * keyboard, with no serious accessibility violation (axe-core). Screenshots go to test-results/.
+ */
+const ROOT = path.resolve(import.meta.dirname, '..');
+const SHOTS = path.join(ROOT, 'test-results', 'web-ui');
+const TRIAL = 'drug_xyz.trial_july2020';
+const CHROMIUM = process.env['VEIL_CHROMIUM'] ?? '/usr/bin/chromium';
+
+let server: TestServer & { internalErrors: unknown[] };
+let browser: Browser;
+let rawSsns: string[];
+let rawEmails: string[];
+
+before(async () => {
+  const build = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'build-ui.mjs')], { cwd: ROOT, encoding: 'utf8' });
+  assert.equal(build.status, 0, `the UI builds: ${build.stderr}`);
+  mkdirSync(SHOTS, { recursive: true });
+  server = await startTestServer({ rows: 2000 });
+  const csv = readFileSync(path.join(server.home, 'storage', 'clinical-trials', 'drug-xyz', 'trial-july2020', 'data.csv'), 'utf8').trim().split('\n').slice(1, 201);
+  rawSsns = csv.map((line) => line.split(',')[3] ?? '');
+  rawEmails = csv.map((line) => line.split(',')[2] ?? '');
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+});
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+async function signedIn(user: string, width = 1280, height = 800): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width, height } });
+  const page = await context.newPage();
+  const violations: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error' && /Content Security Policy|Refused to/.test(message.text())) violations.push(message.text());
+  });
+  (page as Page & { cspViolations: string[] }).cspViolations = violations;
+  await page.goto(`${server.url}/`);
+  await page.getByRole('button', { name: `Sign in as ${user}` }).click();
+  await page.getByText(`Signed in as ${user}`).waitFor();
+  return page;
+}
+
+async function shot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+/** axe-core's serious and critical violations (run through the DevTools protocol, which CSP does not govern). */
+async function accessibilityViolations(page: Page): Promise<string[]> {
+  await page.evaluate(readFileSync(path.join(ROOT, 'node_modules', 'axe-core', 'axe.min.js'), 'utf8'));
+  const result = await page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run(): Promise<{ violations: { id: string; impact: string; nodes: unknown[] }[] }> } }).axe;
+    return (await axe.run()).violations.map((v) => ({ id: v.id, impact: v.impact, count: v.nodes.length }));
+  });
+  return result.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.count})`);
+}
+
+describe('serving', () => {
+  test('pages under a strict Content-Security-Policy; hashed assets cached for good, pages never', async () => {
+    const page = await fetch(`${server.url}/datasets/${TRIAL}`);
+    assert.equal(page.status, 200);
+    const csp = page.headers.get('content-security-policy') ?? '';
+    assert.match(csp, /script-src 'self'/);
+    assert.doesNotMatch(csp.replace("style-src-attr 'unsafe-inline'", ''), /unsafe-inline|unsafe-eval/);
+    assert.match(csp, /frame-ancestors 'none'/);
+    assert.equal(page.headers.get('cache-control'), 'no-cache');
+    const html = await page.text();
+    assert.doesNotMatch(html, /<script(?![^>]*\bsrc=)[^>]*>/, 'no inline script');
+    const asset = /src="(\/assets\/[^"]+\.js)"/.exec(html)?.[1];
+    assert.ok(asset !== undefined);
+    const js = await fetch(`${server.url}${asset}`);
+    assert.equal(js.headers.get('cache-control'), 'public, max-age=31536000, immutable');
+    // A path that climbs out of the build is a page of the app (index.html) or a 404, never the file.
+    const climbed = await fetch(`${server.url}/assets/../../package.json`);
+    assert.doesNotMatch(await climbed.text(), /"dependencies"/);
+    assert.doesNotMatch(await (await fetch(`${server.url}/assets/%2e%2e/%2e%2e/package.json`)).text(), /"dependencies"/);
+    assert.equal((await fetch(`${server.url}/assets/no-such-file.js`)).status, 404);
+    // The API is untouched by the UI's routes.
+    const api = await fetch(`${server.url}/v1/nope`);
+    assert.equal(api.status, 404);
+    assert.match(await api.text(), /"code":"NOT_FOUND"/);
+  });
+});
+
+describe('what each demo user sees', () => {
+  test('alice: finds the trial, sees masked identifiers and only masked values in the preview', async () => {
+    const page = await signedIn('alice');
+    await page.getByRole('searchbox', { name: 'Search datasets' }).fill('trial');
+    await page.waitForURL(/\/search\?q=trial/);
+    await page.getByRole('link', { name: TRIAL }).waitFor();
+    await shot(page, 'search-alice');
+    await page.getByRole('link', { name: TRIAL }).click();
+    await page.getByRole('table', { name: `Preview of ${TRIAL}` }).waitFor();
+    const ssnRow = page.getByRole('row', { name: /^ssn / });
+    assert.match(await ssnRow.innerText(), /masked/);
+    const text = await page.locator('main').innerText();
+    assert.match(text, /XXX-XX-\d{4}/);
+    for (const ssn of rawSsns) assert.ok(!text.includes(ssn), `raw ssn ${ssn} shown to alice`);
+    for (const email of rawEmails) assert.ok(!text.includes(email), `raw email ${email} shown to alice`);
+    assert.deepEqual((page as Page & { cspViolations: string[] }).cspViolations, []);
+    assert.deepEqual(await accessibilityViolations(page), []);
+    await shot(page, 'dataset-alice');
+    await page.context().close();
+  });
+
+  test('bob: pii columns listed as hidden, none in the preview, no pii value anywhere', async () => {
+    const page = await signedIn('bob');
+    await page.goto(`${server.url}/datasets/${TRIAL}`);
+    await page.getByRole('table', { name: `Preview of ${TRIAL}` }).waitFor();
+    for (const column of ['ssn', 'email', 'full_name']) assert.match(await page.getByRole('row', { name: new RegExp(`^${column} `) }).innerText(), /hidden/);
+    const header = await page.getByRole('table', { name: `Preview of ${TRIAL}` }).locator('thead').innerText();
+    for (const column of ['ssn', 'email', 'full_name', 'participant_id']) assert.ok(!header.split(/\s+/).includes(column), `${column} in bob's preview`);
+    const text = await page.locator('main').innerText();
+    for (const ssn of rawSsns) assert.ok(!text.includes(ssn));
+    for (const email of rawEmails) assert.ok(!text.includes(email));
+    await page.getByRole('link', { name: 'Catalog' }).click();
+    await page.getByRole('searchbox', { name: 'Search datasets' }).fill('ssn');
+    await page.waitForTimeout(600);
+    const results = await page.getByRole('list', { name: 'Search results' }).innerText();
+    const api = await server.get('bob', '/v1/search?q=ssn');
+    const names = ((await api.json()) as { results: { name: string }[] }).results.map((r) => r.name);
+    for (const name of names) assert.ok(results.includes(name), `${name} from the API is listed`);
+    assert.deepEqual(await accessibilityViolations(page), []);
+    await shot(page, 'search-bob');
+    await page.context().close();
+  });
+
+  test('dave: no drug_xyz anywhere; a deep link says it does not exist or is not his to see', async () => {
+    const page = await signedIn('dave');
+    await page.getByRole('searchbox', { name: 'Search datasets' }).waitFor();
+    await page.waitForTimeout(500);
+    assert.ok(!(await page.locator('main').innerText()).includes('drug_xyz'));
+    await page.goto(`${server.url}/datasets/${TRIAL}`);
+    await page.getByRole('alert').waitFor();
+    assert.match(await page.getByRole('alert').innerText(), /does not exist, or you have no access to it/);
+    assert.ok(!(await page.locator('main').innerText()).includes('Owner'));
+    await shot(page, 'dataset-dave');
+    await page.context().close();
+  });
+
+  test('carol: the description, not the rows', async () => {
+    const page = await signedIn('carol');
+    await page.goto(`${server.url}/datasets/${TRIAL}`);
+    await page.getByText(`You may read the description of ${TRIAL}, not its rows.`).waitFor();
+    assert.equal(await page.getByRole('table', { name: `Preview of ${TRIAL}` }).count(), 0);
+    await page.context().close();
+  });
+
+  test('erin on a 390-pixel screen: everything, and nothing wider than the screen', async () => {
+    const page = await signedIn('erin', 390, 844);
+    await page.goto(`${server.url}/datasets/${TRIAL}`);
+    await page.getByRole('table', { name: `Preview of ${TRIAL}` }).waitFor();
+    const text = await page.locator('main').innerText();
+    assert.ok(rawSsns.some((ssn) => text.includes(ssn)), 'erin sees raw values');
+    const overflow = await page.evaluate(() => {
+      const wide = [...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1 && !e.closest('.scroll, pre'));
+      return { by: document.documentElement.scrollWidth - window.innerWidth, culprits: wide.slice(0, 5).map((e) => `${e.tagName}.${e.className}`) };
+    });
+    assert.ok(overflow.by <= 1, `the page is ${overflow.by}px wider than the screen: ${overflow.culprits.join(', ')}`);
+    await shot(page, 'dataset-erin-narrow');
+    await page.context().close();
+  });
+});
+
+describe('workspace', () => {
+  test('bob: completion offers his datasets and visible columns only; Run gives the API’s rows; Explain says why', async () => {
+    const page = await signedIn('bob');
+    await page.getByRole('link', { name: 'Workspace' }).click();
+    const editor = page.getByRole('textbox', { name: 'SQL' });
+    await editor.waitFor();
+    await editor.click();
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type('SELECT arm, count(*) AS n FROM drug_xyz.trial_july2020 GROUP BY arm ORDER BY arm');
+    await page.getByRole('button', { name: 'Run' }).click();
+    await page.getByRole('table', { name: 'Query results' }).waitFor();
+    const shown = await page.getByRole('table', { name: 'Query results' }).locator('tbody tr').allInnerTexts();
+    const expected = await server.rows('bob', 'SELECT arm, count(*) AS n FROM drug_xyz.trial_july2020 GROUP BY arm ORDER BY arm');
+    assert.deepEqual(shown.map((r) => r.split('\t').map((v) => v.trim())), expected.map((r) => r.map(String)));
+    // Completion: columns of the dataset as bob may see them; his hidden ones are not offered.
+    await editor.click();
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type('SELECT drug_xyz.trial_july2020.');
+    await page.locator('.cm-tooltip-autocomplete').waitFor();
+    const offered = await page.locator('.cm-tooltip-autocomplete li').allInnerTexts();
+    assert.ok(offered.some((o) => o.includes('arm')), `arm offered: ${offered.join(', ')}`);
+    for (const hidden of ['ssn', 'email', 'full_name']) assert.ok(!offered.some((o) => o.trim() === hidden), `${hidden} offered to bob`);
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type('SELECT ssn FROM drug_xyz.trial_july2020');
+    await page.getByRole('button', { name: 'Run' }).click();
+    await page.getByRole('alert').waitFor();
+    assert.match(await page.getByRole('alert').innerText(), /not allowed/);
+    await page.keyboard.press('Control+A');
+    await editor.click();
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type('SELECT * FROM drug_xyz.trial_july2020');
+    await page.getByRole('button', { name: 'Explain' }).click();
+    await page.getByRole('heading', { name: 'What you get, and why' }).waitFor();
+    assert.match(await page.locator('.explain').innerText(), /ssn: hidden/);
+    // Before axe runs: its contrast checks set style attributes of their own.
+    assert.deepEqual((page as Page & { cspViolations: string[] }).cspViolations, []);
+    assert.deepEqual(await accessibilityViolations(page), []);
+    await shot(page, 'workspace-bob');
+    await page.context().close();
+  });
+});
+
+describe('hostile content is text', () => {
+  test('descriptions, column descriptions, tags and values with markup are shown, never run', async () => {
+    const admin = (method: string, route: string, body: unknown) =>
+      fetch(`${server.url}${route}`, { method, headers: { Authorization: `Bearer ${server.token('erin')}`, 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+    const payload = '<img src=x onerror="window.__veilXss=1"><script>window.__veilXss=2</script>';
+    const response = await admin('PATCH', `/v1/datasets/${TRIAL}`, { description: `Trial **bold** ${payload}`, column_descriptions: { arm: payload } });
+    assert.equal(response.status, 200, await response.text());
+    const page = await signedIn('erin');
+    await page.goto(`${server.url}/datasets/${TRIAL}`);
+    await page.getByRole('row', { name: /^arm / }).waitFor();
+    await page.getByRole('table', { name: `Preview of ${TRIAL}` }).waitFor();
+    assert.equal(await page.evaluate(() => (window as unknown as { __veilXss?: number }).__veilXss), undefined);
+    assert.equal(await page.locator('main img').count(), 0);
+    assert.equal(await page.locator('main strong', { hasText: 'bold' }).count(), 1, 'Markdown is rendered');
+    assert.match(await page.getByRole('row', { name: /^arm / }).innerText(), /<img src=x onerror=/);
+    await page.context().close();
+  });
+});
+
+describe('keyboard', () => {
+  test('sign-in and search are reachable with the keyboard alone', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    await page.goto(`${server.url}/`);
+    await page.getByRole('button', { name: 'Sign in as alice' }).waitFor();
+    let reached = false;
+    for (let i = 0; i < 12 && !reached; i++) {
+      await page.keyboard.press('Tab');
+      reached = await page.evaluate(() => document.activeElement?.textContent === 'Sign in as alice');
+    }
+    assert.ok(reached, 'Tab reaches "Sign in as alice"');
+    await page.keyboard.press('Enter');
+    await page.getByText('Signed in as alice').waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('aria-label')), 'Search datasets');
+    await page.keyboard.type('adverse');
+    await page.getByRole('link', { name: 'drug_xyz.adverse_events' }).waitFor();
+    await page.getByRole('button', { name: 'Sign out' }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('button', { name: 'Sign in as alice' }).waitFor();
+    assert.equal(await page.evaluate(() => sessionStorage.length), 0, 'the token is gone');
+    await context.close();
+  });
+});
+
+test('no request ended in an internal error', () => {
+  assert.deepEqual(server.internalErrors, []);
+});

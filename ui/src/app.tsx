@@ -1,0 +1,109 @@
+import { lazy, Suspense, useEffect, useState } from 'react';
+import { Link, Navigate, Route, Routes, useLocation, useNavigate } from 'react-router-dom';
+import { api, session } from './api.ts';
+import { DatasetPage } from './pages/dataset-page.tsx';
+import { SearchPage } from './pages/search-page.tsx';
+import { SignInPage } from './pages/sign-in-page.tsx';
+
+// The workspace brings the SQL editor: loaded when first opened, not with every page.
+const WorkspacePage = lazy(() => import('./pages/workspace-page.tsx').then((m) => ({ default: m.WorkspacePage })));
+
+interface Me {
+  readonly user: string;
+  readonly groups: readonly string[];
+  readonly admin: boolean;
+}
+
+/** The frame of every page: who is signed in, the way home, and the page itself. */
+export function App() {
+  const [me, setMe] = useState<Me | null>(null);
+  const [checked, setChecked] = useState(false);
+  const navigate = useNavigate();
+  const location = useLocation();
+
+  const refresh = (): void => {
+    if (session.token() === null) {
+      setMe(null);
+      setChecked(true);
+      return;
+    }
+    api<Me>('/v1/me')
+      .then(setMe)
+      .catch(() => {
+        session.signOut();
+        setMe(null);
+      })
+      .finally(() => setChecked(true));
+  };
+  useEffect(refresh, []);
+
+  if (!checked) return <p className="loading">Loading…</p>;
+  if (me === null) {
+    return (
+      <Shell user={null} onSignOut={() => undefined}>
+        <SignInPage onSignedIn={refresh} returnTo={location.pathname + location.search} />
+      </Shell>
+    );
+  }
+  const signOut = (): void => {
+    session.signOut();
+    setMe(null);
+    navigate('/');
+  };
+  return (
+    <Shell user={me.user} onSignOut={signOut}>
+      <Routes>
+        <Route path="/" element={<Navigate to="/search" replace />} />
+        <Route path="/search" element={<SearchPage />} />
+        <Route path="/datasets/:name" element={<DatasetPage />} />
+        <Route
+          path="/workspace"
+          element={
+            <Suspense fallback={<p className="loading">Loading the workspace…</p>}>
+              <WorkspacePage user={me.user} />
+            </Suspense>
+          }
+        />
+        <Route path="*" element={<NotFound />} />
+      </Routes>
+    </Shell>
+  );
+}
+
+function Shell(props: { user: string | null; onSignOut: () => void; children: React.ReactNode }) {
+  return (
+    <>
+      <header className="top">
+        <Link to="/search" className="brand">
+          Veil
+        </Link>
+        <nav aria-label="Main">
+          {props.user !== null && <Link to="/search">Catalog</Link>}
+          {props.user !== null && <Link to="/workspace">Workspace</Link>}
+        </nav>
+        {props.user !== null && (
+          <div className="who">
+            <span>
+              Signed in as <strong>{props.user}</strong>
+            </span>
+            <button type="button" onClick={props.onSignOut}>
+              Sign out
+            </button>
+          </div>
+        )}
+      </header>
+      <main>{props.children}</main>
+    </>
+  );
+}
+
+function NotFound() {
+  return (
+    <section>
+      <h1>Page not found</h1>
+      <p>
+        This page does not exist. <Link to="/search">Search the catalog</Link>.
+      </p>
+    </section>
+  );
+}
