@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startTestServer, type TestServer } from './support/test-server.ts';
@@ -211,6 +211,44 @@ describe('workspace', () => {
     assert.deepEqual(await accessibilityViolations(page), []);
     await shot(page, 'workspace-bob');
     await page.context().close();
+  });
+});
+
+describe('stewardship', () => {
+  test('erin documents and certifies a dataset and accepts a classification proposal; bob has no such panel', async () => {
+    // A dataset with an untagged e-mail column, so that the classifier has something to propose.
+    const lines = ['contact_id,contact_email,city', ...Array.from({ length: 60 }, (_, i) => `C${i},person${i}@example.org,Town ${i % 7}`)];
+    writeFileSync(path.join(server.home, 'storage', 'contacts.csv'), `${lines.join('\n')}\n`);
+    const registered = await fetch(`${server.url}/v1/datasets`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${server.token('erin')}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ name: 'drug_xyz.contacts', location: 'contacts.csv', description: 'Contacts', owner: 'erin' }),
+    });
+    assert.equal(registered.status, 201, await registered.text());
+    const page = await signedIn('erin');
+    await page.goto(`${server.url}/datasets/drug_xyz.contacts`);
+    await page.getByRole('heading', { name: 'Stewardship' }).waitFor();
+    await page.getByLabel('Description (Markdown)').fill('Contacts of the *trial sites*.');
+    await page.getByLabel('Certification', { exact: true }).selectOption('validated');
+    await page.getByRole('button', { name: 'Save documentation' }).click();
+    await page.locator('.description em', { hasText: 'trial sites' }).waitFor();
+    await page.locator('.meta .badge', { hasText: 'validated' }).waitFor();
+    const described = (await (await server.get('erin', '/v1/datasets/drug_xyz.contacts')).json()) as { description: string; certification: { status: string } | null; columns: { name: string; tags: string[] }[] };
+    assert.equal(described.description, 'Contacts of the *trial sites*.');
+    assert.equal(described.certification?.status, 'validated');
+    const accept = page.getByRole('button', { name: 'Accept pii.email for contact_email' });
+    await accept.waitFor();
+    await accept.click();
+    await page.getByRole('row', { name: /^contact_email / }).filter({ hasText: 'pii.email' }).waitFor();
+    const after = (await (await server.get('erin', '/v1/datasets/drug_xyz.contacts')).json()) as { columns: { name: string; tags: string[] }[] };
+    assert.ok(after.columns.find((c) => c.name === 'contact_email')?.tags.includes('pii.email'));
+    await shot(page, 'dataset-erin-steward');
+    await page.context().close();
+    const bob = await signedIn('bob');
+    await bob.goto(`${server.url}/datasets/${TRIAL}`);
+    await bob.getByRole('table', { name: `Preview of ${TRIAL}` }).waitFor();
+    assert.equal(await bob.getByRole('heading', { name: 'Stewardship' }).count(), 0);
+    await bob.context().close();
   });
 });
 

@@ -55,7 +55,7 @@ export function App() {
       <Routes>
         <Route path="/" element={<Navigate to="/search" replace />} />
         <Route path="/search" element={<SearchPage />} />
-        <Route path="/datasets/:name" element={<DatasetPage />} />
+        <Route path="/datasets/:name" element={<DatasetPage user={me.user} admin={me.admin} />} />
         <Route
           path="/workspace"
           element={

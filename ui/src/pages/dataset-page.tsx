@@ -1,19 +1,21 @@
 import { useEffect, useState } from 'react';
 import Markdown from 'react-markdown';
 import { useParams } from 'react-router-dom';
+import { StewardPanel } from './steward-panel.tsx';
 import { api, certificationOf, explain, type DatasetDescription, type QueryResult } from '../api.ts';
 
 /**
  * One dataset as the viewer may see it: documentation (Markdown, rendered without raw HTML), the
  * viewer's own access per column, a preview through the same policies, and ready-to-paste access.
  */
-export function DatasetPage() {
+export function DatasetPage(props: { user: string; admin: boolean }) {
   const name = useParams()['name'] ?? '';
   const [dataset, setDataset] = useState<DatasetDescription | null>(null);
   const [preview, setPreview] = useState<QueryResult | null>(null);
   const [previewError, setPreviewError] = useState<string | null>(null);
   const [snippets, setSnippets] = useState<Record<string, string> | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [version, setVersion] = useState(0);
 
   useEffect(() => {
     let current = true;
@@ -40,7 +42,7 @@ export function DatasetPage() {
     return () => {
       current = false;
     };
-  }, [name]);
+  }, [name, version]);
 
   if (error !== null) {
     return (
@@ -107,6 +109,8 @@ export function DatasetPage() {
       <h2>Preview</h2>
       {previewError !== null && <p className="notice">{previewError}</p>}
       {preview !== null && <ResultGrid result={preview} label={`Preview of ${dataset.name}`} />}
+
+      {(props.admin || dataset.steward === props.user) && <StewardPanel key={version} dataset={dataset} onChanged={() => setVersion((v) => v + 1)} />}
 
       {snippets !== null && (
         <>
