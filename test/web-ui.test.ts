@@ -252,6 +252,41 @@ describe('stewardship', () => {
   });
 });
 
+describe('audit log', () => {
+  test('carol reads everyone’s records and filters them; alice only her own; statements are text', async () => {
+    // alice leaves a record whose statement carries markup.
+    await server.query('alice', "SELECT '<img src=x onerror=window.__veilXss=3>' AS probe");
+    const carol = await signedIn('carol');
+    await carol.getByRole('link', { name: 'Audit' }).click();
+    await carol.getByRole('table', { name: 'Audit records' }).waitFor();
+    const users = new Set((await carol.getByRole('table', { name: 'Audit records' }).locator('tbody tr td:nth-child(2)').allInnerTexts()).map((u) => u.trim()));
+    assert.ok(users.has('alice') && users.size > 1, `carol sees several users: ${[...users].join(', ')}`);
+    await carol.getByLabel('user', { exact: true }).fill('alice');
+    await carol.getByRole('button', { name: 'Filter' }).click();
+    await carol.waitForURL(/\/audit\?user=alice/);
+    // The new selection replaces the old one once it has arrived.
+    await carol.waitForFunction(() => {
+      const cells = [...document.querySelectorAll('table[aria-label="Audit records"] tbody tr td:nth-child(2)')].map((c) => c.textContent?.trim());
+      return cells.length > 0 && cells.every((c) => c === 'alice');
+    });
+    assert.ok((await carol.locator('main').innerText()).includes('<img src=x onerror=window.__veilXss=3>'), 'the statement is shown as text');
+    assert.equal(await carol.evaluate(() => (window as unknown as { __veilXss?: number }).__veilXss), undefined);
+    await carol.getByRole('table', { name: 'Audit records' }).locator('tbody tr button').first().click();
+    await carol.getByRole('heading', { name: /^Record / }).waitFor();
+    assert.match(await carol.locator('.record').innerText(), /request_id/);
+    assert.deepEqual((carol as Page & { cspViolations: string[] }).cspViolations, []);
+    assert.deepEqual(await accessibilityViolations(carol), []);
+    await shot(carol, 'audit-carol');
+    await carol.context().close();
+    const alice = await signedIn('alice');
+    await alice.goto(`${server.url}/audit`);
+    await alice.getByRole('table', { name: 'Audit records' }).locator('tbody tr').first().waitFor();
+    const own = new Set((await alice.getByRole('table', { name: 'Audit records' }).locator('tbody tr td:nth-child(2)').allInnerTexts()).map((u) => u.trim()));
+    assert.deepEqual([...own], ['alice']);
+    await alice.context().close();
+  });
+});
+
 describe('hostile content is text', () => {
   test('descriptions, column descriptions, tags and values with markup are shown, never run', async () => {
     const admin = (method: string, route: string, body: unknown) =>

@@ -1,6 +1,7 @@
 import { lazy, Suspense, useEffect, useState } from 'react';
 import { Link, Navigate, Route, Routes, useLocation, useNavigate } from 'react-router-dom';
 import { api, session } from './api.ts';
+import { AuditPage } from './pages/audit-page.tsx';
 import { DatasetPage } from './pages/dataset-page.tsx';
 import { SearchPage } from './pages/search-page.tsx';
 import { SignInPage } from './pages/sign-in-page.tsx';
@@ -56,6 +57,7 @@ export function App() {
         <Route path="/" element={<Navigate to="/search" replace />} />
         <Route path="/search" element={<SearchPage />} />
         <Route path="/datasets/:name" element={<DatasetPage user={me.user} admin={me.admin} />} />
+        <Route path="/audit" element={<AuditPage />} />
         <Route
           path="/workspace"
           element={
@@ -80,6 +82,7 @@ function Shell(props: { user: string | null; onSignOut: () => void; children: Re
         <nav aria-label="Main">
           {props.user !== null && <Link to="/search">Catalog</Link>}
           {props.user !== null && <Link to="/workspace">Workspace</Link>}
+          {props.user !== null && <Link to="/audit">Audit</Link>}
         </nav>
         {props.user !== null && (
           <div className="who">
