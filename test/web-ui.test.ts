@@ -287,6 +287,26 @@ describe('audit log', () => {
   });
 });
 
+describe('insights', () => {
+  test('carol sees the charts and tables of /v1/audit/insights; alice is told they are not hers', async () => {
+    const carol = await signedIn('carol');
+    await carol.goto(`${server.url}/insights?days=7`);
+    await carol.getByRole('img', { name: /^Requests per day by user/ }).waitFor();
+    const api = (await (await server.get('carol', '/v1/audit/insights?days=7')).json()) as { top_datasets: { dataset: string }[] };
+    const top = await carol.locator('table', { has: carol.locator('caption', { hasText: 'Top datasets' }) }).innerText();
+    for (const row of api.top_datasets) assert.ok(top.includes(row.dataset), `${row.dataset} in the top datasets`);
+    assert.deepEqual((carol as Page & { cspViolations: string[] }).cspViolations, []);
+    assert.deepEqual(await accessibilityViolations(carol), []);
+    await shot(carol, 'insights-carol');
+    await carol.context().close();
+    const alice = await signedIn('alice');
+    await alice.goto(`${server.url}/insights`);
+    await alice.getByRole('alert').waitFor();
+    assert.match(await alice.getByRole('alert').innerText(), /for the compliance group and administrators/);
+    await alice.context().close();
+  });
+});
+
 describe('hostile content is text', () => {
   test('descriptions, column descriptions, tags and values with markup are shown, never run', async () => {
     const admin = (method: string, route: string, body: unknown) =>

@@ -7,6 +7,7 @@ import { SearchPage } from './pages/search-page.tsx';
 import { SignInPage } from './pages/sign-in-page.tsx';
 
 // The workspace brings the SQL editor: loaded when first opened, not with every page.
+const InsightsPage = lazy(() => import('./pages/insights-page.tsx').then((m) => ({ default: m.InsightsPage })));
 const WorkspacePage = lazy(() => import('./pages/workspace-page.tsx').then((m) => ({ default: m.WorkspacePage })));
 
 interface Me {
@@ -59,6 +60,14 @@ export function App() {
         <Route path="/datasets/:name" element={<DatasetPage user={me.user} admin={me.admin} />} />
         <Route path="/audit" element={<AuditPage />} />
         <Route
+          path="/insights"
+          element={
+            <Suspense fallback={<p className="loading">Loading insights…</p>}>
+              <InsightsPage />
+            </Suspense>
+          }
+        />
+        <Route
           path="/workspace"
           element={
             <Suspense fallback={<p className="loading">Loading the workspace…</p>}>
@@ -83,6 +92,7 @@ function Shell(props: { user: string | null; onSignOut: () => void; children: Re
           {props.user !== null && <Link to="/search">Catalog</Link>}
           {props.user !== null && <Link to="/workspace">Workspace</Link>}
           {props.user !== null && <Link to="/audit">Audit</Link>}
+          {props.user !== null && <Link to="/insights">Insights</Link>}
         </nav>
         {props.user !== null && (
           <div className="who">
