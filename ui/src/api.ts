@@ -110,3 +110,26 @@ export interface QueryResult {
   readonly columns: readonly { readonly name: string; readonly type: string }[];
   readonly rows: readonly (readonly unknown[])[];
 }
+
+/**
+ * A query's whole result as CSV, saved by the browser (the API streams it; nothing is kept here).
+ * Returns an error sentence, or null when the download started.
+ */
+export async function downloadCsv(sql: string, filename: string): Promise<string | null> {
+  const response = await fetch('/v1/query', {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${session.token() ?? ''}`, 'Content-Type': 'application/json', Accept: 'text/csv', 'X-Veil-Client': 'veil-web' },
+    body: JSON.stringify({ sql }),
+  });
+  if (!response.ok) {
+    const body = (await response.json().catch(() => null)) as { error?: { code?: string; message?: string } } | null;
+    return explain(new ApiError(response.status, body?.error?.code ?? `HTTP_${response.status}`, body?.error?.message ?? response.statusText), 'a dataset of this query');
+  }
+  const url = URL.createObjectURL(await response.blob());
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = filename;
+  link.click();
+  URL.revokeObjectURL(url);
+  return null;
+}

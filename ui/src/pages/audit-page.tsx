@@ -1,6 +1,6 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { useSearchParams } from 'react-router-dom';
-import { api, explain, session, type QueryResult } from '../api.ts';
+import { api, downloadCsv, explain, type QueryResult } from '../api.ts';
 
 const FILTERS = ['user', 'dataset', 'door', 'decision', 'since', 'until'] as const;
 type Filter = (typeof FILTERS)[number];
@@ -68,21 +68,7 @@ export function AuditPage() {
   };
 
   const exportCsv = async (): Promise<void> => {
-    const response = await fetch('/v1/query', {
-      method: 'POST',
-      headers: { Authorization: `Bearer ${session.token() ?? ''}`, 'Content-Type': 'application/json', Accept: 'text/csv', 'X-Veil-Client': 'veil-web' },
-      body: JSON.stringify({ sql: auditSql(filters, null) }),
-    });
-    if (!response.ok) {
-      setError(`The export failed (${response.status}).`);
-      return;
-    }
-    const url = URL.createObjectURL(await response.blob());
-    const link = document.createElement('a');
-    link.href = url;
-    link.download = 'veil-audit.csv';
-    link.click();
-    URL.revokeObjectURL(url);
+    setError(await downloadCsv(auditSql(filters, null), 'veil-audit.csv'));
   };
 
   const columns = result?.columns.map((c) => c.name) ?? [];

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import Markdown from 'react-markdown';
 import { useParams } from 'react-router-dom';
+import { Cell } from '../cell.tsx';
 import { StewardPanel } from './steward-panel.tsx';
 import { api, certificationOf, explain, type DatasetDescription, type QueryResult } from '../api.ts';
 
@@ -143,7 +144,7 @@ export function ResultGrid(props: { result: QueryResult; label: string }) {
           {rows.map((row, i) => (
             <tr key={i}>
               {row.map((value, j) => (
-                <td key={j}>{value === null ? <span className="null">null</span> : typeof value === 'object' ? JSON.stringify(value) : String(value)}</td>
+                <Cell key={j} value={value} />
               ))}
             </tr>
           ))}

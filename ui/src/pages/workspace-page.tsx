@@ -2,7 +2,8 @@ import { sql, PostgreSQL } from '@codemirror/lang-sql';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { basicSetup, EditorView } from 'codemirror';
 import { useEffect, useRef, useState } from 'react';
-import { api, explain, session, type DatasetDescription, type QueryResult, type SearchResult } from '../api.ts';
+import { Cell } from '../cell.tsx';
+import { api, downloadCsv, explain, type DatasetDescription, type QueryResult, type SearchResult } from '../api.ts';
 
 const HISTORY_SIZE = 50;
 const MAX_ROWS = 10_000;
@@ -104,22 +105,7 @@ export function WorkspacePage(props: { user: string }) {
   };
 
   const download = async (): Promise<void> => {
-    setError(null);
-    const response = await fetch('/v1/query', {
-      method: 'POST',
-      headers: { Authorization: `Bearer ${session.token() ?? ''}`, 'Content-Type': 'application/json', Accept: 'text/csv', 'X-Veil-Client': 'veil-web' },
-      body: JSON.stringify({ sql: text() }),
-    });
-    if (!response.ok) {
-      setError(`The download failed (${response.status}).`);
-      return;
-    }
-    const url = URL.createObjectURL(await response.blob());
-    const link = document.createElement('a');
-    link.href = url;
-    link.download = 'veil-result.csv';
-    link.click();
-    URL.revokeObjectURL(url);
+    setError(await downloadCsv(text(), 'veil-result.csv'));
   };
 
   return (
@@ -196,7 +182,7 @@ function VirtualGrid(props: { result: QueryResult }) {
           {items.map((item) => (
             <tr key={item.index}>
               {(rows[item.index] ?? []).map((value, j) => (
-                <td key={j}>{value === null ? <span className="null">null</span> : typeof value === 'object' ? JSON.stringify(value) : String(value)}</td>
+                <Cell key={j} value={value} />
               ))}
             </tr>
           ))}
