@@ -57,6 +57,7 @@ const PREPARED_CACHE_MAX_STATEMENT = 16 * 1024;
 /** authorize → rewrite → execute, shared by every door. Auditing is the caller's (door's) bracket. */
 export class QueryService {
   private readonly preparedCache = new Map<string, { prepared: PreparedQuery; expiresAt: number }>();
+  private readonly descriptions = new WeakMap<PreparedQuery, StatementDescription>();
 
   constructor(
     private readonly engine: DuckDbEngine,
@@ -193,8 +194,14 @@ export class QueryService {
   /** Result columns (when they do not depend on parameter values) and inferred parameter types. */
   async describeStatement(prepared: PreparedQuery): Promise<StatementDescription> {
     await this.prepareSources(prepared.effective);
+    // A repeated statement gets the same prepared query from the cache (keyed by generation,
+    // principal and day), and so its description too: no binding per execution of a dashboard query.
+    const known = this.descriptions.get(prepared);
+    if (known !== undefined) return known;
     try {
-      return await this.engine.describeStatement(prepared.sql);
+      const description = await this.engine.describeStatement(prepared.sql);
+      this.descriptions.set(prepared, description);
+      return description;
     } catch (error) {
       throw this.mapEngineError(error, prepared);
     }
