@@ -813,6 +813,19 @@ describe('6. existence is private: invisible datasets answer exactly like missin
     assert.equal(meta.status, 200);
     assertNoLeak(meta.text);
   });
+
+  test('bob: a hidden column is denied whatever binder error DuckDB meets first; a query alias of that name is not a reference', async () => {
+    // DuckDB binds the select list before ORDER BY: the unknown column would be reported first.
+    const first = await q('bob', `SELECT nosuch_column, country FROM ${DS} ORDER BY email`);
+    assert.equal(first.status, 403, first.text);
+    assert.equal(first.json.error?.code, 'COLUMN_ACCESS_DENIED');
+    // `email` here is the query's own alias: the error is about the unknown column only.
+    const alias = await q('bob', `SELECT country AS email, nosuch_column FROM ${DS} ORDER BY email`);
+    assert.equal(alias.status, 400, alias.text);
+    assert.notEqual(alias.json.error?.code, 'COLUMN_ACCESS_DENIED');
+    const lambda = await q('bob', `SELECT list_transform([1], email -> email + 1), nosuch_column FROM ${DS}`);
+    assert.equal(lambda.status, 400, lambda.text);
+  });
 });
 
 // ---------------------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ import { sqlIdentifier } from '../engine/index.ts';
 import { ColumnAccessDeniedError, FeatureNotSupportedError, InvalidRequestError, QueryFailedError, QueryTimeoutError, SqlNotAllowedError } from '../errors/index.ts';
 import type { Principal } from '../identity/index.ts';
 import type { EffectiveDatasetPolicy } from '../policy/index.ts';
-import { checkUserQuery, parseSelect, printSelect, replaceTableReferences, type CompiledScan } from '../sql/index.ts';
+import { checkUserQuery, parseSelect, printSelect, replaceTableReferences, type CheckedQuery, type CompiledScan } from '../sql/index.ts';
 import type { AccessService } from './access-service.ts';
 import { postgresCsvEligible, postgresTextSelect } from './postgres-text.ts';
 import type { AdmissionController, AdmissionTicket } from './admission-controller.ts';
@@ -23,6 +23,13 @@ export interface PreparedQuery {
   readonly effective: readonly EffectiveDatasetPolicy[];
   /** Positional parameters ($1 … $n) the statement takes; 0 unless prepared with parameters allowed. */
   readonly parameterCount: number;
+  /**
+   * Columns the statement names that the caller may not read (hidden in a dataset it reads, readable
+   * in none, and not a name the query defines). Whatever binder error the engine meets first, a
+   * statement that names one is answered COLUMN_ACCESS_DENIED: the answer does not depend on the
+   * order in which DuckDB happens to bind clauses.
+   */
+  readonly unreadableColumns: readonly { readonly dataset: string; readonly column: string }[];
 }
 
 export interface PrepareOptions {
@@ -240,11 +247,15 @@ export class QueryService {
     if (error instanceof QueryTimeoutError) return new QueryTimeoutError(this.settings.statementTimeoutMs);
     if (!(error instanceof QueryFailedError)) return error;
     const missing = error.details['missingColumn'];
-    if (typeof missing !== 'string') return error;
-    for (const effective of prepared.effective) {
-      const hidden = effective.columns.find((c) => c.access === 'hidden' && c.column.name === missing.toLowerCase());
-      if (hidden !== undefined) return new ColumnAccessDeniedError(fullName(effective.dataset), hidden.column.name);
+    if (typeof missing === 'string') {
+      for (const effective of prepared.effective) {
+        const hidden = effective.columns.find((c) => c.access === 'hidden' && c.column.name === missing.toLowerCase());
+        if (hidden !== undefined) return new ColumnAccessDeniedError(fullName(effective.dataset), hidden.column.name);
+      }
     }
+    // Another binder error met before the hidden reference (`* EXCLUDE (only_readable) … ORDER BY hidden`).
+    const unreadable = prepared.unreadableColumns[0];
+    if (error.details['engineErrorKind'] === 'Binder' && unreadable !== undefined) return new ColumnAccessDeniedError(unreadable.dataset, unreadable.column);
     return error;
   }
 
@@ -273,9 +284,27 @@ export class QueryService {
       }
       for (const p of e.policies) policies.add(p);
     }
+    const unreadableColumns = unreadableReferences(checked, [...effective.values()]);
     return {
-      prepared: { user: principal.user, statement, sql, datasets: [...effective.keys()].sort(), columns, policies: [...policies].sort(), effective: [...effective.values()], parameterCount: checked.parameterCount },
+      prepared: { user: principal.user, statement, sql, datasets: [...effective.keys()].sort(), columns, policies: [...policies].sort(), effective: [...effective.values()], parameterCount: checked.parameterCount, unreadableColumns },
       scans,
     };
   }
+}
+
+/** Column names the statement uses that no dataset it reads lets the caller see, but one of them has. */
+function unreadableReferences(checked: CheckedQuery, effective: readonly EffectiveDatasetPolicy[]): PreparedQuery['unreadableColumns'] {
+  const found: { dataset: string; column: string }[] = [];
+  for (const name of checked.columnNames) {
+    if (checked.definedNames.has(name)) continue;
+    if (effective.some((e) => e.columns.some((c) => c.access !== 'hidden' && c.column.name === name))) continue;
+    for (const e of effective) {
+      const hidden = e.columns.find((c) => c.access === 'hidden' && c.column.name === name);
+      if (hidden !== undefined) {
+        found.push({ dataset: fullName(e.dataset), column: hidden.column.name });
+        break;
+      }
+    }
+  }
+  return found;
 }

@@ -30,6 +30,11 @@ export interface CheckedQuery {
   readonly tables: readonly TableReference[];
   /** Lower-case names used in column references (every part), for audit and error mapping. */
   readonly columnNames: ReadonlySet<string>;
+  /**
+   * Lower-case names the query itself defines (select-list, table, column and CTE aliases, lambda
+   * parameters): a reference to one of them is not a reference to a dataset column.
+   */
+  readonly definedNames: ReadonlySet<string>;
   /** True when a * or COLUMNS(...) may expand to every visible column. */
   readonly usesStar: boolean;
   /** Bare keywords that DuckDB would evaluate as session functions unless a column has that name. */
@@ -43,6 +48,26 @@ export interface CheckedQuery {
  * for (current_user, current_schema…). They are allowed only as names of real dataset columns.
  */
 const SESSION_KEYWORDS = new Set(['current_user', 'user', 'session_user', 'current_role', 'current_schema', 'current_catalog', 'current_database', 'current_query']);
+
+/** Names a node introduces: its alias, column aliases (`t(a, b)`, `WITH c(a, b)`) and lambda parameters. */
+function collectDefinedNames(node: AstObject, into: Set<string>): void {
+  const alias = node['alias'];
+  if (typeof alias === 'string' && alias !== '') into.add(asciiLower(alias));
+  for (const key of ['aliases', 'column_name_alias'] as const) {
+    const names = node[key];
+    if (Array.isArray(names)) for (const n of names) if (typeof n === 'string') into.add(asciiLower(n));
+  }
+  // `x -> x + 1` names a parameter; `col -> '$.path'` (JSON, a constant on the right) reads a column.
+  const body = node['expr'];
+  if (node['class'] === 'LAMBDA' && !(isAstObject(body) && body['class'] === 'CONSTANT')) {
+    const parameters = node['lhs'];
+    const refs = isAstObject(parameters) && parameters['class'] === 'FUNCTION' ? parameters['children'] : [parameters];
+    for (const ref of Array.isArray(refs) ? refs : []) {
+      const names = isAstObject(ref) ? ref['column_names'] : undefined;
+      if (Array.isArray(names)) for (const n of names) if (typeof n === 'string') into.add(asciiLower(n));
+    }
+  }
+}
 
 /**
  * Walks every object of a parsed user query (docs/security.md invariants 2 and 3): node kinds, functions
@@ -61,6 +86,7 @@ export interface CheckOptions {
 export function checkUserQuery(root: AstObject, options: CheckOptions = {}): CheckedQuery {
   const tables: TableReference[] = [];
   const columnNames = new Set<string>();
+  const definedNames = new Set<string>();
   const sessionKeywords = new Set<string>();
   let usesStar = false;
   let parameterCount = 0;
@@ -74,6 +100,7 @@ export function checkUserQuery(root: AstObject, options: CheckOptions = {}): Che
     }
     if (!isAstObject(value)) return;
     let scope = ctes;
+    collectDefinedNames(value, definedNames);
     const nodeClass = value['class'];
     const nodeType = value['type'];
     if (typeof nodeClass === 'string') {
@@ -139,7 +166,7 @@ export function checkUserQuery(root: AstObject, options: CheckOptions = {}): Che
   };
 
   visit(root, new Map(), 0);
-  return { root, tables, columnNames, usesStar, sessionKeywords, parameterCount };
+  return { root, tables, columnNames, definedNames, usesStar, sessionKeywords, parameterCount };
 }
 
 /** CTE names in scope (ASCII lower case, as DuckDB folds them) to their generated names. */
