@@ -1,20 +1,19 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { DuckDBInstance } from '@duckdb/node-api';
+import type { Browser, Page } from 'playwright-core';
+import { BROKEN_POLICY_FILE } from './support/policy-samples.ts';
 import { startTestServer, type TestServer } from './support/test-server.ts';
+import { accessibilityViolations, assertFitsScreen, launchBrowserWithUi, rawTrialValues, SHOTS, shot, signedIn as signInAs, type WatchedPage } from './support/web-ui-browser.ts';
 
 /**
  * The web UI in a real Chromium (Debian's, driven by playwright-core) against a real Veil: every
  * page shows what the API lets the viewer see and nothing else, under a strict CSP, reachable by
  * keyboard, with no serious accessibility violation (axe-core). Screenshots go to test-results/.
  */
-const ROOT = path.resolve(import.meta.dirname, '..');
-const SHOTS = path.join(ROOT, 'test-results', 'web-ui');
 const TRIAL = 'drug_xyz.trial_july2020';
-const CHROMIUM = process.env['VEIL_CHROMIUM'] ?? '/usr/bin/chromium';
 
 let server: TestServer & { internalErrors: unknown[] };
 let browser: Browser;
@@ -22,47 +21,21 @@ let rawSsns: string[];
 let rawEmails: string[];
 
 before(async () => {
-  const build = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'build-ui.mjs')], { cwd: ROOT, encoding: 'utf8' });
-  assert.equal(build.status, 0, `the UI builds: ${build.stderr}`);
-  mkdirSync(SHOTS, { recursive: true });
+  browser = await launchBrowserWithUi();
   server = await startTestServer({ rows: 2000 });
-  const csv = readFileSync(path.join(server.home, 'storage', 'clinical-trials', 'drug-xyz', 'trial-july2020', 'data.csv'), 'utf8').trim().split('\n').slice(1, 201);
-  rawSsns = csv.map((line) => line.split(',')[3] ?? '');
-  rawEmails = csv.map((line) => line.split(',')[2] ?? '');
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+  ({ ssns: rawSsns, emails: rawEmails } = rawTrialValues(server.home, 200));
 });
 after(async () => {
   await browser?.close();
   await server?.close();
 });
 
-async function signedIn(user: string, width = 1280, height = 800): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width, height } });
-  const page = await context.newPage();
-  const violations: string[] = [];
-  page.on('console', (message) => {
-    if (message.type() === 'error' && /Content Security Policy|Refused to/.test(message.text())) violations.push(message.text());
-  });
-  (page as Page & { cspViolations: string[] }).cspViolations = violations;
-  await page.goto(`${server.url}/`);
-  await page.getByRole('button', { name: `Sign in as ${user}` }).click();
-  await page.getByText(`Signed in as ${user}`).waitFor();
-  return page;
+function signedIn(user: string, width = 1280, height = 800): Promise<WatchedPage> {
+  return signInAs(browser, server.url, user, width, height);
 }
 
-async function shot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
-}
 
-/** axe-core's serious and critical violations (run through the DevTools protocol, which CSP does not govern). */
-async function accessibilityViolations(page: Page): Promise<string[]> {
-  await page.evaluate(readFileSync(path.join(ROOT, 'node_modules', 'axe-core', 'axe.min.js'), 'utf8'));
-  const result = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run(): Promise<{ violations: { id: string; impact: string; nodes: unknown[] }[] }> } }).axe;
-    return (await axe.run()).violations.map((v) => ({ id: v.id, impact: v.impact, count: v.nodes.length }));
-  });
-  return result.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.count})`);
-}
+
 
 describe('serving', () => {
   test('pages under a strict Content-Security-Policy; hashed assets cached for good, pages never', async () => {
@@ -161,11 +134,7 @@ describe('what each demo user sees', () => {
     await page.getByRole('table', { name: `Preview of ${TRIAL}` }).waitFor();
     const text = await page.locator('main').innerText();
     assert.ok(rawSsns.some((ssn) => text.includes(ssn)), 'erin sees raw values');
-    const overflow = await page.evaluate(() => {
-      const wide = [...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1 && !e.closest('.scroll, pre'));
-      return { by: document.documentElement.scrollWidth - window.innerWidth, culprits: wide.slice(0, 5).map((e) => `${e.tagName}.${e.className}`) };
-    });
-    assert.ok(overflow.by <= 1, `the page is ${overflow.by}px wider than the screen: ${overflow.culprits.join(', ')}`);
+    await assertFitsScreen(page);
     await shot(page, 'dataset-erin-narrow');
     await page.context().close();
   });
@@ -206,6 +175,30 @@ describe('workspace', () => {
     await page.getByRole('button', { name: 'Explain' }).click();
     await page.getByRole('heading', { name: 'What you get, and why' }).waitFor();
     assert.match(await page.locator('.explain').innerText(), /ssn: hidden/);
+    // Downloads: the whole result as Parquet and as CSV, exactly bob's rows.
+    const sql = 'SELECT * FROM drug_xyz.trial_july2020';
+    await editor.click();
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type(sql);
+    const bobRows = await server.rows('bob', sql);
+    for (const format of ['Parquet', 'CSV'] as const) {
+      const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: `Download ${format}` }).click()]);
+      assert.equal(download.suggestedFilename(), `veil-result.${format.toLowerCase()}`);
+      const file = path.join(SHOTS, `download-bob.${format.toLowerCase()}`);
+      await download.saveAs(file);
+      const reader = format === 'Parquet' ? `read_parquet('${file}')` : `read_csv('${file}', all_varchar = true)`;
+      // Read back by a DuckDB of the test's own (Veil's engine has no access to the file system).
+      const duckdb = await (await DuckDBInstance.create(':memory:')).connect();
+      const rows = (await duckdb.runAndReadAll(`SELECT count(*) FROM ${reader}`)).getRows();
+      assert.equal(Number(rows[0]?.[0]), bobRows.length, `${format}: every row`);
+      const names = (await duckdb.runAndReadAll(`SELECT column_name FROM (DESCRIBE SELECT * FROM ${reader})`)).getRows().map((c) => String(c[0]));
+      duckdb.closeSync();
+      for (const hidden of ['ssn', 'email', 'full_name', 'participant_id']) assert.ok(!names.includes(hidden), `${hidden} in bob's ${format}`);
+      if (format === 'CSV') {
+        const text = readFileSync(file, 'utf8');
+        for (const ssn of rawSsns) assert.ok(!text.includes(ssn));
+      }
+    }
     // Before axe runs: its contrast checks set style attributes of their own.
     assert.deepEqual((page as Page & { cspViolations: string[] }).cspViolations, []);
     assert.deepEqual(await accessibilityViolations(page), []);
@@ -274,6 +267,13 @@ describe('audit log', () => {
     await carol.getByRole('table', { name: 'Audit records' }).locator('tbody tr button').first().click();
     await carol.getByRole('heading', { name: /^Record / }).waitFor();
     assert.match(await carol.locator('.record').innerText(), /request_id/);
+    // The chain's verification status, as the server checks it.
+    await carol.getByRole('button', { name: 'Verify the audit chain' }).click();
+    const verified = carol.getByRole('status').filter({ hasText: /^Intact: / });
+    await verified.waitFor();
+    const expected = (await (await server.get('carol', '/v1/audit/verify')).json()) as { ok: boolean };
+    assert.equal(expected.ok, true);
+    assert.match(await verified.innerText(), /Intact: [\d,]+ records in [\d,]+ chained events/);
     assert.deepEqual((carol as Page & { cspViolations: string[] }).cspViolations, []);
     assert.deepEqual(await accessibilityViolations(carol), []);
     await shot(carol, 'audit-carol');
@@ -283,6 +283,7 @@ describe('audit log', () => {
     await alice.getByRole('table', { name: 'Audit records' }).locator('tbody tr').first().waitFor();
     const own = new Set((await alice.getByRole('table', { name: 'Audit records' }).locator('tbody tr td:nth-child(2)').allInnerTexts()).map((u) => u.trim()));
     assert.deepEqual([...own], ['alice']);
+    assert.equal(await alice.getByRole('button', { name: 'Verify the audit chain' }).count(), 0);
     await alice.context().close();
   });
 });
@@ -292,7 +293,19 @@ describe('insights', () => {
     const carol = await signedIn('carol');
     await carol.goto(`${server.url}/insights?days=7`);
     await carol.getByRole('img', { name: /^Requests per day by user/ }).waitFor();
-    const api = (await (await server.get('carol', '/v1/audit/insights?days=7')).json()) as { top_datasets: { dataset: string }[] };
+    const api = (await (await server.get('carol', '/v1/audit/insights?days=7')).json()) as {
+      top_datasets: { dataset: string }[];
+      accesses_over_time: { by: string; dataset: string | null; user: string | null; door: string | null; requests: number }[];
+    };
+    // Each chart says in its label what the API counted: per dataset, per user, per tool (door).
+    const total = (by: string, key: (r: (typeof api.accesses_over_time)[number]) => string | null, name: string): number =>
+      api.accesses_over_time.filter((r) => r.by === by && key(r) === name).reduce((n, r) => n + r.requests, 0);
+    const byDataset = await carol.getByRole('img', { name: /^Requests per day by dataset/ }).getAttribute('aria-label');
+    assert.ok(byDataset?.includes(`${TRIAL} ${total('dataset', (r) => r.dataset, TRIAL)}`), `${byDataset}`);
+    const byUser = await carol.getByRole('img', { name: /^Requests per day by user/ }).getAttribute('aria-label');
+    assert.ok(byUser?.includes(`alice ${total('user', (r) => r.user, 'alice')}`), `${byUser}`);
+    const byTool = await carol.getByRole('img', { name: /^Requests per day by tool/ }).getAttribute('aria-label');
+    assert.match(byTool ?? '', /http/);
     const top = await carol.locator('table', { has: carol.locator('caption', { hasText: 'Top datasets' }) }).innerText();
     for (const row of api.top_datasets) assert.ok(top.includes(row.dataset), `${row.dataset} in the top datasets`);
     assert.deepEqual((carol as Page & { cspViolations: string[] }).cspViolations, []);
@@ -348,6 +361,126 @@ describe('keyboard', () => {
     await page.getByRole('button', { name: 'Sign in as alice' }).waitFor();
     assert.equal(await page.evaluate(() => sessionStorage.length), 0, 'the token is gone');
     await context.close();
+  });
+});
+
+describe('policies', () => {
+  const DAVE_READS_EVENTS = `policies:
+  - name: dave-adverse-events
+    description: Dave reviews adverse events, without reporters' emails.
+    subjects: { users: [dave] }
+    resources: [{ dataset: drug_xyz.adverse_events }]
+    hide: { tags: [pii] }
+`;
+
+  async function replaceEditorText(page: Page, name: string, text: string): Promise<void> {
+    const editor = page.getByRole('textbox', { name });
+    await editor.click();
+    await page.keyboard.press('Control+A');
+    // insertText, not type: typed newlines would be auto-indented by the editor.
+    await page.keyboard.insertText(text);
+  }
+
+  test('erin filters the list, sees a problem on its line, previews what changes for whom, applies, and finds it in the history', async () => {
+    const page = await signedIn('erin');
+    try {
+      await page.getByRole('link', { name: 'Policies' }).click();
+      await page.waitForURL(/\/policies$/);
+      const list = page.getByRole('table', { name: 'Policies' });
+      await list.waitFor();
+      const all = await list.locator('tbody tr').count();
+      const api = (await (await server.get('erin', '/v1/policies')).json()) as { policies: { name: string }[] };
+      assert.equal(all, api.policies.length);
+      await page.getByRole('searchbox', { name: 'Filter policies' }).fill('research');
+      assert.deepEqual((await list.locator('tbody tr td:first-child strong').allInnerTexts()).sort(), ['research-read']);
+      await page.getByRole('button', { name: 'Edit research-read' }).click();
+      assert.match(await page.getByRole('textbox', { name: 'Policy YAML' }).innerText(), /name: research-read/);
+
+      await replaceEditorText(page, 'Policy YAML', BROKEN_POLICY_FILE);
+      await page.getByRole('button', { name: 'Check changes' }).click();
+      const alert = page.getByRole('alert');
+      await alert.waitFor();
+      assert.match(await alert.innerText(), /Line 5 \(policy broken-mask\):.*no_such_transform/);
+      // Shown inline too: the editor underlines the line.
+      await page.locator('.cm-lintRange-error').first().waitFor();
+      assert.ok(await page.getByRole('button', { name: 'Apply' }).isDisabled());
+
+      await replaceEditorText(page, 'Policy YAML', DAVE_READS_EVENTS);
+      await page.getByRole('button', { name: 'Check changes' }).click();
+      const impact = page.getByRole('table', { name: 'Access that would change' });
+      await impact.waitFor();
+      const rows = (await impact.locator('tbody tr').allInnerTexts()).map((r) => r.split('\t').map((v) => v.trim()));
+      const expected = (await (await server.post('erin', '/v1/policies/preview', DAVE_READS_EVENTS, { 'Content-Type': 'application/yaml' })).json()) as { impact: { user: string; dataset: string; summary: string }[] };
+      assert.deepEqual(rows.map((r) => r.slice(0, 3)), expected.impact.map((i) => [i.user, i.dataset, i.summary]));
+      assert.deepEqual(rows.map((r) => r.slice(0, 3)), [['dave', 'drug_xyz.adverse_events', 'gains read access']]);
+      // Nothing applied yet: dave still cannot see the dataset.
+      assert.equal((await server.query('dave', 'SELECT count(*) FROM drug_xyz.adverse_events')).status, 404);
+      assert.deepEqual(await accessibilityViolations(page), []);
+      await shot(page, 'policies-erin');
+
+      await page.getByRole('button', { name: 'Apply' }).click();
+      await page.getByRole('status').filter({ hasText: 'Applied' }).waitFor();
+      assert.equal((await server.query('dave', 'SELECT count(*) FROM drug_xyz.adverse_events')).status, 200);
+      const latest = page.getByRole('list', { name: 'Policy changes' }).locator('li').first();
+      await latest.filter({ hasText: 'dave-adverse-events' }).waitFor();
+      assert.match(await latest.innerText(), /erin created dave-adverse-events/);
+      await latest.locator('summary').click();
+      const diff = await page.getByLabel('Difference of dave-adverse-events').innerText();
+      assert.match(diff, /^\+name: dave-adverse-events$/m);
+      assert.match(diff, /^\+description: Dave reviews adverse events/m);
+      assert.deepEqual((page as Page & { cspViolations: string[] }).cspViolations, []);
+      await shot(page, 'policies-history-erin');
+    } finally {
+      await fetch(`${server.url}/v1/policies/dave-adverse-events`, { method: 'DELETE', headers: { Authorization: `Bearer ${server.token('erin')}` } });
+      await page.context().close();
+    }
+  });
+
+  test('view as: alice and bob side by side, each exactly as /v1/explain answers them; bob\'s rows carry no pii', async () => {
+    const page = await signedIn('erin');
+    await page.goto(`${server.url}/policies`);
+    await page.getByRole('combobox', { name: 'Dataset' }).selectOption(TRIAL);
+    await page.getByRole('combobox', { name: 'First user' }).selectOption('alice');
+    await page.getByRole('combobox', { name: 'Second user' }).selectOption('bob');
+    await page.getByRole('button', { name: 'Compare' }).click();
+    for (const user of ['alice', 'bob']) {
+      const table = page.getByRole('table', { name: `Columns as ${user}` });
+      await table.waitFor();
+      const shown = (await table.locator('tbody tr').allInnerTexts()).map((r) => r.split('\t').map((v) => v.trim()));
+      const explain = (await (await server.post(user, '/v1/explain', { sql: `SELECT * FROM ${TRIAL}` })).json()) as {
+        datasets: { columns: { name: string; access: string; transform: string | null; policies: string[] }[]; row_filters: { predicate: string }[] }[];
+      };
+      const columns = explain.datasets[0]!.columns;
+      assert.deepEqual(shown, columns.map((c) => [c.name, `${c.access}${c.transform === null ? '' : ` (${c.transform})`}`, c.policies.join(', ')]));
+      const region = page.getByRole('region', { name: `${TRIAL} as ${user}` });
+      for (const f of explain.datasets[0]!.row_filters) assert.ok((await region.innerText()).includes(f.predicate));
+    }
+    const bobPreview = page.getByRole('table', { name: 'Preview as bob' });
+    await bobPreview.waitFor();
+    const header = (await bobPreview.locator('thead').innerText()).split(/\s+/);
+    for (const column of ['ssn', 'email', 'full_name', 'participant_id']) assert.ok(!header.includes(column), `${column} in bob's preview`);
+    const bobText = await page.getByRole('region', { name: `${TRIAL} as bob` }).innerText();
+    for (const ssn of rawSsns) assert.ok(!bobText.includes(ssn));
+    for (const email of rawEmails) assert.ok(!bobText.includes(email));
+    const aliceText = await page.getByRole('region', { name: `${TRIAL} as alice` }).innerText();
+    for (const ssn of rawSsns) assert.ok(!aliceText.includes(ssn), `raw ssn in alice's view`);
+    assert.deepEqual(await accessibilityViolations(page), []);
+    await shot(page, 'view-as-erin');
+    await page.setViewportSize({ width: 390, height: 800 });
+    await assertFitsScreen(page);
+    await shot(page, 'policies-erin-390');
+    await page.context().close();
+  });
+
+  test('alice is not an administrator: no Policies link, and the page says who manages policies', async () => {
+    const page = await signedIn('alice');
+    assert.equal(await page.getByRole('link', { name: 'Policies' }).count(), 0);
+    await page.goto(`${server.url}/policies`);
+    await page.getByText('Policies are managed by administrators').waitFor();
+    assert.equal(await page.getByRole('table', { name: 'Policies' }).count(), 0);
+    assert.deepEqual(await accessibilityViolations(page), []);
+    await shot(page, 'policies-alice');
+    await page.context().close();
   });
 });
 

@@ -67,6 +67,29 @@ export class SqliteCrawlState implements CrawlState {
   }
 }
 
+/**
+ * How far a crawl has come, for a caller that shows it (an HTTP stream, a progress bar): reported
+ * once the candidates are known (done 0, location: the crawl root), then after each candidate.
+ */
+export interface CrawlProgress {
+  readonly done: number;
+  readonly total: number;
+  readonly location: string;
+  readonly phase: 'listed' | 'registered' | 'checked' | 'failed';
+}
+
+export type CrawlProgressListener = (progress: CrawlProgress) => void;
+
+/** What a crawl found so far, filled candidate by candidate. */
+interface CrawlTally {
+  readonly registered: CrawlReport['registered'][number][];
+  readonly unchanged: string[];
+  readonly changed: CrawlReport['changed'][number][];
+  readonly drift: CrawlReport['drift'][number][];
+  readonly errors: CrawlReport['errors'][number][];
+  readonly seen: Set<string>;
+}
+
 export async function crawl(
   catalog: CatalogService,
   engine: DuckDbEngine,
@@ -78,9 +101,12 @@ export async function crawl(
     owner?: string;
     /** How a path below `storageRoot` is registered (S3 crawls register s3:// locations). */
     locationOf?: (relative: string) => string;
+    /** Called as the crawl goes; an exception it throws ends the crawl. */
+    onProgress?: CrawlProgressListener;
   },
 ): Promise<CrawlReport> {
   const locationOf = options.locationOf ?? ((relative: string) => relative);
+  const onProgress = options.onProgress ?? (() => undefined);
   if (!NAME_PATTERN.test(options.database)) throw new InvalidRequestError(`database names use a-z, 0-9 and _ (got "${options.database}")`);
   if (options.prefix.split(/[\\/]/).includes('..')) throw new InvalidRequestError('the crawl prefix must not contain ".." segments');
   const root = path.resolve(storageRoot, options.prefix);
@@ -94,43 +120,58 @@ export async function crawl(
   if (path.relative(realRoot, real).startsWith('..')) throw new InvalidRequestError(`${options.prefix} is outside the storage root`);
 
   const candidates = findCandidates(real, real, { count: 0 }).map((c) => ({ ...c, location: locationOf(path.relative(realRoot, path.join(real, c.location)) || '.') }));
-  const registered: CrawlReport['registered'][number][] = [];
-  const unchanged: string[] = [];
-  const changed: CrawlReport['changed'][number][] = [];
-  const drift: CrawlReport['drift'][number][] = [];
-  const errors: CrawlReport['errors'][number][] = [];
+  const rootLocation = locationOf(path.relative(realRoot, real) || '.');
+  const tally: CrawlTally = { registered: [], unchanged: [], changed: [], drift: [], errors: [], seen: new Set() };
   const existing = new Map(catalog.datasets.list().filter((d) => !d.system).map((d) => [normalized(d.location), d]));
-  const seen = new Set<string>();
+  const context = { catalog, engine, state, database: options.database, ...(options.owner === undefined ? {} : { owner: options.owner }) };
 
-  for (const candidate of candidates) {
-    const current = existing.get(normalized(candidate.location));
-    try {
-      if (current === undefined) {
-        const name = uniqueName(catalog, options.database, candidate.name);
-        const dataset = await catalog.register({ name: `${options.database}.${name}`, location: candidate.location, format: candidate.format, ...(options.owner === undefined ? {} : { owner: options.owner }) });
-        state.set(fullName(dataset), candidate.files);
-        seen.add(fullName(dataset));
-        registered.push({ dataset: fullName(dataset), location: candidate.location, format: candidate.format, columns: dataset.columns.length });
-        continue;
-      }
-      const name = fullName(current);
-      seen.add(name);
-      const difference = fileDifference(state.get(name), candidate.files);
-      state.set(name, candidate.files);
-      const schema = await schemaDrift(catalog, engine, current);
-      if (schema !== undefined) drift.push({ dataset: name, ...schema });
-      if (difference.files_added + difference.files_changed + difference.files_removed > 0) changed.push({ dataset: name, ...difference });
-      else if (schema === undefined) unchanged.push(name);
-    } catch (error) {
-      errors.push({ location: candidate.location, error: error instanceof VeilError ? error.message : String(error) });
-    }
+  onProgress({ done: 0, total: candidates.length, location: rootLocation, phase: 'listed' });
+  for (const [index, candidate] of candidates.entries()) {
+    const phase = await crawlCandidate(context, existing.get(normalized(candidate.location)), candidate, tally);
+    onProgress({ done: index + 1, total: candidates.length, location: candidate.location, phase });
   }
   // Datasets registered under this prefix whose files are gone: reported, never dropped silently.
-  const prefix = normalized(locationOf(path.relative(realRoot, real) || '.'));
+  const prefix = normalized(rootLocation);
   const missing = [...existing.values()]
-    .filter((d) => d.database === options.database && (prefix === '.' || normalized(d.location) === prefix || normalized(d.location).startsWith(`${prefix}/`)) && !seen.has(fullName(d)))
+    .filter((d) => d.database === options.database && (prefix === '.' || normalized(d.location) === prefix || normalized(d.location).startsWith(`${prefix}/`)) && !tally.seen.has(fullName(d)))
     .map(fullName);
+  const { registered, unchanged, changed, drift, errors } = tally;
   return { root: options.prefix, database: options.database, registered, unchanged, changed, drift, missing, errors };
+}
+
+/**
+ * One candidate: registered when new, otherwise compared with what was seen last time. A failure
+ * is recorded against its location and the crawl goes on with the next one.
+ */
+async function crawlCandidate(
+  context: { catalog: CatalogService; engine: DuckDbEngine; state: CrawlState; database: string; owner?: string },
+  current: Dataset | undefined,
+  candidate: Candidate,
+  tally: CrawlTally,
+): Promise<Exclude<CrawlProgress['phase'], 'listed'>> {
+  const { catalog, engine, state } = context;
+  try {
+    if (current === undefined) {
+      const name = uniqueName(catalog, context.database, candidate.name);
+      const dataset = await catalog.register({ name: `${context.database}.${name}`, location: candidate.location, format: candidate.format, ...(context.owner === undefined ? {} : { owner: context.owner }) });
+      state.set(fullName(dataset), candidate.files);
+      tally.seen.add(fullName(dataset));
+      tally.registered.push({ dataset: fullName(dataset), location: candidate.location, format: candidate.format, columns: dataset.columns.length });
+      return 'registered';
+    }
+    const name = fullName(current);
+    tally.seen.add(name);
+    const difference = fileDifference(state.get(name), candidate.files);
+    state.set(name, candidate.files);
+    const schema = await schemaDrift(catalog, engine, current);
+    if (schema !== undefined) tally.drift.push({ dataset: name, ...schema });
+    if (difference.files_added + difference.files_changed + difference.files_removed > 0) tally.changed.push({ dataset: name, ...difference });
+    else if (schema === undefined) tally.unchanged.push(name);
+    return 'checked';
+  } catch (error) {
+    tally.errors.push({ location: candidate.location, error: error instanceof VeilError ? error.message : String(error) });
+    return 'failed';
+  }
 }
 
 function findCandidates(root: string, dir: string, counter: { count: number }): Candidate[] {
@@ -229,7 +270,7 @@ async function schemaDrift(catalog: CatalogService, engine: DuckDbEngine, datase
 export async function crawlUri(
   deps: { catalog: CatalogService; engine: DuckDbEngine; state: CrawlState; storageRoot: string },
   uri: string,
-  options: { database: string; owner?: string },
+  options: { database: string; owner?: string; onProgress?: CrawlProgressListener },
 ): Promise<CrawlReport> {
   if (!isS3Location(uri)) {
     return crawl(deps.catalog, deps.engine, deps.state, deps.storageRoot, { ...options, prefix: uri.replace(/^file:\/\//i, '') });

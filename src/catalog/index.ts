@@ -6,7 +6,7 @@ export type { StorageBackend, ResolvedLocation } from './storage.ts';
 export { sourceViewName } from './source-relation.ts';
 export { fullName, NAME_PATTERN, TAG_PATTERN } from './dataset-types.ts';
 export type { Dataset, DatasetColumn, DatasetFormat, CsvOptions } from './dataset-types.ts';
-export { crawl, crawlUri, datasetNameOf, SqliteCrawlState, type CrawlReport, type CrawlState } from './crawler.ts';
+export { crawl, crawlUri, datasetNameOf, SqliteCrawlState, type CrawlProgress, type CrawlProgressListener, type CrawlReport, type CrawlState } from './crawler.ts';
 export { exportMetadata, importMetadata, metadataToCsv, metadataToJson, parseMapping, parseMetadata, METADATA_FORMAT, type ImportReport, type MetadataAsset } from './metadata-interchange.ts';
 export { classifyDataset, decideClassification, CLASSIFICATION_SAMPLE_ROWS, type DatasetClassification, type ProposalStatus } from './dataset-classification.ts';
 export { isS3Location, parseS3Settings, RoutedStorage, S3Mirror, type S3Settings } from './s3-storage.ts';

@@ -1,4 +1,4 @@
-import { computeInsights, type AuditInsights, type InsightsOptions } from '../audit/index.ts';
+import { computeInsights, openAuditDatabase, verifyAuditStore, type AuditInsights, type AuditVerification, type InsightsOptions } from '../audit/index.ts';
 import { AccessDeniedError, NotFoundError } from '../errors/index.ts';
 import { validateUser, type ApiTokenInfo, type UserRecord } from '../identity/index.ts';
 import { validatePolicy, policyToAuthored, type PolicyDefinition, type StoredPolicy } from '../policy/index.ts';
@@ -55,14 +55,14 @@ export class AdminOperations {
     this.authorization.requireAdmin(scope);
     return this.runtime.policies.apply(
       policies.map((p) => validatePolicy(policyToAuthored(p))),
-      { prune: options.prune === true },
+      { prune: options.prune === true, changedBy: changedBy(scope) },
     );
   }
 
   deletePolicy(scope: RequestScope, name: string): void {
     scope.describe('admin', `delete policy ${name}`);
     this.authorization.requireAdmin(scope);
-    this.runtime.policies.delete(name);
+    this.runtime.policies.delete(name, changedBy(scope));
   }
 
   /**
@@ -104,6 +104,23 @@ export class AdminOperations {
     return this.runtime.apiTokens.revoke(id);
   }
 
+  /**
+   * The audit chain checked end to end, as `veil audit verify` does, for compliance and
+   * administrators (the web UI's verification status). A break is a finding, not an error: it is
+   * reported in the answer, naming the first altered record.
+   */
+  verifyAudit(scope: RequestScope): AuditVerification & { verified_at: string } {
+    scope.describe('audit', 'verify the audit chain');
+    this.authorization.requireInsights(scope);
+    // A separate read-only connection: verification reads the whole store without holding the writer.
+    const db = openAuditDatabase(this.runtime.home.auditDatabasePath, { readonly: true });
+    try {
+      return { ...verifyAuditStore(db, this.runtime.home.loadKeys().auditChain, { anchorKey: this.runtime.home.loadAuditSigningKey() }), verified_at: new Date().toISOString() };
+    } finally {
+      db.close();
+    }
+  }
+
   /** Authorization before validation: callers without access learn nothing about the parameters. */
   async insights(scope: RequestScope, options: () => InsightsOptions): Promise<AuditInsights> {
     scope.describe('audit', 'audit insights');
@@ -112,4 +129,9 @@ export class AdminOperations {
     scope.describe('audit', `audit insights (${parsed.days} days)`);
     return computeInsights(this.runtime, parsed);
   }
+}
+
+/** Who a policy change is recorded against: the signed-in user, or the CLI's operator. */
+function changedBy(scope: RequestScope): string {
+  return scope.principal?.user ?? (scope.operator ? 'cli' : 'unknown');
 }

@@ -1,10 +1,12 @@
-import { classifyDataset, crawlUri, decideClassification, exportMetadata, fullName, importMetadata, splitDatasetName, SqliteCrawlState, type CrawlReport, type Dataset, type ImportReport, type MetadataAsset, type RegisterDatasetInput } from '../catalog/index.ts';
+import { classifyDataset, crawlUri, decideClassification, exportMetadata, fullName, importMetadata, splitDatasetName, SqliteCrawlState, type CrawlProgressListener, type CrawlReport, type Dataset, type ImportReport, type MetadataAsset, type RegisterDatasetInput } from '../catalog/index.ts';
 import type { EffectiveDatasetPolicy } from '../policy/index.ts';
 import { searchCatalog, type SearchOptions, type SearchResult } from '../query/index.ts';
 import type { VeilRuntime } from '../runtime/index.ts';
 import type { Authorization } from './authorization.ts';
 import { adminView, datasetSummary, describeForCaller } from './presenters.ts';
 import type { RequestScope } from './request-scope.ts';
+
+/** The crawler's progress callback (src/catalog/index.ts does not export its name). */
 
 /** A Veil database and its datasets as one caller sees them: what SQL tools browse. */
 export interface VisibleCatalog {
@@ -91,7 +93,8 @@ export class CatalogOperations {
     return classifyDataset(this.runtime.catalog, this.runtime.engine, this.runtime.controlDb, checkedName(name));
   }
 
-  async crawl(scope: RequestScope, prefix: string, options: { database: string; owner?: string }): Promise<CrawlReport> {
+  /** `onProgress` hears of each candidate as the crawl goes (after the admin check and the prefix's validation). */
+  async crawl(scope: RequestScope, prefix: string, options: { database: string; owner?: string; onProgress?: CrawlProgressListener }): Promise<CrawlReport> {
     scope.describe('admin', `crawl ${prefix} into ${options.database}`);
     this.authorization.requireAdmin(scope);
     const { catalog, engine, controlDb, home } = this.runtime;

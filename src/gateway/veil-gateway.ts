@@ -8,6 +8,7 @@ import { AdminOperations } from './admin-operations.ts';
 import { Authorization } from './authorization.ts';
 import { CatalogOperations } from './catalog-operations.ts';
 import { DataOperations } from './data-operations.ts';
+import { GovernanceOperations } from './governance-operations.ts';
 import { decisionFor, errorCodeOf, RequestScope, type DoorContext } from './request-scope.ts';
 
 /** What doors may know of the deployment's settings: limits and addresses, nothing secret. */
@@ -45,6 +46,7 @@ export class VeilGateway {
   readonly data: DataOperations;
   readonly catalog: CatalogOperations;
   readonly admin: AdminOperations;
+  readonly governance: GovernanceOperations;
   readonly authorization: Authorization;
   readonly settings: DoorSettings;
 
@@ -53,6 +55,7 @@ export class VeilGateway {
     this.data = new DataOperations(runtime);
     this.catalog = new CatalogOperations(runtime, this.authorization);
     this.admin = new AdminOperations(runtime, this.authorization);
+    this.governance = new GovernanceOperations(runtime, this.authorization, this.data);
     const s = runtime.settings;
     this.settings = {
       maxResultRows: s.maxResultRows,
@@ -175,11 +178,29 @@ export class VeilGateway {
     this.demoUsers = [...users];
   }
 
-  /** How a client may sign in here: public facts a sign-in screen shows (no secrets). */
-  signInOptions(): { demo_users: readonly string[]; identity_providers: readonly { name: string; issuer: string }[] } {
+  /**
+   * How a client may sign in here: public facts a sign-in screen shows (no secrets). Providers
+   * with browser sign-in add what the web UI needs to run the authorization code flow with PKCE
+   * as a public client: there is no client secret, so none can leak here.
+   */
+  signInOptions(): {
+    demo_users: readonly string[];
+    identity_providers: readonly {
+      name: string;
+      issuer: string;
+      client_id?: string;
+      authorization_endpoint?: string;
+      token_endpoint?: string;
+      scope?: string;
+    }[];
+  } {
     return {
       demo_users: this.demoUsers,
-      identity_providers: this.runtime.identityProviders.map((p) => ({ name: p.config.name, issuer: p.config.issuer })),
+      identity_providers: this.runtime.identityProviders.map(({ config: { name, issuer, browserSignIn: b } }) => ({
+        name,
+        issuer,
+        ...(b === undefined ? {} : { client_id: b.clientId, authorization_endpoint: b.authorizationEndpoint, token_endpoint: b.tokenEndpoint, scope: b.scope }),
+      })),
     };
   }
 

@@ -13,5 +13,10 @@ export function auditRoutes(gateway: VeilGateway): Route[] {
         sendJson(ctx, 200, await gateway.admin.insights(ctx.scope, () => parseInsightsOptions({ days: params.get('days'), top: params.get('top') })));
       },
     },
+    {
+      method: 'GET',
+      path: '/v1/audit/verify',
+      handler: async (ctx) => sendJson(ctx, 200, gateway.admin.verifyAudit(ctx.scope)),
+    },
   ];
 }

@@ -1,5 +1,7 @@
-import { InvalidRequestError } from '../errors/index.ts';
-import type { VeilGateway } from '../gateway/index.ts';
+import type { IncomingMessage } from 'node:http';
+import { finished } from 'node:stream/promises';
+import { InvalidRequestError, isVeilError } from '../errors/index.ts';
+import { errorCodeOf, type VeilGateway } from '../gateway/index.ts';
 import { MAX_SEARCH_RESULTS } from '../query/index.ts';
 import { sendJson, type Route } from './routing.ts';
 import { optionalStringList, readJsonBody, stringField, type RequestContext } from './request-context.ts';
@@ -41,8 +43,10 @@ export function catalogRoutes(gateway: VeilGateway): Route[] {
       handler: async (ctx) => {
         const body = await readJsonBody(ctx.req);
         const owner = stringField(body, 'owner', false);
-        const report = await catalog.crawl(ctx.scope, stringField(body, 'prefix', true), { database: stringField(body, 'database', true), ...(owner === undefined ? {} : { owner }) });
-        sendJson(ctx, 200, report);
+        const prefix = stringField(body, 'prefix', true);
+        const options = { database: stringField(body, 'database', true), ...(owner === undefined ? {} : { owner }) };
+        if (!acceptsNdjson(ctx.req)) return sendJson(ctx, 200, await catalog.crawl(ctx.scope, prefix, options));
+        await streamCrawl(ctx, (onProgress) => catalog.crawl(ctx.scope, prefix, { ...options, onProgress }));
       },
     },
     {
@@ -167,4 +171,60 @@ function decisions(body: Record<string, unknown>, key: string): { column: string
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+const NDJSON = 'application/x-ndjson';
+
+/** One progress line of a streamed crawl. */
+interface CrawlProgressLine {
+  readonly done: number;
+  readonly total: number;
+  readonly location: string;
+  readonly phase: string;
+}
+
+/** Whether the client asked for NDJSON among the media ranges it accepts (parameters such as q ignored). */
+function acceptsNdjson(req: IncomingMessage): boolean {
+  return (req.headers.accept ?? '').split(',').some((range) => range.split(';')[0]?.trim().toLowerCase() === NDJSON);
+}
+
+/**
+ * A crawl answered as NDJSON: `{"progress":…}` lines as it goes, then `{"report":…}`. The status
+ * line waits for the first line, so a refusal or a bad prefix (thrown before any progress) still
+ * answers with its own status and JSON error. A failure after that can only be told in the stream:
+ * a last `{"error":…}` line ends the response, and once it has left the error is rethrown, so the
+ * server records the audit decision and logs an internal error as for any request (it then closes
+ * the connection, which no longer matters to the finished response).
+ */
+async function streamCrawl(ctx: RequestContext, crawl: (onProgress: (progress: CrawlProgressLine) => void) => Promise<unknown>): Promise<void> {
+  const lines = ndjsonLines(ctx);
+  try {
+    const report = await crawl(({ done, total, location, phase }) => lines.write({ progress: { done, total, location, phase } }));
+    await lines.end({ report });
+  } catch (error) {
+    if (!ctx.res.headersSent) throw error;
+    const message = isVeilError(error) ? error.message : `internal error (request ${ctx.requestId})`;
+    await lines.end({ error: { code: errorCodeOf(error), message } });
+    throw error;
+  }
+}
+
+/** Writes JSON values one per line, sending the headers with the first; counts the bytes for the audit record. */
+function ndjsonLines(ctx: RequestContext): { write(value: unknown): void; end(last: unknown): Promise<void> } {
+  const write = (value: unknown): void => {
+    if (!ctx.res.headersSent) ctx.res.writeHead(200, { 'Content-Type': NDJSON, 'X-Request-Id': ctx.requestId, 'Cache-Control': 'no-store' });
+    const line = `${JSON.stringify(value)}\n`;
+    ctx.scope.bytes = (ctx.scope.bytes ?? 0) + Buffer.byteLength(line);
+    // Lines are small and bounded by the crawl's file limit: buffered when the client reads slowly.
+    ctx.res.write(line);
+  };
+  return {
+    write,
+    end: async (last) => {
+      write(last);
+      ctx.res.end();
+      // Resolved once the last line has been handed to the socket (or the client has gone).
+      await finished(ctx.res).catch(() => undefined);
+    },
+  };
 }

@@ -3,8 +3,9 @@ import type { Socket } from 'node:net';
 import { isVeilError, TooManyRequestsError } from '../errors/index.ts';
 import { errorCodeOf, type VeilGateway } from '../gateway/index.ts';
 import { adminRoutes } from './admin-routes.ts';
+import { governanceRoutes } from './governance-routes.ts';
 import { tokenRoutes } from './token-routes.ts';
-import { signInRoutes } from './sign-in-routes.ts';
+import { signInRoutes, tokenEndpointOrigins } from './sign-in-routes.ts';
 import { auditRoutes } from './audit-routes.ts';
 import { catalogRoutes } from './catalog-routes.ts';
 import { dataRoutes, type PgAddress } from './data-routes.ts';
@@ -12,7 +13,7 @@ import { HTTP_STATUS } from './http-status.ts';
 import { openApiDocument } from './openapi.ts';
 import { clientApplicationOf, setRequestDeadline, type RequestContext } from './request-context.ts';
 import { Router, sendJson, type Route } from './routing.ts';
-import { serveUi } from './static-assets.ts';
+import { serveUi, uiSecurityHeaders } from './static-assets.ts';
 
 export interface HttpServerOptions {
   /** Where internal errors are reported with their request id (never to clients). */
@@ -40,11 +41,15 @@ export function createHttpServer(gateway: VeilGateway, options: HttpServerOption
     ...dataRoutes(gateway, options.pg),
     ...catalogRoutes(gateway),
     ...adminRoutes(gateway),
+    ...governanceRoutes(gateway),
     ...tokenRoutes(gateway),
     ...auditRoutes(gateway),
     ...signInRoutes(gateway),
   ];
   const router = new Router(routes);
+  // Browser sign-in posts the authorization code to the providers' token endpoints: the UI's CSP
+  // lets it connect to exactly those origins, and to nothing else.
+  const ui = { securityHeaders: uiSecurityHeaders(tokenEndpointOrigins(gateway)) };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     // The server names the door; what the client says of itself is only its application.
@@ -53,7 +58,7 @@ export function createHttpServer(gateway: VeilGateway, options: HttpServerOption
     const url = new URL(req.url ?? '/', 'http://veil.invalid');
     // The web UI: its pages and assets are public files; everything it shows comes from /v1, with
     // the viewer's token, under the same rules as any other client.
-    if (!url.pathname.startsWith('/v1/') && url.pathname !== '/v1' && url.pathname !== '/healthz' && url.pathname !== '/openapi.json' && serveUi(req, res, url.pathname)) return;
+    if (!url.pathname.startsWith('/v1/') && url.pathname !== '/v1' && url.pathname !== '/healthz' && url.pathname !== '/openapi.json' && serveUi(req, res, url.pathname, ui)) return;
     let params: Record<string, string> = {};
     let audited = url.pathname.startsWith('/v1');
     try {

@@ -85,6 +85,22 @@ export function openApiDocument(): Record<string, unknown> {
         post: { summary: 'Apply policies from YAML or JSON (admins); ?prune=true deletes the others', responses: { '200': ok('Applied'), ...errors } },
       },
       '/v1/policies/{policy}': { delete: { summary: 'Delete a policy (admins)', responses: { '200': ok('Deleted'), ...errors } } },
+      '/v1/policies/preview': {
+        post: {
+          summary: 'Validate policies (YAML or JSON) without applying them: problems with line and column, and whose access to which datasets and columns would change (admins); ?prune=true as when applying',
+          responses: { '200': ok('PolicyChangePreview'), ...errors },
+        },
+      },
+      '/v1/policies/history': {
+        get: { summary: 'Changes to policies, newest first: who, when, and the definitions before and after (admins); ?policy=, ?limit=, ?before=<id>', responses: { '200': ok('PolicyHistory'), ...errors } },
+      },
+      '/v1/datasets/{name}/view-as': {
+        parameters: [nameParam],
+        get: {
+          summary: "A user's view of the dataset for an administrator (?user=): the explanation /v1/explain gives that user, and their preview rows when these reveal nothing the administrator could not read",
+          responses: { '200': ok('ViewAs'), ...errors },
+        },
+      },
       '/v1/users': { get: { summary: 'List users (admins)', responses: { '200': ok('Users'), ...errors } } },
       '/v1/users/{user}': {
         put: { summary: 'Create or replace a user with groups and attributes (admins)', responses: { '200': ok('User'), ...errors } },
@@ -102,6 +118,7 @@ export function openApiDocument(): Record<string, unknown> {
       '/v1/catalog/crawl': {
         post: {
           summary: 'Register every dataset under a storage prefix {prefix, database, owner?} (admins); re-runs report new, changed, drifted (not applied) and missing datasets',
+          description: 'With Accept: application/x-ndjson the answer streams one JSON object per line: {"progress":{done,total,location,phase}} as each candidate is crawled, then {"report":CrawlReport}, or {"error":{code,message}} when the crawl fails after streaming began; refusals and bad requests keep their status and JSON error',
           requestBody: jsonBody({ type: 'object', required: ['prefix', 'database'] }),
           responses: { '200': ok('CrawlReport'), ...errors },
         },
@@ -118,6 +135,7 @@ export function openApiDocument(): Record<string, unknown> {
           responses: { '200': ok('Insights'), ...errors },
         },
       },
+      '/v1/audit/verify': { get: { summary: 'Check the audit hash chain end to end (compliance and admins): ok, record and event counts, head, anchor, and the first break if any', responses: { '200': ok('AuditVerification'), ...errors } } },
       '/v1/tokens/{id}': {
         parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
         delete: { summary: 'Revoke an API token; effective on the next request', responses: { '200': ok('Token'), ...errors } },

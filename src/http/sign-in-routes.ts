@@ -23,3 +23,8 @@ export function signInRoutes(gateway: VeilGateway): Route[] {
     },
   ];
 }
+
+/** The origins of the configured token endpoints (validated https, or http on loopback, at startup). */
+export function tokenEndpointOrigins(gateway: VeilGateway): string[] {
+  return gateway.signInOptions().identity_providers.flatMap((p) => (p.token_endpoint === undefined ? [] : [new URL(p.token_endpoint).origin]));
+}

@@ -142,3 +142,41 @@ test('keys published in several places count once; unusable keys from a URL are 
     server.close();
   }
 });
+
+test('browser sign-in: a public client with https endpoints, whose client_id the audience includes', () => {
+  const idp = new TestIdentityProvider();
+  const signIn = { client_id: 'veil-web', authorization_endpoint: 'https://login.example.com/oauth2/authorize?realm=data', token_endpoint: 'https://login.example.com:8443/oauth2/token' };
+  const parse = (browserSignIn: unknown, audience: unknown = ['veil', 'veil-web']) =>
+    parseOidcProviders([{ name: 'corp', issuer: 'https://login.example.com', audience, jwks: idp.jwks(), browser_sign_in: browserSignIn }], '/h', 'config.yaml');
+  const check = (browserSignIn: unknown, pattern: RegExp, audience?: unknown) => assert.throws(() => parse(browserSignIn, audience), pattern);
+
+  assert.deepEqual(parse(signIn)[0]?.browserSignIn, {
+    clientId: 'veil-web',
+    authorizationEndpoint: 'https://login.example.com/oauth2/authorize?realm=data',
+    tokenEndpoint: 'https://login.example.com:8443/oauth2/token',
+    scope: 'openid profile',
+  });
+  assert.equal(parse({ ...signIn, scope: 'openid email groups' })[0]?.browserSignIn?.scope, 'openid email groups');
+  assert.equal(parse({ ...signIn, token_endpoint: 'http://127.0.0.1:9000/token', authorization_endpoint: 'http://localhost:9000/auth' })[0]?.browserSignIn?.tokenEndpoint, 'http://127.0.0.1:9000/token');
+  assert.equal(parseOidcProviders([{ issuer: 'https://a', audience: 'veil', jwks: idp.jwks() }], '/h', 'c')[0]?.browserSignIn, undefined, 'optional');
+
+  // An unconfigured or clear-text authorization endpoint stops the start, with the reason.
+  const { authorization_endpoint: _, ...withoutAuthorization } = signIn;
+  check(withoutAuthorization, /config\.yaml: oidc_providers\[0\]\.browser_sign_in: "authorization_endpoint" is required/);
+  check({ ...signIn, authorization_endpoint: 'http://login.example.com/authorize' }, /"authorization_endpoint" must be an https URL \(plain http only on loopback\): sign-in codes and tokens sent in clear/);
+  check({ ...signIn, authorization_endpoint: 'login.example.com/authorize' }, /"authorization_endpoint" must be an absolute https URL/);
+  check({ ...signIn, token_endpoint: 'http://10.0.0.5/token' }, /"token_endpoint" must be an https URL/);
+  check({ ...signIn, token_endpoint: undefined }, /"token_endpoint" is required/);
+  check({ ...signIn, client_id: undefined }, /"client_id" is required/);
+  check({ ...signIn, authorization_endpoint: 'https://login.example.com/authorize#x' }, /#fragment/);
+  check({ ...signIn, token_endpoint: 'https://user:pw@login.example.com/token' }, /user name or password/);
+  // The token endpoint's origin goes into the CSP header: a host that could end a directive is refused.
+  check({ ...signIn, token_endpoint: "https://a;script-src*.example.com/token" }, /Content-Security-Policy/);
+  // The ID token's aud is the client_id: an audience list without it would refuse every sign-in.
+  check(signIn, /the provider's "audience" must include the client_id "veil-web"/, 'veil');
+  check({ ...signIn, scope: 'profile email' }, /must include openid/);
+  check({ ...signIn, scope: 'openid  profile' }, /separated by single spaces/);
+  check({ ...signIn, client_secret: 's3cr3t' }, /"client_secret" is not accepted: the web UI is a public client/);
+  check({ ...signIn, redirect_uri: 'https://elsewhere' }, /unknown key "redirect_uri"/);
+  check('yes', /browser_sign_in must be a mapping/);
+});

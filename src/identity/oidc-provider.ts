@@ -36,6 +36,23 @@ export interface OidcProviderConfig {
    */
   readonly adminGroupsFromToken: boolean;
   readonly clockSkewSeconds: number;
+  /** Sign-in from the web UI through this provider (authorization code with PKCE), when configured. */
+  readonly browserSignIn?: BrowserSignInConfig;
+}
+
+/**
+ * How the web UI signs people in through the provider: the authorization code flow for a public
+ * client with PKCE (RFC 7636, S256), run entirely in the browser. Nothing here is secret: a
+ * public client has no client secret, and these values are served to anyone who opens the
+ * sign-in page. The redirect URI is always `<Veil's origin>/sign-in/callback`.
+ */
+export interface BrowserSignInConfig {
+  readonly clientId: string;
+  readonly authorizationEndpoint: string;
+  /** The browser POSTs the code here; its origin is added to the UI's CSP connect-src. */
+  readonly tokenEndpoint: string;
+  /** Space-separated scopes; always contains `openid` (no ID token otherwise). */
+  readonly scope: string;
 }
 
 /** What a verified token says about its holder, before it is merged with the stored user. */
@@ -46,8 +63,14 @@ export interface ClaimedIdentity {
 }
 
 const CONFIG_KEYS = new Set([
-  'name', 'issuer', 'audience', 'jwks_file', 'jwks', 'jwks_url', 'jwks_refresh_seconds', 'user_claim', 'groups_claim', 'attribute_claims', 'require_known_user', 'admin_groups_from_token', 'clock_skew_seconds',
+  'name', 'issuer', 'audience', 'jwks_file', 'jwks', 'jwks_url', 'jwks_refresh_seconds', 'user_claim', 'groups_claim', 'attribute_claims', 'require_known_user', 'admin_groups_from_token', 'clock_skew_seconds', 'browser_sign_in',
 ]);
+const BROWSER_SIGN_IN_KEYS = new Set(['client_id', 'authorization_endpoint', 'token_endpoint', 'scope']);
+const DEFAULT_SCOPE = 'openid profile';
+/** RFC 6749 3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ), separated by single spaces. */
+const SCOPE_PATTERN = /^[\x21\x23-\x5B\x5D-\x7E]+( [\x21\x23-\x5B\x5D-\x7E]+)*$/;
+/** RFC 6749 A.1: client_id = *VSCHAR (printable ASCII). */
+const CLIENT_ID_PATTERN = /^[\x20-\x7E]+$/;
 const MAX_CLOCK_SKEW_SECONDS = 300;
 const FILE_CHECK_INTERVAL_MS = 2000;
 const MIN_REFETCH_INTERVAL_MS = 30_000;
@@ -114,6 +137,7 @@ function parseProvider(entry: unknown, homeRoot: string, where: string): OidcPro
     if (typeof v !== 'boolean') throw new InvalidRequestError(`${where}: "${key}" must be true or false`);
     return v;
   };
+  const browserSignIn = value['browser_sign_in'] === undefined || value['browser_sign_in'] === null ? undefined : parseBrowserSignIn(value['browser_sign_in'], audiences, `${where}.browser_sign_in`);
   return {
     name: text('name', false) ?? issuer,
     issuer,
@@ -128,7 +152,59 @@ function parseProvider(entry: unknown, homeRoot: string, where: string): OidcPro
     requireKnownUser: flag('require_known_user'),
     adminGroupsFromToken: flag('admin_groups_from_token'),
     clockSkewSeconds: integer('clock_skew_seconds', 60, MAX_CLOCK_SKEW_SECONDS),
+    ...(browserSignIn === undefined ? {} : { browserSignIn }),
   };
+}
+
+function parseBrowserSignIn(raw: unknown, audiences: readonly string[], where: string): BrowserSignInConfig {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new InvalidRequestError(`${where} must be a mapping (client_id, authorization_endpoint, token_endpoint, scope)`);
+  const value = raw as Record<string, unknown>;
+  for (const key of Object.keys(value)) {
+    if (key === 'client_secret') throw new InvalidRequestError(`${where}: "client_secret" is not accepted: the web UI is a public client (PKCE), and anything configured here is served to every browser`);
+    if (!BROWSER_SIGN_IN_KEYS.has(key)) throw new InvalidRequestError(`${where}: unknown key "${key}"`);
+  }
+  const text = (key: string): string => {
+    const v = value[key];
+    if (v === undefined || v === null) throw new InvalidRequestError(`${where}: "${key}" is required`);
+    if (typeof v !== 'string' || v.trim() === '') throw new InvalidRequestError(`${where}: "${key}" must be a non-empty string`);
+    return v;
+  };
+  const clientId = text('client_id');
+  if (!CLIENT_ID_PATTERN.test(clientId)) throw new InvalidRequestError(`${where}: "client_id" must be printable ASCII`);
+  // The ID token the browser brings back is minted for the client: its aud is the client_id.
+  if (!audiences.includes(clientId)) {
+    throw new InvalidRequestError(`${where}: the provider's "audience" must include the client_id "${clientId}": the ID tokens of browser sign-in are issued to that client, and Veil refuses tokens for other audiences`);
+  }
+  const scope = value['scope'] === undefined ? DEFAULT_SCOPE : text('scope');
+  if (!SCOPE_PATTERN.test(scope)) throw new InvalidRequestError(`${where}: "scope" must be scope names separated by single spaces`);
+  if (!scope.split(' ').includes('openid')) throw new InvalidRequestError(`${where}: "scope" must include openid: without it the provider returns no ID token`);
+  return {
+    clientId,
+    authorizationEndpoint: endpointUrl(text('authorization_endpoint'), 'authorization_endpoint', where),
+    tokenEndpoint: endpointUrl(text('token_endpoint'), 'token_endpoint', where),
+    scope,
+  };
+}
+
+/**
+ * An endpoint the browser is sent to (authorization) or posts the code to (token). Over plain
+ * http the code, and the token that comes back, could be read on the way, so https is required
+ * except on loopback (a provider on the same machine). The host must be a plain name or address:
+ * the token endpoint's origin goes into the Content-Security-Policy header, where a `;` would
+ * start a directive of its own.
+ */
+function endpointUrl(text: string, key: string, where: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new InvalidRequestError(`${where}: "${key}" must be an absolute https URL, not ${JSON.stringify(text)}`);
+  }
+  if (!secureKeyUrl(text)) throw new InvalidRequestError(`${where}: "${key}" must be an https URL (plain http only on loopback): sign-in codes and tokens sent in clear could be read on the way`);
+  if (url.username !== '' || url.password !== '') throw new InvalidRequestError(`${where}: "${key}" must not carry a user name or password`);
+  if (url.hash !== '') throw new InvalidRequestError(`${where}: "${key}" must not have a #fragment (RFC 6749 3.1)`);
+  if (!/^([a-z0-9-]+\.)*[a-z0-9-]+$|^\[[0-9a-f:.]+\]$/.test(url.hostname)) throw new InvalidRequestError(`${where}: "${key}" has a host name Veil cannot put in its Content-Security-Policy: ${url.hostname}`);
+  return url.href;
 }
 
 /**

@@ -1,6 +1,6 @@
-export { PolicyStore } from './policy-store.ts';
+export { PolicyStore, type PolicyChange } from './policy-store.ts';
 export { validatePolicy, policyToAuthored } from './policy-validation.ts';
-export { parsePolicyDocuments, exportPolicyDocument } from './policy-documents.ts';
+export { parsePolicyDocuments, checkPolicyDocuments, exportPolicyDocument, type PolicyProblem } from './policy-documents.ts';
 export { resolveEffectivePolicy, subjectMatches, isInForce, maskLayers, compareStrength } from './effective-policy-resolver.ts';
 export type { EffectiveDatasetPolicy, EffectiveColumn, MaskLayer, RowFilter, ColumnAccess } from './effective-policy-resolver.ts';
 export { parseTransform, transformSql, transformMacros, transformOutputType, TRANSFORM_STRENGTH } from './transforms.ts';

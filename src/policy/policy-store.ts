@@ -21,9 +21,10 @@ export class PolicyStore {
    * Creates or replaces policies in one transaction: a file with one invalid policy changes nothing.
    * With `prune`, policies not in the set are deleted (the file is the whole truth).
    */
-  apply(policies: readonly PolicyDefinition[], options: { prune?: boolean } = {}): { created: string[]; updated: string[]; unchanged: string[]; deleted: string[] } {
+  apply(policies: readonly PolicyDefinition[], options: { prune?: boolean; changedBy?: string } = {}): { created: string[]; updated: string[]; unchanged: string[]; deleted: string[] } {
     const result = { created: [] as string[], updated: [] as string[], unchanged: [] as string[], deleted: [] as string[] };
     const names = new Set<string>();
+    const changedBy = options.changedBy ?? SYSTEM_ACTOR;
     this.db.transaction(() => {
       const now = nowIso();
       for (const policy of policies) {
@@ -33,18 +34,21 @@ export class PolicyStore {
         const existing = this.db.prepare('SELECT definition FROM policies WHERE name = ?').get(policy.name) as { definition: string } | undefined;
         if (existing === undefined) {
           this.db.prepare('INSERT INTO policies (name, definition, created_at, updated_at) VALUES (?, ?, ?, ?)').run(policy.name, text, now, now);
+          this.record(policy.name, 'created', changedBy, now, null, text);
           result.created.push(policy.name);
         } else if (existing.definition !== text) {
           this.db.prepare('UPDATE policies SET definition = ?, updated_at = ? WHERE name = ?').run(text, now, policy.name);
+          this.record(policy.name, 'updated', changedBy, now, existing.definition, text);
           result.updated.push(policy.name);
         } else {
           result.unchanged.push(policy.name);
         }
       }
       if (options.prune) {
-        for (const { name } of this.db.prepare('SELECT name FROM policies').all() as { name: string }[]) {
+        for (const { name, definition } of this.db.prepare('SELECT name, definition FROM policies').all() as { name: string; definition: string }[]) {
           if (!names.has(name)) {
             this.db.prepare('DELETE FROM policies WHERE name = ?').run(name);
+            this.record(name, 'deleted', changedBy, now, definition, null);
             result.deleted.push(name);
           }
         }
@@ -54,12 +58,65 @@ export class PolicyStore {
     return result;
   }
 
-  delete(name: string): void {
+  delete(name: string, changedBy = SYSTEM_ACTOR): void {
     this.db.transaction(() => {
-      if (this.db.prepare('DELETE FROM policies WHERE name = ?').run(name).changes === 0) throw new NotFoundError(`policy ${name}`);
+      const existing = this.db.prepare('SELECT definition FROM policies WHERE name = ?').get(name) as { definition: string } | undefined;
+      if (existing === undefined) throw new NotFoundError(`policy ${name}`);
+      this.db.prepare('DELETE FROM policies WHERE name = ?').run(name);
+      this.record(name, 'deleted', changedBy, nowIso(), existing.definition, null);
       bumpGeneration(this.db);
     })();
   }
+
+  /** Changes, newest first; `policy` narrows to one policy, `before` pages back from an id. */
+  history(options: { policy?: string; limit?: number; before?: number } = {}): PolicyChange[] {
+    const limit = Math.max(1, Math.min(options.limit ?? 100, 1000));
+    const rows = this.db
+      .prepare(
+        `SELECT id, policy, change, changed_by, changed_at, before_definition, after_definition FROM policy_history
+         WHERE (? IS NULL OR policy = ?) AND (? IS NULL OR id < ?) ORDER BY id DESC LIMIT ?`,
+      )
+      .all(options.policy ?? null, options.policy ?? null, options.before ?? null, options.before ?? null, limit) as HistoryRow[];
+    return rows.map((r) => ({
+      id: r.id,
+      policy: r.policy,
+      change: r.change,
+      changedBy: r.changed_by,
+      changedAt: r.changed_at,
+      before: r.before_definition === null ? null : (JSON.parse(r.before_definition) as Record<string, unknown>),
+      after: r.after_definition === null ? null : (JSON.parse(r.after_definition) as Record<string, unknown>),
+    }));
+  }
+
+  private record(policy: string, change: PolicyChange['change'], changedBy: string, at: string, before: string | null, after: string | null): void {
+    this.db
+      .prepare('INSERT INTO policy_history (policy, change, changed_by, changed_at, before_definition, after_definition) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(policy, change, changedBy, at, before, after);
+  }
+}
+
+/** Who changed a policy when no person did (built-in policies, upgrades). */
+const SYSTEM_ACTOR = 'veil';
+
+/** One change to one policy: its authored definitions before and after (null when absent). */
+export interface PolicyChange {
+  readonly id: number;
+  readonly policy: string;
+  readonly change: 'created' | 'updated' | 'deleted';
+  readonly changedBy: string;
+  readonly changedAt: string;
+  readonly before: Record<string, unknown> | null;
+  readonly after: Record<string, unknown> | null;
+}
+
+interface HistoryRow {
+  id: number;
+  policy: string;
+  change: PolicyChange['change'];
+  changed_by: string;
+  changed_at: string;
+  before_definition: string | null;
+  after_definition: string | null;
 }
 
 interface Row {

@@ -60,6 +60,17 @@ const MIGRATIONS: readonly string[] = [
    );`,
   // SCRAM-SHA-256 verifiers of API tokens, for PostgreSQL clients on plain connections (pgwire).
   `ALTER TABLE api_tokens ADD COLUMN scram_verifier TEXT;`,
+  // Every change to a policy, with who made it and the definitions before and after (web UI history).
+  `CREATE TABLE policy_history (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     policy TEXT NOT NULL,
+     change TEXT NOT NULL,
+     changed_by TEXT NOT NULL,
+     changed_at TEXT NOT NULL,
+     before_definition TEXT,
+     after_definition TEXT
+   );
+   CREATE INDEX policy_history_policy ON policy_history (policy, id);`,
 ];
 
 export function openControlDatabase(file: string): SqliteDatabase {

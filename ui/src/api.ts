@@ -51,19 +51,27 @@ export function explain(error: unknown, subject = 'this'): string {
   }
 }
 
-export async function api<T>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
+/** JSON from the API; `body` is sent as JSON, `text` as it is (YAML policies) with its content type. */
+export async function api<T>(path: string, init: { method?: string; body?: unknown; text?: { content: string; type: string } } = {}): Promise<T> {
   const token = session.token();
   const headers: Record<string, string> = { Accept: 'application/json', 'X-Veil-Client': 'veil-web' };
   if (token !== null) headers['Authorization'] = `Bearer ${token}`;
-  if (init.body !== undefined) headers['Content-Type'] = 'application/json';
-  const response = await fetch(path, { method: init.method ?? 'GET', headers, ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }) });
+  let body: string | undefined;
+  if (init.text !== undefined) {
+    headers['Content-Type'] = init.text.type;
+    body = init.text.content;
+  } else if (init.body !== undefined) {
+    headers['Content-Type'] = 'application/json';
+    body = JSON.stringify(init.body);
+  }
+  const response = await fetch(path, { method: init.method ?? 'GET', headers, ...(body === undefined ? {} : { body }) });
   const text = await response.text();
-  const body: unknown = text === '' ? null : JSON.parse(text);
+  const answer: unknown = text === '' ? null : JSON.parse(text);
   if (!response.ok) {
-    const error = (body as { error?: { code?: string; message?: string } } | null)?.error;
+    const error = (answer as { error?: { code?: string; message?: string } } | null)?.error;
     throw new ApiError(response.status, error?.code ?? `HTTP_${response.status}`, error?.message ?? response.statusText);
   }
-  return body as T;
+  return answer as T;
 }
 
 /** A catalog entry as /v1/search and /v1/datasets give it (search says certification as a word). */
@@ -111,25 +119,64 @@ export interface QueryResult {
   readonly rows: readonly (readonly unknown[])[];
 }
 
+export type DownloadFormat = 'csv' | 'parquet';
+
+const DOWNLOAD_TYPES: Record<DownloadFormat, string> = { csv: 'text/csv', parquet: 'application/vnd.apache.parquet' };
+
+/** How far a download has come: bytes received, and the total when the server says it. */
+export interface DownloadProgress {
+  readonly received: number;
+  readonly total: number | null;
+}
+
 /**
- * A query's whole result as CSV, saved by the browser (the API streams it; nothing is kept here).
- * Returns an error sentence, or null when the download started.
+ * A query's whole result as CSV or Parquet, saved by the browser. The API streams it; the bytes are
+ * counted as they arrive so a long download shows its progress. Returns an error sentence, or null
+ * when the file was handed to the browser.
  */
-export async function downloadCsv(sql: string, filename: string): Promise<string | null> {
+export async function downloadResult(sql: string, format: DownloadFormat, filename: string, onProgress: (p: DownloadProgress) => void = () => undefined): Promise<string | null> {
   const response = await fetch('/v1/query', {
     method: 'POST',
-    headers: { Authorization: `Bearer ${session.token() ?? ''}`, 'Content-Type': 'application/json', Accept: 'text/csv', 'X-Veil-Client': 'veil-web' },
+    headers: { Authorization: `Bearer ${session.token() ?? ''}`, 'Content-Type': 'application/json', Accept: DOWNLOAD_TYPES[format], 'X-Veil-Client': 'veil-web' },
     body: JSON.stringify({ sql }),
   });
   if (!response.ok) {
     const body = (await response.json().catch(() => null)) as { error?: { code?: string; message?: string } } | null;
     return explain(new ApiError(response.status, body?.error?.code ?? `HTTP_${response.status}`, body?.error?.message ?? response.statusText), 'a dataset of this query');
   }
-  const url = URL.createObjectURL(await response.blob());
+  const length = Number(response.headers.get('Content-Length'));
+  const total = Number.isFinite(length) && length > 0 ? length : null;
+  const parts: Uint8Array[] = [];
+  let received = 0;
+  onProgress({ received, total });
+  const reader = response.body?.getReader();
+  try {
+    for (let part = await reader?.read(); part !== undefined && !part.done; part = await reader?.read()) {
+      parts.push(part.value);
+      received += part.value.byteLength;
+      onProgress({ received, total });
+    }
+  } catch {
+    return 'The download was interrupted before the whole result arrived (the server ended it early). Nothing was saved; try again.';
+  }
+  const url = URL.createObjectURL(new Blob(parts as BlobPart[], { type: DOWNLOAD_TYPES[format] }));
   const link = document.createElement('a');
   link.href = url;
   link.download = filename;
   link.click();
   URL.revokeObjectURL(url);
   return null;
+}
+
+/** Bytes for people: 1.2 MB. */
+export function byteSize(bytes: number): string {
+  if (bytes < 1024) return `${bytes} bytes`;
+  const units = ['KB', 'MB', 'GB', 'TB'];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
 }

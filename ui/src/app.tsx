@@ -4,10 +4,12 @@ import { api, session } from './api.ts';
 import { AuditPage } from './pages/audit-page.tsx';
 import { DatasetPage } from './pages/dataset-page.tsx';
 import { SearchPage } from './pages/search-page.tsx';
-import { SignInPage } from './pages/sign-in-page.tsx';
+import { SignInCallback, SignInPage } from './pages/sign-in-page.tsx';
+import { CALLBACK_PATH } from './oidc.ts';
 
 // The workspace brings the SQL editor: loaded when first opened, not with every page.
 const InsightsPage = lazy(() => import('./pages/insights-page.tsx').then((m) => ({ default: m.InsightsPage })));
+const PoliciesPage = lazy(() => import('./pages/policies-page.tsx').then((m) => ({ default: m.PoliciesPage })));
 const WorkspacePage = lazy(() => import('./pages/workspace-page.tsx').then((m) => ({ default: m.WorkspacePage })));
 
 interface Me {
@@ -43,7 +45,8 @@ export function App() {
   if (me === null) {
     return (
       <Shell user={null} onSignOut={() => undefined}>
-        <SignInPage onSignedIn={refresh} returnTo={location.pathname + location.search} />
+        {/* The identity provider's redirect back arrives signed out: complete the sign-in there. */}
+        {location.pathname === CALLBACK_PATH ? <SignInCallback onSignedIn={refresh} /> : <SignInPage onSignedIn={refresh} returnTo={location.pathname + location.search} />}
       </Shell>
     );
   }
@@ -53,12 +56,20 @@ export function App() {
     navigate('/');
   };
   return (
-    <Shell user={me.user} onSignOut={signOut}>
+    <Shell user={me.user} admin={me.admin} onSignOut={signOut}>
       <Routes>
         <Route path="/" element={<Navigate to="/search" replace />} />
-        <Route path="/search" element={<SearchPage />} />
+        <Route path="/search" element={<SearchPage admin={me.admin} />} />
         <Route path="/datasets/:name" element={<DatasetPage user={me.user} admin={me.admin} />} />
-        <Route path="/audit" element={<AuditPage />} />
+        <Route path="/audit" element={<AuditPage canVerify={me.admin || me.groups.includes('compliance')} />} />
+        <Route
+          path="/policies"
+          element={
+            <Suspense fallback={<p className="loading">Loading policies…</p>}>
+              <PoliciesPage admin={me.admin} />
+            </Suspense>
+          }
+        />
         <Route
           path="/insights"
           element={
@@ -81,7 +92,7 @@ export function App() {
   );
 }
 
-function Shell(props: { user: string | null; onSignOut: () => void; children: React.ReactNode }) {
+function Shell(props: { user: string | null; admin?: boolean; onSignOut: () => void; children: React.ReactNode }) {
   return (
     <>
       <header className="top">
@@ -93,6 +104,7 @@ function Shell(props: { user: string | null; onSignOut: () => void; children: Re
           {props.user !== null && <Link to="/workspace">Workspace</Link>}
           {props.user !== null && <Link to="/audit">Audit</Link>}
           {props.user !== null && <Link to="/insights">Insights</Link>}
+          {props.user !== null && props.admin && <Link to="/policies">Policies</Link>}
         </nav>
         {props.user !== null && (
           <div className="who">

@@ -1,6 +1,8 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { useSearchParams } from 'react-router-dom';
-import { api, downloadCsv, explain, type QueryResult } from '../api.ts';
+import { api, explain, type QueryResult } from '../api.ts';
+import { DownloadButtons } from '../download-buttons.tsx';
+import { AuditVerification } from './audit-verification.tsx';
 
 const FILTERS = ['user', 'dataset', 'door', 'decision', 'since', 'until'] as const;
 type Filter = (typeof FILTERS)[number];
@@ -35,7 +37,7 @@ function auditSql(filters: Partial<Record<Filter, string>>, limit: number | null
  * The audit trail as the viewer may read it (compliance: everyone's; others: their own, by the
  * built-in policies): filters kept in the address, a record's detail, and CSV export of the selection.
  */
-export function AuditPage() {
+export function AuditPage(props: { canVerify: boolean }) {
   const [params, setParams] = useSearchParams();
   const filters = Object.fromEntries(FILTERS.map((f) => [f, params.get(f) ?? ''])) as Record<Filter, string>;
   const [draft, setDraft] = useState(filters);
@@ -67,10 +69,6 @@ export function AuditPage() {
     setParams(next);
   };
 
-  const exportCsv = async (): Promise<void> => {
-    setError(await downloadCsv(auditSql(filters, null), 'veil-audit.csv'));
-  };
-
   const columns = result?.columns.map((c) => c.name) ?? [];
   const at = (row: readonly unknown[], name: string): string => {
     const value = row[columns.indexOf(name)];
@@ -81,6 +79,7 @@ export function AuditPage() {
   return (
     <section>
       <h1>Audit log</h1>
+      {props.canVerify && <AuditVerification />}
       <form className="filters" onSubmit={apply} aria-label="Audit filters">
         {FILTERS.map((f) => (
           <label key={f}>
@@ -93,9 +92,7 @@ export function AuditPage() {
           </label>
         ))}
         <button type="submit">Filter</button>
-        <button type="button" onClick={() => void exportCsv()}>
-          Export CSV
-        </button>
+        <DownloadButtons sql={() => auditSql(filters, null)} basename="veil-audit" verb="Export" onError={setError} />
       </form>
       {error !== null && (
         <p role="alert" className="error">

@@ -7,13 +7,30 @@ Chart.register(BarController, BarElement, CategoryScale, LinearScale, Legend, To
 
 interface Insights {
   readonly window: { readonly days: number; readonly from: string; readonly to: string };
-  readonly accesses_over_time: readonly { day: string; by: string; dataset: string | null; user: string | null; client_application: string | null; requests: number }[];
+  readonly accesses_over_time: readonly AccessRow[];
   readonly sensitive_access: readonly { tag: string; user: string | null; dataset: string; requests: number; rows_returned: number; last_at: string }[];
   readonly denied_attempts: readonly { user: string | null; error_code: string | null; statement_type: string; datasets: string[]; count: number; last_at: string }[];
   readonly unused_grants: readonly { policy: string; description: string | null; last_used_at: string | null }[];
   readonly top_datasets: readonly { dataset: string; requests: number; rows_returned: number; users: number }[];
   readonly top_columns: readonly { column: string; dataset: string; requests: number; users: number }[];
 }
+
+interface AccessRow {
+  readonly day: string;
+  readonly by: 'dataset' | 'user' | 'client';
+  readonly dataset: string | null;
+  readonly user: string | null;
+  readonly door: string | null;
+  readonly client_application: string | null;
+  readonly requests: number;
+}
+
+/** The three breakdowns the API gives, each with how a row names its series. */
+const BREAKDOWNS = [
+  { by: 'dataset', title: 'by dataset', series: (r: AccessRow) => r.dataset ?? '(no dataset)' },
+  { by: 'user', title: 'by user', series: (r: AccessRow) => r.user ?? '(anonymous)' },
+  { by: 'client', title: 'by tool', series: (r: AccessRow) => `${r.door ?? '?'}${r.client_application === null ? '' : ` · ${r.client_application}`}` },
+] as const;
 
 const PALETTE = ['#0b57d0', '#a40e26', '#116329', '#7d4e00', '#6639ba', '#0a6b75', '#953800', '#424a53'];
 
@@ -59,8 +76,12 @@ export function InsightsPage() {
       {insights === null && error === null && <p className="loading">Reading the audit trail…</p>}
       {insights !== null && (
         <>
-          <h2>Requests per day, by user</h2>
-          <RequestsChart rows={insights.accesses_over_time.filter((r) => r.by === 'user')} />
+          {BREAKDOWNS.map((b) => (
+            <div key={b.by}>
+              <h2>Requests per day, {b.title}</h2>
+              <RequestsChart title={`Requests per day ${b.title}`} rows={insights.accesses_over_time.filter((r) => r.by === b.by)} series={b.series} />
+            </div>
+          ))}
           <Table caption="Readers of pii and phi columns" columns={['tag', 'user', 'dataset', 'requests', 'rows', 'last']} rows={insights.sensitive_access.map((r) => [r.tag, r.user ?? '', r.dataset, r.requests, r.rows_returned, r.last_at])} />
           <Table caption="Denied attempts" columns={['user', 'code', 'type', 'datasets', 'count', 'last']} rows={insights.denied_attempts.map((r) => [r.user ?? '', r.error_code ?? '', r.statement_type, r.datasets.join(', '), r.count, r.last_at])} />
           <Table caption="Top datasets" columns={['dataset', 'requests', 'rows', 'users']} rows={insights.top_datasets.map((r) => [r.dataset, r.requests, r.rows_returned, r.users])} />
@@ -72,30 +93,33 @@ export function InsightsPage() {
   );
 }
 
-/** A stacked bar chart (Chart.js on a canvas), with the same numbers in a table for screen readers. */
-function RequestsChart(props: { rows: Insights['accesses_over_time'] }) {
+/** A stacked bar chart (Chart.js on a canvas) of one breakdown, its numbers in the label for screen readers. */
+function RequestsChart(props: { title: string; rows: readonly AccessRow[]; series: (r: AccessRow) => string }) {
   const canvas = useRef<HTMLCanvasElement>(null);
   const days = [...new Set(props.rows.map((r) => r.day))].sort();
-  const users = [...new Set(props.rows.map((r) => r.user ?? '(anonymous)'))].sort();
+  const names = [...new Set(props.rows.map(props.series))].sort();
+  const totals = names.map((name) => [name, props.rows.filter((r) => props.series(r) === name).reduce((n, r) => n + r.requests, 0)] as const);
   useEffect(() => {
     if (canvas.current === null) return;
     const chart = new Chart(canvas.current, {
       type: 'bar',
       data: {
         labels: days,
-        datasets: users.map((user, i) => ({
-          label: user,
+        datasets: names.map((name, i) => ({
+          label: name,
           backgroundColor: PALETTE[i % PALETTE.length] ?? '#424a53',
-          data: days.map((day) => props.rows.filter((r) => r.day === day && (r.user ?? '(anonymous)') === user).reduce((n, r) => n + r.requests, 0)),
+          data: days.map((day) => props.rows.filter((r) => r.day === day && props.series(r) === name).reduce((n, r) => n + r.requests, 0)),
         })),
       },
       options: { responsive: true, maintainAspectRatio: false, animation: false, scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true } } },
     });
     return () => chart.destroy();
+    // The series function is fixed per breakdown; the rows are what change.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [props.rows]);
   return (
     <div className="chart">
-      <canvas ref={canvas} role="img" aria-label={`Requests per day by user: ${users.join(', ')}`} />
+      <canvas ref={canvas} role="img" aria-label={`${props.title}: ${totals.map(([name, n]) => `${name} ${n}`).join(', ') || 'no requests'}`} />
     </div>
   );
 }

@@ -1,17 +1,20 @@
 import { useEffect, useMemo, useState } from 'react';
 import { Link, useSearchParams } from 'react-router-dom';
 import { api, certificationOf, explain, type SearchResult } from '../api.ts';
+import { CrawlPanel } from './crawl-panel.tsx';
 
 const FACETS = ['database', 'tag', 'owner', 'certification'] as const;
 type Facet = (typeof FACETS)[number];
 
-/** The catalog: results as you type, narrowed by facets, ranked as /v1/search ranks them. */
-export function SearchPage() {
+/** The catalog: results as you type, narrowed by facets, ranked as /v1/search ranks them; administrators may crawl storage. */
+export function SearchPage(props: { admin: boolean }) {
   const [params, setParams] = useSearchParams();
   const query = params.get('q') ?? '';
   const [text, setText] = useState(query);
   const [results, setResults] = useState<readonly SearchResult[] | null>(null);
   const [error, setError] = useState<string | null>(null);
+  /** Bumped after a crawl, so that newly registered datasets appear in the results. */
+  const [catalogVersion, setCatalogVersion] = useState(0);
 
   // Typing updates the address (a shareable /search?q=…) after a short pause.
   useEffect(() => {
@@ -55,7 +58,7 @@ export function SearchPage() {
     return () => {
       current = false;
     };
-  }, [params, query]);
+  }, [params, query, catalogVersion]);
 
   const facetValues = useMemo(() => {
     const values: Record<Facet, Set<string>> = { database: new Set(), tag: new Set(), owner: new Set(), certification: new Set() };
@@ -101,6 +104,7 @@ export function SearchPage() {
           </label>
         ))}
       </div>
+      {props.admin && <CrawlPanel onCrawled={() => setCatalogVersion((v) => v + 1)} />}
       {error !== null && (
         <p role="alert" className="error">
           {error}

@@ -1,9 +1,10 @@
 import { sql, PostgreSQL } from '@codemirror/lang-sql';
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { basicSetup, EditorView } from 'codemirror';
 import { useEffect, useRef, useState } from 'react';
 import { Cell } from '../cell.tsx';
-import { api, downloadCsv, explain, type DatasetDescription, type QueryResult, type SearchResult } from '../api.ts';
+import { CodeEditor, type CodeEditorHandle } from '../code-editor.tsx';
+import { DownloadButtons } from '../download-buttons.tsx';
+import { api, explain, type DatasetDescription, type QueryResult, type SearchResult } from '../api.ts';
 
 const HISTORY_SIZE = 50;
 const MAX_ROWS = 10_000;
@@ -23,8 +24,8 @@ interface Explanation {
  * history kept in this browser for this user.
  */
 export function WorkspacePage(props: { user: string }) {
-  const editorHost = useRef<HTMLDivElement>(null);
-  const editor = useRef<EditorView | null>(null);
+  const editor = useRef<CodeEditorHandle>(null);
+  const [schema, setSchema] = useState<Record<string, string[]> | null>(null);
   const [result, setResult] = useState<QueryResult | null>(null);
   const [explanation, setExplanation] = useState<Explanation | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -32,45 +33,29 @@ export function WorkspacePage(props: { user: string }) {
   const historyKey = `veil.history.${props.user}`;
   const [history, setHistory] = useState<string[]>(() => JSON.parse(localStorage.getItem(historyKey) ?? '[]') as string[]);
 
-  // The editor, with completion of what this viewer may read (hidden columns are never offered).
+  // Completion of what this viewer may read (hidden columns are never offered), before the editor is made.
   useEffect(() => {
     let cancelled = false;
-    const start = async (): Promise<void> => {
-      const schema: Record<string, string[]> = {};
+    const load = async (): Promise<void> => {
+      const readable: Record<string, string[]> = {};
       try {
         const { datasets } = await api<{ datasets: SearchResult[] }>('/v1/datasets');
         for (const d of datasets.filter((x) => x.access === 'read')) {
           const described = await api<DatasetDescription>(`/v1/datasets/${encodeURIComponent(d.name)}`);
-          schema[d.name] = described.columns.filter((c) => c.access !== 'hidden').map((c) => c.name);
+          readable[d.name] = described.columns.filter((c) => c.access !== 'hidden').map((c) => c.name);
         }
       } catch {
         // Completion is a help; the editor works without it.
       }
-      if (cancelled || editorHost.current === null) return;
-      // In a shadow root, CodeMirror's styles are constructed style sheets (adoptedStyleSheets),
-      // which the strict CSP allows; in the document itself they would be <style> elements.
-      const shadow = editorHost.current.shadowRoot ?? editorHost.current.attachShadow({ mode: 'open' });
-      shadow.replaceChildren();
-      const mount = document.createElement('div');
-      shadow.append(mount);
-      editor.current = new EditorView({
-        doc: history[0] ?? 'SELECT *\nFROM ',
-        root: shadow,
-        parent: mount,
-        extensions: [basicSetup, sql({ dialect: PostgreSQL, schema, upperCaseKeywords: true }), EditorView.contentAttributes.of({ 'aria-label': 'SQL' })],
-      });
+      if (!cancelled) setSchema(readable);
     };
-    void start();
+    void load();
     return () => {
       cancelled = true;
-      editor.current?.destroy();
-      editor.current = null;
     };
-    // The editor is made once per page visit.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, []);
 
-  const text = (): string => editor.current?.state.doc.toString().trim() ?? '';
+  const text = (): string => editor.current?.text().trim() ?? '';
 
   const remember = (statement: string): void => {
     const next = [statement, ...history.filter((h) => h !== statement)].slice(0, HISTORY_SIZE);
@@ -104,14 +89,16 @@ export function WorkspacePage(props: { user: string }) {
     }
   };
 
-  const download = async (): Promise<void> => {
-    setError(await downloadCsv(text(), 'veil-result.csv'));
-  };
-
   return (
     <section className="workspace">
       <h1>Workspace</h1>
-      <div className="editor" ref={editorHost} />
+      <CodeEditor
+        ref={editor}
+        label="SQL"
+        initial={history[0] ?? 'SELECT *\nFROM '}
+        ready={schema !== null}
+        extensions={[sql({ dialect: PostgreSQL, schema: schema ?? {}, upperCaseKeywords: true })]}
+      />
       <div className="actions">
         <button type="button" onClick={() => void run()} disabled={running}>
           Run
@@ -119,9 +106,7 @@ export function WorkspacePage(props: { user: string }) {
         <button type="button" onClick={() => void showExplain()}>
           Explain
         </button>
-        <button type="button" onClick={() => void download()}>
-          Download CSV
-        </button>
+        <DownloadButtons sql={text} basename="veil-result" onError={setError} />
         {running && <span role="status">Running…</span>}
       </div>
       {error !== null && (
@@ -145,7 +130,7 @@ export function WorkspacePage(props: { user: string }) {
           <ul>
             {history.map((h) => (
               <li key={h}>
-                <button type="button" className="link" onClick={() => editor.current?.dispatch({ changes: { from: 0, to: editor.current.state.doc.length, insert: h } })}>
+                <button type="button" className="link" onClick={() => editor.current?.setText(h)}>
                   {h}
                 </button>
               </li>
