@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -376,6 +376,8 @@ describe('configuration', () => {
         for (const key of Object.keys(block)) if (block[key] === undefined) delete block[key];
         writeFileSync(path.join(home, 'config.yaml'), stringify({ oidc_providers: [entry] }));
         await assert.rejects(openRuntime(home), message);
+        // Configuration is checked before anything opens: a refusal leaves no database behind.
+        assert.equal(existsSync(path.join(home, 'veil.db')), false, 'nothing opened');
       } finally {
         rmSync(home, { recursive: true, force: true });
       }

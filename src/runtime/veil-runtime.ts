@@ -62,8 +62,13 @@ export async function openRuntime(homeDir: string | undefined, options: RuntimeO
   home.ensure();
   const settings = home.loadSettings();
   const keys = home.loadKeys();
+  // Configuration is checked before anything is opened, so a refusal leaves nothing open behind.
+  // Configuration errors (a bad JWKS file, a missing audience) stop the start: failing open on
+  // identity would be worse than not starting.
+  const identityProviders = parseOidcProviders(settings.oidcProviders, home.root, home.settingsPath).map((config) => new OidcProvider(config));
+  const s3Settings = parseS3Settings(settings.s3, home.settingsPath);
   const controlDb = openControlDatabase(home.catalogDatabasePath);
-  const s3 = new S3Mirror(path.join(home.cacheDirectory, 's3'), parseS3Settings(settings.s3, home.settingsPath));
+  const s3 = new S3Mirror(path.join(home.cacheDirectory, 's3'), s3Settings);
   const storage = new RoutedStorage(new LocalFileStorage([home.storageRoot]), s3);
   const engine = await DuckDbEngine.open(
     {
@@ -80,9 +85,6 @@ export async function openRuntime(homeDir: string | undefined, options: RuntimeO
   const policies = new PolicyStore(controlDb);
   const issuer = new LocalTokenIssuer(keys.tokenSigning);
   const apiTokens = new ApiTokenStore(controlDb);
-  // Configuration errors (a bad JWKS file, a missing audience) stop the start: failing open on
-  // identity would be worse than not starting.
-  const identityProviders = parseOidcProviders(settings.oidcProviders, home.root, home.settingsPath).map((config) => new OidcProvider(config));
   await Promise.all(identityProviders.map((p) => p.start()));
   const lineage = settings.openlineageFile === '' ? undefined : new OpenLineageWriter(path.resolve(home.root, settings.openlineageFile));
   const auditOptions = { mirrorFile: path.join(home.cacheDirectory, 'audit-mirror.duckdb'), ...(lineage === undefined ? {} : { lineage }) };
