@@ -3,7 +3,9 @@ import { fullName } from '../catalog/index.ts';
 import type { Principal } from '../identity/index.ts';
 import type { MaskRule, PolicyDefinition, ResourceSelector, SubjectSelector } from './policy-types.ts';
 import { anyTagMatches, tagMatches } from './tag-matching.ts';
-import { parseTransform, TRANSFORM_STRENGTH, type TransformSpec } from './transforms.ts';
+import { compareStrength, parseTransform, type TransformSpec } from './transforms.ts';
+
+export { compareStrength };
 
 /**
  * What one principal may see of one dataset, after combining every applicable policy. The rules
@@ -103,32 +105,6 @@ function columnTags(dataset: Dataset, column: DatasetColumn): readonly string[] 
 
 function selects(selector: { columns?: readonly string[]; tags?: readonly string[] }, dataset: Dataset, column: DatasetColumn): boolean {
   return (selector.columns ?? []).includes(column.name) || anyTagMatches(selector.tags ?? [], columnTags(dataset, column));
-}
-
-/** Compares how much two transforms reveal: negative when `a` reveals less (is stronger). */
-export function compareStrength(a: TransformSpec, b: TransformSpec): number {
-  const byName = TRANSFORM_STRENGTH.indexOf(a.name) - TRANSFORM_STRENGTH.indexOf(b.name);
-  if (byName !== 0) return byName;
-  return parameterRevealing(a) - parameterRevealing(b);
-}
-
-/**
- * Within one transform, how much its parameter reveals: mask_show_last(1) shows less than (4),
- * round(0) less than round(1), a 20-year age bucket less than a 10-year one.
- */
-function parameterRevealing(spec: TransformSpec): number {
-  const n = typeof spec.args[0] === 'number' ? spec.args[0] : undefined;
-  switch (spec.name) {
-    case 'mask_show_first':
-    case 'mask_show_last':
-      return n ?? 0;
-    case 'round':
-      return n ?? 0;
-    case 'age_bucket':
-      return -(n ?? 10);
-    default:
-      return 0;
-  }
 }
 
 function compareLayers(a: MaskLayer, b: MaskLayer): number {
