@@ -73,7 +73,6 @@ const text = (column: string): string => `CAST(${column} AS VARCHAR)`;
 const referenceDate = (context: TransformContext): string => `DATE ${sqlString(context.referenceDate.toISOString().slice(0, 10))}`;
 const firstNumber = (args: readonly (string | number)[], fallback: number): number => (typeof args[0] === 'number' ? args[0] : fallback);
 
-const POW10 = Array.from({ length: 19 }, (_, i) => (10n ** BigInt(i)).toString()).join(', ');
 const HALF = 'length(s) // 2';
 const REST = 'length(s) - length(s) // 2';
 const ROUND_WIDTH = `CASE WHEN x.r % 2 = 0 THEN ${HALF} ELSE ${REST} END`;
@@ -113,7 +112,10 @@ export const TRANSFORMS = {
     output: 'VARCHAR',
     sql: ({ column }) => fn('veil_tokenize', text(column)),
     macros: (k) => [
-      `CREATE MACRO ${S}.veil_pow10(k) AS ([${POW10}]::BIGINT[])[k + 1]`,
+      // 10^k exactly (a double holds every power of ten up to 10^22 exactly; k is at most 18). A
+      // list literal indexed by k gave the same values but made every use a 19-element constant to
+      // bind: binding a query with tokenize cost 25% more.
+      `CREATE MACRO ${S}.veil_pow10(k) AS CAST(power(10, k) AS BIGINT)`,
       // Keyed pseudo-random function for the Feistel rounds: 60 bits of SHA-256(key:tweak:round:value).
       `CREATE MACRO ${S}.veil_prf(tweak, r, b, m) AS (('0x' || left(sha256('${k.tokenKey}:' || tweak || ':' || r || ':' || b), 15))::BIGINT % ${S}.veil_pow10(m))`,
       // Format-preserving derangement of a 1..18 digit string. P is an 8-round alternating Feistel
