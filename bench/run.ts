@@ -17,6 +17,9 @@
  *       (CSV) and with pandas.read_sql over psycopg2, next to PostgreSQL 15 itself (started by the
  *       bench; row-level security + a security_barrier masking view) holding the same rows
  *       (target: PostgreSQL at least 3x slower on both paths). Skipped without PostgreSQL 15.
+ *   (h) the columnar cache: alice's count of placebo participants over HTTP, p50/p99, cache off (the
+ *       CSV parsed by every query) against warm (its Parquet copy), and alice's SELECT * as CSV with
+ *       the cache on against off, on a home of its own (same data and keys on both sides).
  *
  * The machine is shared and noisy: every figure is compared with a baseline measured in the same run
  * (PERFORMANCE.md), and delivery times are medians of interleaved runs.
@@ -25,7 +28,8 @@
  *   VEIL_BENCH_HOME          where generated data is kept between runs (default <repo>/.bench-home)
  *   VEIL_BENCH_ROWS          rows of the generated trial (default 2000000; e.g. 200000 for a quick run)
  *   VEIL_BENCH_RUNS          interleaved delivery runs (default 3)
- *   VEIL_BENCH_PARTS         any of a, b, c, d, e, f, g, comma-separated (default all)
+ *   VEIL_BENCH_PARTS         any of a, b, c, d, e, f, g, h, comma-separated (default all)
+ *   VEIL_BENCH_CACHE_ITERS   count queries per side of part (h) (default 200)
  *   VEIL_BENCH_AUDIT_RECORDS audit records of part (e) (default 1000000; kept between runs)
  *   VEIL_BENCH_AUDIT_ROUNDS  rounds of part (d) (default 5), VEIL_BENCH_AUDIT_REQUESTS requests per round (default 300)
  *   VEIL_BENCH_CLIENT        worker (default: HTTP client in a worker thread) or inline (same thread as the server)
@@ -52,12 +56,13 @@ import { formatPandasReport, PANDAS_TARGET_RATIO, runPandasBenchmark, type Panda
 import { formatAuditRestartReport, RESTART_TARGET_SECONDS, runAuditRestartBenchmark, type AuditRestartReport } from './audit-restart.ts';
 import { FAIRNESS_TARGET_RATIO, formatFairnessReport, runFairnessBenchmark, type FairnessReport } from './fair-admission.ts';
 import { formatPgDoorReport, PG_DOOR_TARGET_RATIO, runPgDoorBenchmark, type PgDoorReport, type SystemSummary } from './pg-door.ts';
+import { cacheJson, formatCacheReport, runColumnarCacheBenchmark, type CacheBenchReport } from './columnar-cache.ts';
 import { envChoice, envInteger, errorMessage, median, progress, round } from './support.ts';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const RESULTS_FILE = path.join(REPO, 'bench', 'results', 'latest.json');
 
-const PARTS = ['a', 'b', 'c', 'd', 'e', 'f', 'g'] as const;
+const PARTS = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'] as const;
 type Part = (typeof PARTS)[number];
 
 interface Config {
@@ -249,6 +254,7 @@ async function main(): Promise<number> {
   let auditRestart: AuditRestartReport | undefined;
   let fairness: FairnessReport | undefined;
   let pgDoor: PgDoorReport | undefined;
+  let cache: CacheBenchReport | undefined;
   const failures: string[] = [];
 
   if (config.parts.includes('a')) {
@@ -328,6 +334,23 @@ async function main(): Promise<number> {
     }
   }
 
+  if (config.parts.includes('h')) {
+    try {
+      cache = await runColumnarCacheBenchmark({
+        benchHome: config.benchHome,
+        rows: config.rows,
+        runs: config.runs,
+        countIterations: envInteger('VEIL_BENCH_CACHE_ITERS', 200, 10),
+        clientMode: config.clientMode,
+        timeoutMs: config.timeoutMs,
+      });
+      for (const c of cache.checks) if (!c.ok) failures.push(`check ${c.name}: ${c.detail}`);
+    } catch (error) {
+      failures.push(`part (h) failed: ${errorMessage(error)}`);
+      progress(`part (h) failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    }
+  }
+
   const cpus = os.cpus();
   const header = [
     `Veil benchmark  ${started.toISOString()}  commit ${git.commit}${git.dirty === true ? ' + uncommitted changes in src' : ''}`,
@@ -344,6 +367,7 @@ async function main(): Promise<number> {
   if (auditRestart !== undefined) sections.push(formatAuditRestartReport(auditRestart));
   if (fairness !== undefined) sections.push(formatFairnessReport(fairness));
   if (pgDoor !== undefined) sections.push(formatPgDoorReport(pgDoor));
+  if (cache !== undefined) sections.push(formatCacheReport(cache));
   if (failures.length > 0) sections.push(`FAILED:\n${failures.map((f) => `  - ${f}`).join('\n')}`);
   process.stdout.write(`\n${sections.join('\n\n')}\n`);
 
@@ -435,6 +459,7 @@ async function main(): Promise<number> {
             heavy_outcomes: fairness.heavyOutcomes,
           },
     pg_door: pgDoor === undefined ? null : pgDoorJson(pgDoor),
+    columnar_cache: cache === undefined ? null : cacheJson(cache),
     ok: failures.length === 0,
     failures,
   };

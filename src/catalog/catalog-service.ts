@@ -1,4 +1,4 @@
-import { InvalidDatasetError, InvalidRequestError, VeilError } from '../errors/index.ts';
+import { InvalidDatasetError, InvalidRequestError, StorageError, VeilError } from '../errors/index.ts';
 import { sqlString, type DuckDbEngine } from '../engine/index.ts';
 import { DatasetStore } from './dataset-store.ts';
 import { CERTIFICATION_STATUSES, fullName, NAME_PATTERN, TAG_PATTERN, type CertificationStatus, type CsvOptions, type Dataset, type DatasetColumn, type DatasetFormat } from './dataset-types.ts';
@@ -30,6 +30,29 @@ export interface TagChange {
 }
 
 /**
+ * How a dataset's internal view reads its source: the read_* call, with the registered column types
+ * and the sniffed CSV dialect. The columnar cache (src/cache) copies exactly this relation.
+ */
+export interface SourceRead {
+  readonly database: string;
+  readonly name: string;
+  readonly format: DatasetFormat;
+  /** The location as registered (s3:// for S3 datasets). */
+  readonly location: string;
+  /** The local path or glob DuckDB reads (the mirror's copy for S3). */
+  readonly readPath: string;
+  readonly sql: string;
+}
+
+/** What the catalog tells a listener (the columnar cache) about datasets. */
+export interface CatalogEvents {
+  /** A dataset was registered (directly or by a crawl), and its view created. */
+  registered?(name: string): void;
+  /** A dataset was dropped. */
+  dropped?(name: string): void;
+}
+
+/**
  * Registration, description and tagging of datasets, and the internal views that read them.
  * Views are (re)created lazily so that changes made by another process (the CLI) are picked up.
  */
@@ -37,6 +60,13 @@ export class CatalogService {
   private readonly viewVersions = new Map<string, string>();
   /** Sniffed CSV dialects by read path and options (see CsvDialect). */
   private readonly dialects = new Map<string, CsvDialect | undefined>();
+  /** The source read of every dataset whose view was defined (its view may have failed to bind). */
+  private readonly sources = new Map<string, SourceRead>();
+  /** What each view reads now: its source's read call, or another relation (a columnar copy). */
+  private readonly viewRelations = new Map<string, string>();
+  /** Pending view statements per dataset, applied one after another in the order they were asked. */
+  private readonly viewChains = new Map<string, Promise<void>>();
+  private readonly listeners: CatalogEvents[] = [];
 
   constructor(
     readonly datasets: DatasetStore,
@@ -83,7 +113,65 @@ export class CatalogService {
       columns,
     });
     await this.ensureSourceViews();
+    for (const listener of this.listeners) listener.registered?.(fullName(dataset));
     return dataset;
+  }
+
+  /** Hears of registrations and drops (the columnar cache builds and forgets copies). */
+  listen(events: CatalogEvents): void {
+    this.listeners.push(events);
+  }
+
+  /** How a dataset's view reads its source, once the view exists. */
+  sourceRead(name: string): SourceRead | undefined {
+    return this.sources.get(name);
+  }
+
+  /**
+   * Points a dataset's view at `relation` (a columnar copy of its source), or back at its source
+   * when undefined. View statements of one dataset apply in the order they were asked, so the last
+   * decision wins; the promise settles once this one has applied. A source that can no longer be
+   * read leaves no view at all (never a view over an older copy): the query fails with
+   * STORAGE_ERROR, and the next one tries again.
+   */
+  pointView(name: string, relation: string | undefined): Promise<void> {
+    const previous = this.viewChains.get(name) ?? Promise.resolve();
+    const applied = previous.then(async () => {
+      const source = this.sources.get(name);
+      if (source === undefined) return;
+      const target = relation ?? source.sql;
+      if (this.viewRelations.get(name) === target) return;
+      const point = async (to: string): Promise<void> => {
+        await this.engine.runInternal(`CREATE OR REPLACE VIEW ${sourceViewName(source)} AS SELECT * FROM ${to}`);
+        this.viewRelations.set(name, to);
+      };
+      try {
+        await point(target);
+        return;
+      } catch {
+        // A copy that cannot be bound (removed or damaged since it was checked): the source, then.
+        if (relation !== undefined) {
+          const usable = await point(source.sql).then(
+            () => true,
+            () => false,
+          );
+          if (usable) return;
+        }
+      }
+      await this.engine.runInternal(`DROP VIEW IF EXISTS ${sourceViewName(source)}`);
+      this.viewRelations.delete(name);
+      // The engine's text names server paths: the caller learns only that the files are unreadable.
+      throw new StorageError(`the files of ${name} cannot be read`);
+    });
+    const settled = applied.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.viewChains.set(name, settled);
+    void settled.then(() => {
+      if (this.viewChains.get(name) === settled) this.viewChains.delete(name);
+    });
+    return applied;
   }
 
   /**
@@ -181,8 +269,12 @@ export class CatalogService {
     const dataset = this.datasets.get(name);
     if (dataset.system) throw new InvalidDatasetError(`${name} is built in and cannot be dropped`);
     this.datasets.delete(name);
+    this.sources.delete(name);
+    await (this.viewChains.get(name) ?? Promise.resolve());
     await this.engine.runInternal(`DROP VIEW IF EXISTS ${sourceViewName(dataset)}`);
+    this.viewRelations.delete(name);
     this.viewVersions.delete(name);
+    for (const listener of this.listeners) listener.dropped?.(name);
   }
 
   /** Creates or replaces the internal view of every dataset whose definition changed. */
@@ -198,7 +290,10 @@ export class CatalogService {
         const location = this.storage.resolve(dataset.location, DIRECTORY_FILE_PATTERN[dataset.format]);
         const dialect = dataset.format === 'csv' ? await this.csvDialect(location, dataset.csv) : undefined;
         const read = readFunctionSql(dataset.format, location, dataset.csv, dataset.columns, dialect);
-        await this.engine.runInternal(`CREATE OR REPLACE VIEW ${sourceViewName(dataset)} AS SELECT * FROM ${read}`);
+        // A new definition reads its source until the columnar cache has a copy of exactly it.
+        this.sources.set(name, { database: dataset.database, name: dataset.name, format: dataset.format, location: dataset.location, readPath: location.readPath, sql: read });
+        this.viewRelations.delete(name);
+        await this.pointView(name, undefined);
         this.viewVersions.set(name, version);
       } catch (error) {
         // A dataset whose files vanished stays registered; querying it fails with a clear error.
@@ -206,6 +301,7 @@ export class CatalogService {
       }
     }
     for (const name of [...this.viewVersions.keys()]) if (!seen.has(name)) this.viewVersions.delete(name);
+    for (const name of [...this.sources.keys()]) if (!seen.has(name)) this.sources.delete(name);
   }
 
   /**

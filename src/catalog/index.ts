@@ -1,5 +1,5 @@
 export { CatalogService, splitDatasetName } from './catalog-service.ts';
-export type { RegisterDatasetInput, TagChange } from './catalog-service.ts';
+export type { CatalogEvents, RegisterDatasetInput, SourceRead, TagChange } from './catalog-service.ts';
 export { DatasetStore } from './dataset-store.ts';
 export { LocalFileStorage } from './storage.ts';
 export type { StorageBackend, ResolvedLocation } from './storage.ts';

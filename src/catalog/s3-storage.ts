@@ -103,6 +103,16 @@ export class S3Mirror {
     this.clientInstance?.destroy();
   }
 
+  /** Object key to ETag of what the mirror holds for a location, as last synced (the columnar cache's stamp). */
+  knownEtags(location: string): Record<string, string> {
+    const manifestFile = path.join(this.cacheRoot, '.manifests', `${createHash('sha256').update(location).digest('hex')}.json`);
+    try {
+      return JSON.parse(readFileSync(manifestFile, 'utf8')) as Record<string, string>;
+    } catch {
+      return {};
+    }
+  }
+
   private async syncNow(location: string): Promise<SyncResult> {
     const { bucket, key } = parseS3(location);
     const objects = await this.list(bucket, key);

@@ -1,5 +1,6 @@
 import type { CommandGroup } from './cli-support.ts';
 import { AUDIT_COMMANDS } from './commands/audit-commands.ts';
+import { CACHE_COMMANDS } from './commands/cache-commands.ts';
 import { CATALOG_COMMANDS } from './commands/catalog-commands.ts';
 import { DATASET_COMMANDS } from './commands/dataset-commands.ts';
 import { TOP_LEVEL_COMMANDS } from './commands/query-commands.ts';
@@ -14,6 +15,7 @@ export const COMMANDS: Record<string, CommandGroup> = {
   dataset: DATASET_COMMANDS,
   user: USER_COMMANDS,
   policy: POLICY_COMMANDS,
+  cache: CACHE_COMMANDS,
 };
 
 /** `veil <command>`. */

@@ -3,6 +3,8 @@ export { RequestScope, decisionFor, errorCodeOf, type DoorContext } from './requ
 export { DataOperations, MAX_PREVIEW_ROWS, type ResultSource } from './data-operations.ts';
 export { CatalogOperations, type VisibleCatalog } from './catalog-operations.ts';
 export { AdminOperations } from './admin-operations.ts';
+export { CacheOperations } from './cache-operations.ts';
+export type { BuildProgress, CacheStatus } from '../cache/index.ts';
 export { GovernanceOperations } from './governance-operations.ts';
 export { Authorization, INSIGHTS_GROUPS } from './authorization.ts';
 export { accessSnippets, describeForCaller, datasetSummary, adminView, transformText, type ServerAddress } from './presenters.ts';

@@ -6,6 +6,7 @@ import { AccessDeniedError, InvalidTokenError } from '../errors/index.ts';
 import type { VeilRuntime } from '../runtime/index.ts';
 import { AdminOperations } from './admin-operations.ts';
 import { Authorization } from './authorization.ts';
+import { CacheOperations } from './cache-operations.ts';
 import { CatalogOperations } from './catalog-operations.ts';
 import { DataOperations } from './data-operations.ts';
 import { GovernanceOperations } from './governance-operations.ts';
@@ -47,6 +48,7 @@ export class VeilGateway {
   readonly catalog: CatalogOperations;
   readonly admin: AdminOperations;
   readonly governance: GovernanceOperations;
+  readonly cache: CacheOperations;
   readonly authorization: Authorization;
   readonly settings: DoorSettings;
 
@@ -56,6 +58,7 @@ export class VeilGateway {
     this.catalog = new CatalogOperations(runtime, this.authorization);
     this.admin = new AdminOperations(runtime, this.authorization);
     this.governance = new GovernanceOperations(runtime, this.authorization, this.data);
+    this.cache = new CacheOperations(runtime, this.authorization);
     const s = runtime.settings;
     this.settings = {
       maxResultRows: s.maxResultRows,
@@ -221,9 +224,10 @@ export class VeilGateway {
     return scope.principal !== undefined && this.authorization.isAdmin(scope.principal);
   }
 
-  /** Starts background work a long-running server wants (the audit mirror catching up). */
+  /** Starts background work a long-running server wants (the audit mirror catching up, columnar copies checked). */
   warm(): void {
     this.runtime.audit.warmMirror();
+    this.runtime.cache.warm();
   }
 }
 

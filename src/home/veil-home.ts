@@ -63,6 +63,10 @@ export interface VeilSettings {
   readonly pgMaxConnections: number;
   /** A PostgreSQL session with no message for this long is closed (0: never). */
   readonly pgIdleTimeoutMs: number;
+  /** CSV and JSON datasets are read from Parquet copies under <home>/cache/columnar (docs/cache.md). */
+  readonly columnarCache: boolean;
+  /** Bytes the Parquet copies may take together; least recently used copies are evicted beyond. */
+  readonly cacheMaxBytes: number;
 }
 
 export const DEFAULT_SETTINGS: VeilSettings = {
@@ -98,6 +102,8 @@ export const DEFAULT_SETTINGS: VeilSettings = {
   pgAuth: 'auto',
   pgMaxConnections: 128,
   pgIdleTimeoutMs: 3_600_000,
+  columnarCache: true,
+  cacheMaxBytes: 10 * 1024 ** 3,
 };
 
 const SETTINGS_KEYS: Record<string, keyof VeilSettings> = {
@@ -130,6 +136,8 @@ const SETTINGS_KEYS: Record<string, keyof VeilSettings> = {
   pg_auth: 'pgAuth',
   pg_max_connections: 'pgMaxConnections',
   pg_idle_timeout_ms: 'pgIdleTimeoutMs',
+  columnar_cache: 'columnarCache',
+  cache_max_bytes: 'cacheMaxBytes',
 };
 
 export interface VeilKeys {
@@ -158,7 +166,7 @@ export class VeilHome {
   get spoolDirectory(): string { return path.join(this.root, 'spool'); }
   get engineTempDirectory(): string { return path.join(this.root, 'tmp'); }
   get keysDirectory(): string { return path.join(this.root, 'keys'); }
-  /** Local copies of remote objects (S3), read by DuckDB. */
+  /** Local copies of remote objects (S3, under s3/) and columnar copies of sources (columnar/), read by DuckDB. */
   get cacheDirectory(): string { return path.join(this.root, 'cache'); }
   get settingsPath(): string { return path.join(this.root, 'config.yaml'); }
 

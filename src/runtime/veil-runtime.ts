@@ -1,6 +1,7 @@
 import path from 'node:path';
+import { CacheManifest, ColumnarCache } from '../cache/index.ts';
 import { AuditLog, AUDIT_DATASET_COLUMNS, AUDIT_DATASET_NAMES, AUDIT_DATASETS, canonicalJson, OpenLineageWriter } from '../audit/index.ts';
-import { CatalogService, DatasetStore, fullName, LocalFileStorage, parseS3Settings, RoutedStorage, S3Mirror, sourceViewName } from '../catalog/index.ts';
+import { CatalogService, DatasetStore, fullName, isS3Location, LocalFileStorage, parseS3Settings, RoutedStorage, S3Mirror, sourceViewName } from '../catalog/index.ts';
 import { DuckDbEngine } from '../engine/index.ts';
 import { VeilHome, type VeilSettings } from '../home/index.ts';
 import { ApiTokenStore, Authenticator, LocalTokenIssuer, OidcProvider, parseOidcProviders, UserStore } from '../identity/index.ts';
@@ -15,6 +16,8 @@ export interface VeilRuntime {
   readonly controlDb: SqliteDatabase;
   readonly engine: DuckDbEngine;
   readonly catalog: CatalogService;
+  /** Parquet copies of CSV and JSON sources (docs/cache.md). */
+  readonly cache: ColumnarCache;
   readonly users: UserStore;
   readonly policies: PolicyStore;
   readonly issuer: LocalTokenIssuer;
@@ -81,6 +84,16 @@ export async function openRuntime(homeDir: string | undefined, options: RuntimeO
   );
   const datasets = new DatasetStore(controlDb);
   const catalog = new CatalogService(datasets, storage, engine);
+  const cache = new ColumnarCache({
+    engine,
+    catalog,
+    manifest: new CacheManifest(controlDb),
+    directory: path.join(home.cacheDirectory, 'columnar'),
+    settings: { enabled: settings.columnarCache, maxBytes: settings.cacheMaxBytes },
+    remoteEtags: (location) => (isS3Location(location) ? s3.knownEtags(location) : undefined),
+    log: (message, error) => console.error(`[veil] ${message}:`, error),
+  });
+  catalog.listen({ registered: (name) => cache.registered(name), dropped: (name) => cache.forget(name) });
   const users = new UserStore(controlDb);
   const policies = new PolicyStore(controlDb);
   const issuer = new LocalTokenIssuer(keys.tokenSigning);
@@ -148,6 +161,8 @@ export async function openRuntime(homeDir: string | undefined, options: RuntimeO
       viewsGeneration = generation;
     }
     await catalog.refresh(effective.map((e) => e.dataset));
+    // After the S3 mirror is current: each view reads a copy only if it is of the source as it is now.
+    await cache.prepare(effective.map((e) => e.dataset));
     if (effective.some((e) => (AUDIT_DATASET_NAMES as readonly string[]).includes(fullName(e.dataset)))) await audit.syncMirror();
   });
   return {
@@ -156,6 +171,7 @@ export async function openRuntime(homeDir: string | undefined, options: RuntimeO
     controlDb,
     engine,
     catalog,
+    cache,
     users,
     policies,
     issuer,
@@ -169,6 +185,7 @@ export async function openRuntime(homeDir: string | undefined, options: RuntimeO
     async close() {
       if (retention !== undefined) clearInterval(retention);
       for (const provider of identityProviders) provider.close();
+      await cache.close();
       s3.close();
       audit.close();
       await engine.close();

@@ -71,6 +71,26 @@ const MIGRATIONS: readonly string[] = [
      after_definition TEXT
    );
    CREATE INDEX policy_history_policy ON policy_history (policy, id);`,
+  // The columnar cache's manifest (src/cache): one row per dataset, the truth about its Parquet copy
+  // for every process on the home. Writes here never bump the catalog generation.
+  `CREATE TABLE columnar_cache (
+     dataset TEXT PRIMARY KEY,
+     state TEXT NOT NULL,
+     definition TEXT NOT NULL,
+     stamp_digest TEXT NOT NULL,
+     source_stamp TEXT NOT NULL,
+     source_bytes INTEGER NOT NULL,
+     file TEXT,
+     file_bytes INTEGER,
+     file_sha256 TEXT,
+     row_count INTEGER,
+     built_at TEXT,
+     build_ms INTEGER,
+     last_used_at TEXT,
+     detail TEXT,
+     build_progress REAL,
+     build_progress_at TEXT
+   );`,
 ];
 
 export function openControlDatabase(file: string): SqliteDatabase {
