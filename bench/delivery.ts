@@ -14,7 +14,7 @@ import { setupDemo, DEMO_TRIAL_DIR } from '../src/demo/demo-setup.ts';
 import { sqlString } from '../src/engine/index.ts';
 import { ArrowBatchEncoder } from '../src/http/arrow-encoder.ts';
 import { createHttpServer } from '../src/http/index.ts';
-import { principalOf, type Principal } from '../src/identity/index.ts';
+import { principalOf } from '../src/identity/index.ts';
 import { validatePolicy } from '../src/policy/index.ts';
 import type { PreparedQuery } from '../src/query/index.ts';
 import { openRuntime, type VeilRuntime } from '../src/runtime/index.ts';

@@ -55,7 +55,7 @@ test('a query that fails while running ends with FAIL; requests that read nothin
   assert.deepEqual(run.map((e) => e.eventType), ['START', 'FAIL']);
   assert.equal(run[1]?.run.facets['veil_outcome']?.error_code, 'QUERY_FAILED');
   const before = events().length;
-  await (await s.query('dave', 'SELECT * FROM drug_xyz.trial_july2020')).body;
+  await s.query('dave', 'SELECT * FROM drug_xyz.trial_july2020');
   await (await s.get('alice', '/v1/datasets')).arrayBuffer();
   assert.equal(events().length, before);
 });

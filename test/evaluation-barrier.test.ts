@@ -164,7 +164,7 @@ before(async () => {
   // Discovery runs on its own DuckDB (it needs duckdb_functions(), which user queries never reach).
   const instance = await DuckDBInstance.create(':memory:', { threads: '1', memory_limit: '512MB' });
   const connection = await instance.connect();
-  const run = async (sql: string): Promise<unknown[][]> => (await connection.runAndReadAll(sql)).getRowsJson() as unknown[][];
+  const run = async (sql: string): Promise<unknown[][]> => (await connection.runAndReadAll(sql)).getRowsJson();
   try {
     discovery = await discoverFailingCalls(duckDbTrials(run), run);
   } finally {

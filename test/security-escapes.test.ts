@@ -50,7 +50,6 @@ const nonUsIds = new Set<string>();
 const rawReporterEmail = new Set<string>();
 let usCount = 0;
 let aRawUs: RawRow;
-let aRawNonUs: RawRow;
 
 /** Key material derived like src/policy/transforms.ts does; must never reach a caller. */
 let tokenKeyHex = '';
@@ -86,7 +85,6 @@ function loadGroundTruth(home: string): void {
     else nonUsIds.add(r.participant_id);
   }
   aRawUs = raw.find((r) => r.country === 'US')!;
-  aRawNonUs = raw.find((r) => r.country !== 'US')!;
   const ae = readFileSync(path.join(home, 'storage/clinical-trials/drug-xyz/adverse-events/data.csv'), 'utf8');
   const [aeHeader, ...aeLines] = ae.trim().split('\n');
   const aeNames = (aeHeader ?? '').split(',');
@@ -405,7 +403,7 @@ describe('3. escapes to the engine are refused and nothing runs', { concurrency:
 
   // --- CTE scope confusion: the checker believes an unqualified name is a CTE, DuckDB binds it to a catalog view.
   const cteScopeEscapes = CTE_SCOPE_ESCAPES;
-  for (const [name, sql, why] of cteScopeEscapes) {
+  for (const [name, sql] of cteScopeEscapes) {
     test(
       `system catalogs stay unreachable through CTE scope confusion: ${name}`,
       async () => {

@@ -1,6 +1,5 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { startTestServer, type TestServer } from './support/test-server.ts';
 import { accessibilityViolations, assertFitsScreen, launchBrowserWithUi, rawTrialValues, shot, signedIn, type WatchedPage } from './support/web-ui-browser.ts';

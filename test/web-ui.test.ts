@@ -79,7 +79,7 @@ describe('what each demo user sees', () => {
     assert.match(text, /XXX-XX-\d{4}/);
     for (const ssn of rawSsns) assert.ok(!text.includes(ssn), `raw ssn ${ssn} shown to alice`);
     for (const email of rawEmails) assert.ok(!text.includes(email), `raw email ${email} shown to alice`);
-    assert.deepEqual((page as Page & { cspViolations: string[] }).cspViolations, []);
+    assert.deepEqual((page).cspViolations, []);
     assert.deepEqual(await accessibilityViolations(page), []);
     await shot(page, 'dataset-alice');
     await page.context().close();
@@ -200,7 +200,7 @@ describe('workspace', () => {
       }
     }
     // Before axe runs: its contrast checks set style attributes of their own.
-    assert.deepEqual((page as Page & { cspViolations: string[] }).cspViolations, []);
+    assert.deepEqual((page).cspViolations, []);
     assert.deepEqual(await accessibilityViolations(page), []);
     await shot(page, 'workspace-bob');
     await page.context().close();
@@ -274,7 +274,7 @@ describe('audit log', () => {
     const expected = (await (await server.get('carol', '/v1/audit/verify')).json()) as { ok: boolean };
     assert.equal(expected.ok, true);
     assert.match(await verified.innerText(), /Intact: [\d,]+ records in [\d,]+ chained events/);
-    assert.deepEqual((carol as Page & { cspViolations: string[] }).cspViolations, []);
+    assert.deepEqual((carol).cspViolations, []);
     assert.deepEqual(await accessibilityViolations(carol), []);
     await shot(carol, 'audit-carol');
     await carol.context().close();
@@ -308,7 +308,7 @@ describe('insights', () => {
     assert.match(byTool ?? '', /http/);
     const top = await carol.locator('table', { has: carol.locator('caption', { hasText: 'Top datasets' }) }).innerText();
     for (const row of api.top_datasets) assert.ok(top.includes(row.dataset), `${row.dataset} in the top datasets`);
-    assert.deepEqual((carol as Page & { cspViolations: string[] }).cspViolations, []);
+    assert.deepEqual((carol).cspViolations, []);
     assert.deepEqual(await accessibilityViolations(carol), []);
     await shot(carol, 'insights-carol');
     await carol.context().close();
@@ -428,7 +428,7 @@ describe('policies', () => {
       const diff = await page.getByLabel('Difference of dave-adverse-events').innerText();
       assert.match(diff, /^\+name: dave-adverse-events$/m);
       assert.match(diff, /^\+description: Dave reviews adverse events/m);
-      assert.deepEqual((page as Page & { cspViolations: string[] }).cspViolations, []);
+      assert.deepEqual((page).cspViolations, []);
       await shot(page, 'policies-history-erin');
     } finally {
       await fetch(`${server.url}/v1/policies/dave-adverse-events`, { method: 'DELETE', headers: { Authorization: `Bearer ${server.token('erin')}` } });

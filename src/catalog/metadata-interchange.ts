@@ -206,7 +206,7 @@ export function parseMetadata(text: string, source: string): MetadataAsset[] {
   const header = rows.shift() ?? [];
   const index = Object.fromEntries(header.map((h, i) => [h.trim().toLowerCase(), i]));
   for (const required of ['asset_type', 'full_name']) if (index[required] === undefined) throw new InvalidRequestError(`${source}: the CSV needs a ${required} column`);
-  const get = (row: string[], key: string): string => (index[key] === undefined ? '' : (row[index[key] as number] ?? ''));
+  const get = (row: string[], key: string): string => (index[key] === undefined ? '' : (row[index[key]] ?? ''));
   const list = (value: string): string[] => value.split(';').map((v) => v.trim()).filter((v) => v !== '');
   return rows
     .filter((row) => row.some((cell) => cell !== ''))
@@ -234,7 +234,7 @@ function checkedAsset(value: unknown, where: string): MetadataAsset {
   if (type !== 'dataset' && type !== 'column') throw new InvalidRequestError(`${where}: asset_type must be dataset or column`);
   if (typeof a['full_name'] !== 'string' || a['full_name'] === '') throw new InvalidRequestError(`${where}: full_name is required`);
   const strings = (key: string): string[] | undefined => (Array.isArray(a[key]) ? (a[key] as unknown[]).map(String) : undefined);
-  const text = (key: string): string | undefined => (typeof a[key] === 'string' ? (a[key] as string) : undefined);
+  const text = (key: string): string | undefined => (typeof a[key] === 'string' ? (a[key]) : undefined);
   const tags = strings('tags');
   for (const tag of tags ?? []) if (!TAG_PATTERN.test(tag)) throw new InvalidRequestError(`${where}: "${tag}" is not a tag`);
   const asset: Record<string, unknown> = { asset_type: type, full_name: a['full_name'] };

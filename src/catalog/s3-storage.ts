@@ -32,7 +32,7 @@ export function parseS3Settings(value: unknown, source: string): S3Settings {
   }
   if (s['force_path_style'] !== undefined && typeof s['force_path_style'] !== 'boolean') throw new InvalidRequestError(`${source}: s3.force_path_style must be true or false`);
   if ((s['access_key_id'] === undefined) !== (s['secret_access_key'] === undefined)) throw new InvalidRequestError(`${source}: give both s3.access_key_id and s3.secret_access_key, or neither (standard credential chain)`);
-  return s as S3Settings;
+  return s;
 }
 
 export function isS3Location(location: string): boolean {

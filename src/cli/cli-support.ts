@@ -56,5 +56,5 @@ export function printJson(value: unknown): void {
 
 /** The string options among `keys` that were given, as an object (absent ones left out). */
 export function optionalStrings(values: Record<string, unknown>, keys: readonly string[]): Record<string, string> {
-  return Object.fromEntries(keys.flatMap((key) => (typeof values[key] === 'string' ? [[key, values[key] as string]] : [])));
+  return Object.fromEntries(keys.flatMap((key) => (typeof values[key] === 'string' ? [[key, values[key]]] : [])));
 }

@@ -6,7 +6,6 @@ import {
   type DuckDBConnection,
   type DuckDBPreparedStatement,
   type DuckDBType,
-  type DuckDBValue,
   VARCHAR,
 } from '@duckdb/node-api';
 import { columnTypeOf, prepareSingle, streamStatement } from './duckdb-engine.ts';
@@ -272,7 +271,7 @@ function bindParameters(prepared: DuckDBPreparedStatement, values: readonly Sand
       const converted = items.map((item) => (item === null ? null : scalarValue(item, element.typeId)));
       // Elements DuckDB cannot take from JS values of their own type are bound as text and cast by DuckDB.
       const typed = converted.every((v) => v === null || typeof v !== 'string') || element.typeId === DuckDBTypeId.VARCHAR;
-      prepared.bindList(i, converted as DuckDBValue[], new DuckDBListType(typed ? element : VARCHAR));
+      prepared.bindList(i, converted, new DuckDBListType(typed ? element : VARCHAR));
     } else {
       const converted = scalarValue(typeof value === 'string' ? value : String(value), type.typeId);
       if (typeof converted === 'string') prepared.bindVarchar(i, converted);

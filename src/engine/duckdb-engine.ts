@@ -458,7 +458,7 @@ export type { DuckDBDataChunk };
 
 /** Rows of a chunk as JSON-compatible values (BIGINT/DECIMAL as strings, dates as ISO text). */
 export function chunkRowsJson(chunk: DuckDBDataChunk): Json[][] {
-  return chunk.convertRows(JsonDuckDBValueConverter) as Json[][];
+  return chunk.convertRows<Json>(JsonDuckDBValueConverter);
 }
 
 /**
@@ -493,7 +493,7 @@ function validityBytes(words: BigUint64Array | null, rows: number): Uint8Array |
 
 /** Columns of a chunk as JSON-compatible values. */
 export function chunkColumnsJson(chunk: DuckDBDataChunk): Json[][] {
-  return chunk.convertColumns(JsonDuckDBValueConverter) as Json[][];
+  return chunk.convertColumns<Json>(JsonDuckDBValueConverter);
 }
 export type { Json };
 
@@ -541,7 +541,7 @@ export function chunkColumnForArrow(chunk: DuckDBDataChunk, index: number, typeI
     for (let i = 0; i < rows; i++) values[i] = vector.getItem(i) as string | null;
     return { kind: 'strings', values };
   }
-  return { kind: 'values', values: chunk.convertColumnValues(index, JSDuckDBValueConverter) as unknown[] };
+  return { kind: 'values', values: chunk.convertColumnValues(index, JSDuckDBValueConverter) };
 }
 
 /**

@@ -107,6 +107,6 @@ function binary(values: readonly unknown[]): { valueOffsets: Int32Array; data: U
   const valueOffsets = new Int32Array(values.length + 1);
   for (let i = 0; i < parts.length; i++) valueOffsets[i + 1] = valueOffsets[i]! + parts[i]!.byteLength;
   const data = new Uint8Array(valueOffsets[values.length]!);
-  parts.forEach((p, i) => data.set(p, valueOffsets[i]!));
+  parts.forEach((p, i) => data.set(p, valueOffsets[i]));
   return { valueOffsets, data };
 }

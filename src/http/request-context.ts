@@ -100,5 +100,5 @@ export function optionalStringList(body: Record<string, unknown>, key: string): 
   const value = body[key];
   if (value === undefined || value === null) return undefined;
   if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) throw new InvalidRequestError(`"${key}" must be a list of strings`);
-  return value as string[];
+  return value;
 }

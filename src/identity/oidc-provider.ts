@@ -124,7 +124,7 @@ function parseProvider(entry: unknown, homeRoot: string, where: string): OidcPro
   if (jwksFile === undefined && value['jwks'] === undefined && jwksUrl === undefined) throw new InvalidRequestError(`${where}: give the provider's keys as jwks_file, jwks (inline) or jwks_url`);
   if (value['jwks'] !== undefined) parseJwks(value['jwks'], `${where}.jwks`);
   const userClaim = value['user_claim'];
-  const userClaims = userClaim === undefined ? ['preferred_username', 'sub'] : typeof userClaim === 'string' ? [userClaim] : Array.isArray(userClaim) && userClaim.length > 0 && userClaim.every((c) => typeof c === 'string') ? (userClaim as string[]) : undefined;
+  const userClaims = userClaim === undefined ? ['preferred_username', 'sub'] : typeof userClaim === 'string' ? [userClaim] : Array.isArray(userClaim) && userClaim.length > 0 && userClaim.every((c) => typeof c === 'string') ? (userClaim) : undefined;
   if (userClaims === undefined) throw new InvalidRequestError(`${where}: "user_claim" must be a claim name or a list of claim names`);
   const attributeClaims = value['attribute_claims'] ?? {};
   if (typeof attributeClaims !== 'object' || attributeClaims === null || Array.isArray(attributeClaims)) throw new InvalidRequestError(`${where}: "attribute_claims" must map attribute names to claims`);

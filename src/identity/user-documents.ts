@@ -12,7 +12,7 @@ export function parseUserDocument(text: string): UserRecord[] {
     throw new InvalidRequestError(`YAML error: ${(error as Error).message.split('\n')[0] ?? ''}`);
   }
   if (value === null || value === undefined) return [];
-  const items = Array.isArray(value) ? value : typeof value === 'object' && 'users' in value ? (value as { users: unknown }).users : [value];
+  const items = Array.isArray(value) ? value : typeof value === 'object' && 'users' in value ? (value).users : [value];
   if (!Array.isArray(items)) throw new InvalidRequestError('"users" must be a list');
   return items.map(validateUser);
 }

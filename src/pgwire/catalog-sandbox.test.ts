@@ -102,7 +102,7 @@ async function rejects(sql: string, expected: new (...args: never[]) => VeilErro
     await query(sql);
   } catch (error) {
     assert.ok(error instanceof expected, `${sql}: expected ${expected.name}, got ${String(error)}`);
-    return error as VeilError;
+    return error;
   }
   assert.fail(`expected a rejection: ${sql}`);
 }

@@ -238,7 +238,7 @@ function loadTls(certFile: string, keyFile: string): TlsOptions | undefined {
   if (certFile === '' || keyFile === '') throw new InvalidRequestError('pg_tls_cert and pg_tls_key must be configured together');
   const toArrayBuffer = (file: string): ArrayBuffer => {
     const bytes = readFileSync(file);
-    return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+    return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
   };
   return { cert: toArrayBuffer(certFile), key: toArrayBuffer(keyFile) };
 }

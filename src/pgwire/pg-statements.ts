@@ -181,7 +181,7 @@ function classifyCopy(text: string, tokens: readonly Token[], words: readonly (s
     }
   }
   if (close < 0) throw new InvalidSqlError('COPY: unbalanced parentheses');
-  const query = text.slice(tokens[1]!.end, tokens[close]!.start).trim();
+  const query = text.slice(tokens[1].end, tokens[close]!.start).trim();
   if (words[close + 1] !== 'TO' || words[close + 2] !== 'STDOUT') {
     // COPY … FROM, COPY … TO 'file' or PROGRAM: never; the server's files are not the caller's.
     throw new RefusedStatement('COPY is allowed only as COPY (SELECT …) TO STDOUT');

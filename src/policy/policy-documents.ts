@@ -53,7 +53,7 @@ export function checkPolicyDocuments(text: string): { policies: PolicyDefinition
     } else if (typeof value === 'object' && 'policies' in value) {
       const list = isMap(contents) ? contents.get('policies', true) : undefined;
       nodes = isSeq(list) ? list.items : [];
-      items = (value as { policies: unknown }).policies;
+      items = (value).policies;
       if (!Array.isArray(items)) {
         problems.push({ message: '"policies" must be a list', ...at(nodeStart(list) ?? nodeStart(contents)) });
         continue;

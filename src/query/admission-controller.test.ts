@@ -25,8 +25,8 @@ test('a user runs at most their share; the next queries wait, then are refused w
     return true;
   });
   assert.deepEqual(c.status(), { running: 2, queued: 2, users: { bob: { running: 2, queued: 2 } } });
-  running[0]!.release();
-  running[1]!.release();
+  running[0].release();
+  running[1].release();
   const next = await Promise.all(waiting);
   assert.equal(c.status().running, 2);
   for (const t of next) t.release();
@@ -43,13 +43,13 @@ test('while one user saturates their share, another user starts at once, and fre
   assert.deepEqual(order, ['bob', 'bob', 'alice']);
   // The engine is full (3). carol queues after bob; when bob frees a slot, carol (running 0) goes first.
   const carolWaits = tracked(c, 'carol', order);
-  bob[0]!.release();
+  bob[0].release();
   const carol = await carolWaits;
   assert.deepEqual(order, ['bob', 'bob', 'alice', 'carol']);
   carol.release();
   (await bobWaits).release();
   assert.deepEqual(order, ['bob', 'bob', 'alice', 'carol', 'bob']);
-  bob[1]!.release();
+  bob[1].release();
   alice.release();
   assert.equal(c.status().running, 0);
 });

@@ -107,7 +107,7 @@ function identityValue(name: string, node: AstObject, principal: Principal, fail
     const first = Array.isArray(args) && args.length === 1 ? args[0] : undefined;
     const value = isAstObject(first) && first['class'] === 'CONSTANT' && isAstObject(first['value']) ? first['value']['value'] : undefined;
     if (typeof value !== 'string') fail(`${name} takes one string constant`);
-    return value as string;
+    return value;
   };
   const noArgs = (): void => {
     if (Array.isArray(args) && args.length > 0) fail(`${name} takes no arguments`);

@@ -53,7 +53,7 @@ export function App() {
   const signOut = (): void => {
     session.signOut();
     setMe(null);
-    navigate('/');
+    void navigate('/');
   };
   return (
     <Shell user={me.user} admin={me.admin} onSignOut={signOut}>

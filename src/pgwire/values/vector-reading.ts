@@ -40,8 +40,8 @@ export function validityOf(vector: RawVector): Uint8Array | null {
 
 export function itemsOf<T extends ArrayBufferView & { readonly length: number }>(vector: RawVector, ctor: TypedArrayCtor<T>): T {
   const items = vector.items;
-  if (!(items instanceof (ctor as unknown as new () => T)) || (items as T).length < vector.itemCount) throw layoutError(`items of ${String(vector.type)}`);
-  return items as T;
+  if (!(items instanceof (ctor as unknown as new () => T)) || (items).length < vector.itemCount) throw layoutError(`items of ${String(vector.type)}`);
+  return items;
 }
 
 export function viewOf(vector: RawVector, width: number): DataView {

@@ -30,7 +30,7 @@ export function SignInPage(props: { onSignedIn: () => void; returnTo: string }) 
     try {
       await api('/v1/me');
       props.onSignedIn();
-      navigate(props.returnTo === '/' ? '/search' : props.returnTo);
+      void navigate(props.returnTo === '/' ? '/search' : props.returnTo);
     } catch (e) {
       session.signOut();
       setError(explain(e));
@@ -132,7 +132,7 @@ export function SignInCallback(props: { onSignedIn: () => void }) {
           session.signOut();
           throw e instanceof ApiError && (e.code === 'INVALID_TOKEN' || e.code === 'UNAUTHENTICATED') ? new SignInError(`Veil did not accept the sign-in: ${e.message}.`) : e;
         }
-        navigate(returnTo, { replace: true });
+        void navigate(returnTo, { replace: true });
         props.onSignedIn();
       })
       .catch((e: unknown) => {
@@ -141,6 +141,8 @@ export function SignInCallback(props: { onSignedIn: () => void }) {
     return () => {
       active = false;
     };
+    // The callback's query string is the whole input: the page's props and navigate do not change it.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [search]);
 
   return (
