@@ -113,5 +113,24 @@ test('bob, not an administrator, is not offered a crawl', async () => {
   await page.getByRole('list', { name: 'Search results' }).getByRole('link').first().waitFor();
   assert.equal(await page.getByText('Crawl storage').count(), 0);
   assert.equal(await page.getByLabel('Storage prefix', { exact: true }).count(), 0);
+  assert.equal(await page.getByText('Columnar cache').count(), 0);
+  await page.context().close();
+});
+
+test('erin sees each dataset’s columnar copy as the API reports it, and rebuilds one with its progress followed to the end', async () => {
+  const page = await signedIn('erin');
+  await page.getByText('Columnar cache', { exact: true }).click();
+  const table = page.getByRole('table', { name: 'Columnar cache' });
+  await table.waitFor();
+  const api = (await (await server.get('erin', '/v1/cache')).json()) as { datasets: { dataset: string; state: string }[] };
+  for (const d of api.datasets) await table.getByRole('row', { name: new RegExp(`^${d.dataset.replace('.', '\\.')} `) }).waitFor();
+  const trial = table.getByRole('row', { name: /^drug_xyz\.trial_july2020 / });
+  await page.getByRole('button', { name: 'Rebuild the copy of drug_xyz.trial_july2020' }).click();
+  // Polled until the build is over: the row ends fresh, with the copy's size.
+  await trial.filter({ hasText: /^drug_xyz\.trial_july2020\s*fresh/ }).waitFor({ timeout: 60_000 });
+  assert.match(await trial.innerText(), /\d+(\.\d)? (KB|MB)/);
+  assert.deepEqual(await accessibilityViolations(page), []);
+  await shot(page, 'cache-erin');
+  assert.deepEqual(page.cspViolations, []);
   await page.context().close();
 });

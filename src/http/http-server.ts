@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import { isVeilError, TooManyRequestsError } from '../errors/index.ts';
 import { errorCodeOf, type VeilGateway } from '../gateway/index.ts';
 import { adminRoutes } from './admin-routes.ts';
+import { cacheRoutes } from './cache-routes.ts';
 import { governanceRoutes } from './governance-routes.ts';
 import { tokenRoutes } from './token-routes.ts';
 import { signInRoutes, tokenEndpointOrigins } from './sign-in-routes.ts';
@@ -42,6 +43,7 @@ export function createHttpServer(gateway: VeilGateway, options: HttpServerOption
     ...catalogRoutes(gateway),
     ...adminRoutes(gateway),
     ...governanceRoutes(gateway),
+    ...cacheRoutes(gateway, (error) => logError('cache-rebuild', error)),
     ...tokenRoutes(gateway),
     ...auditRoutes(gateway),
     ...signInRoutes(gateway),

@@ -135,6 +135,8 @@ export function openApiDocument(): Record<string, unknown> {
           responses: { '200': ok('Insights'), ...errors },
         },
       },
+      '/v1/cache': { get: { summary: "The columnar cache: each CSV/JSON dataset's Parquet copy, its state and build progress (admins); ?dataset= repeats", responses: { '200': ok('CacheStatus'), ...errors } } },
+      '/v1/cache/rebuild': { post: { summary: 'Rebuild copies in the background (admins); 202 with the status as it was, then poll GET /v1/cache', responses: { '202': ok('CacheStatus'), ...errors } } },
       '/v1/audit/verify': { get: { summary: 'Check the audit hash chain end to end (compliance and admins): ok, record and event counts, head, anchor, and the first break if any', responses: { '200': ok('AuditVerification'), ...errors } } },
       '/v1/tokens/{id}': {
         parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],

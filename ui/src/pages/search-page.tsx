@@ -1,6 +1,7 @@
 import { useEffect, useMemo, useState } from 'react';
 import { Link, useSearchParams } from 'react-router-dom';
 import { api, certificationOf, explain, type SearchResult } from '../api.ts';
+import { CachePanel } from './cache-panel.tsx';
 import { CrawlPanel } from './crawl-panel.tsx';
 
 const FACETS = ['database', 'tag', 'owner', 'certification'] as const;
@@ -105,6 +106,7 @@ export function SearchPage(props: { admin: boolean }) {
         ))}
       </div>
       {props.admin && <CrawlPanel onCrawled={() => setCatalogVersion((v) => v + 1)} />}
+      {props.admin && <CachePanel />}
       {error !== null && (
         <p role="alert" className="error">
           {error}
