@@ -4,7 +4,7 @@ import type { DuckDbEngine } from '../engine/index.ts';
 import { AccessDeniedError, DatasetNotFoundError } from '../errors/index.ts';
 import type { Principal } from '../identity/index.ts';
 import { resolveEffectivePolicy, type EffectiveDatasetPolicy, type PolicyDefinition, type PolicyStore } from '../policy/index.ts';
-import { buildScan, type CompiledScan } from '../sql/index.ts';
+import { asciiLower, buildScan, type CompiledScan } from '../sql/index.ts';
 import { readGeneration, type SqliteDatabase } from '../store/index.ts';
 import { Semaphore } from '../util/semaphore.ts';
 
@@ -111,9 +111,10 @@ export class AccessService {
       .filter((e): e is EffectiveDatasetPolicy => e !== undefined && e.visible);
   }
 
-  async scan(principal: Principal, effective: EffectiveDatasetPolicy): Promise<CompiledScan> {
+  /** The policy-applied scan of a dataset, projecting the `reachable` columns (all when undefined; see `scanColumns`). */
+  async scan(principal: Principal, effective: EffectiveDatasetPolicy, reachable?: ReadonlySet<string>): Promise<CompiledScan> {
     const referenceDate = this.clock();
-    const key = scanKey(principal, effective, referenceDate);
+    const key = scanKey(principal, effective, referenceDate, reachable);
     const cached = this.scanCache.get(key);
     if (cached !== undefined) return cached;
     // One build at a time: scans create catalog entries (views), and concurrent DDL conflicts.
@@ -121,7 +122,7 @@ export class AccessService {
     try {
       const again = this.scanCache.get(key);
       if (again !== undefined) return again;
-      const scan = await buildScan(this.engine, effective, principal, { referenceDate });
+      const scan = await buildScan(this.engine, effective, principal, { referenceDate }, reachable);
       if (this.scanCache.size >= SCAN_CACHE_LIMIT) this.scanCache.delete(this.scanCache.keys().next().value as string);
       this.scanCache.set(key, scan);
       return scan;
@@ -131,7 +132,7 @@ export class AccessService {
   }
 }
 
-function scanKey(principal: Principal, effective: EffectiveDatasetPolicy, referenceDate: Date): string {
+function scanKey(principal: Principal, effective: EffectiveDatasetPolicy, referenceDate: Date, reachable: ReadonlySet<string> | undefined): string {
   const shape = {
     dataset: fullName(effective.dataset),
     updated: effective.dataset.updatedAt,
@@ -139,6 +140,7 @@ function scanKey(principal: Principal, effective: EffectiveDatasetPolicy, refere
     filters: effective.rowFilters,
     principal,
     day: referenceDate.toISOString().slice(0, 10),
+    reachable: reachable === undefined ? null : effective.columns.map((c) => asciiLower(c.column.name)).filter((name) => reachable.has(name)),
   };
   return createHash('sha256').update(JSON.stringify(shape)).digest('base64url');
 }

@@ -4,7 +4,7 @@ import { sqlIdentifier } from '../engine/index.ts';
 import { ColumnAccessDeniedError, FeatureNotSupportedError, InvalidRequestError, QueryFailedError, QueryTimeoutError, SqlNotAllowedError } from '../errors/index.ts';
 import type { Principal } from '../identity/index.ts';
 import type { EffectiveDatasetPolicy } from '../policy/index.ts';
-import { checkUserQuery, parseSelect, printSelect, replaceTableReferences, type CheckedQuery, type CompiledScan } from '../sql/index.ts';
+import { checkUserQuery, parseSelect, scanColumns, printSelect, replaceTableReferences, type CheckedQuery, type CompiledScan } from '../sql/index.ts';
 import type { AccessService } from './access-service.ts';
 import { postgresCsvEligible, postgresTextSelect } from './postgres-text.ts';
 import type { AdmissionController, AdmissionTicket } from './admission-controller.ts';
@@ -273,7 +273,7 @@ export class QueryService {
     // Scans are views over the sources: those must exist and be current before any is built.
     await this.prepareSources([...effective.values()]);
     const scans = new Map<string, CompiledScan>();
-    for (const [name, e] of effective) scans.set(name, await this.access.scan(principal, e));
+    for (const [name, e] of effective) scans.set(name, await this.access.scan(principal, e, scanColumns(checked, name)));
     const rewritten = replaceTableReferences(checked, scans);
     const sql = await printSelect(this.engine, rewritten);
     const columns: string[] = [];

@@ -37,6 +37,15 @@ export interface CheckedQuery {
   readonly definedNames: ReadonlySet<string>;
   /** True when a * or COLUMNS(...) may expand to every visible column. */
   readonly usesStar: boolean;
+  /**
+   * True when something may read a table's columns without naming them: a star, a positional
+   * reference (`#1`), a NATURAL join, PIVOT, or DESCRIBE/SUMMARIZE. Otherwise every column the
+   * query can resolve is among `columnNames` (USING columns included), or the whole row of a
+   * table named by its alias (see `scanColumns`).
+   */
+  readonly readsUnnamedColumns: boolean;
+  /** Lower-case last parts of column references: `t` or `x.t` may be table t's whole row. */
+  readonly referenceEnds: ReadonlySet<string>;
   /** Bare keywords that DuckDB would evaluate as session functions unless a column has that name. */
   readonly sessionKeywords: ReadonlySet<string>;
   /** How many positional parameters ($1 … $n) the statement uses (0 without parameters). */
@@ -89,6 +98,8 @@ export function checkUserQuery(root: AstObject, options: CheckOptions = {}): Che
   const definedNames = new Set<string>();
   const sessionKeywords = new Set<string>();
   let usesStar = false;
+  let readsUnnamedColumns = false;
+  const referenceEnds = new Set<string>();
   let parameterCount = 0;
 
   let cteCounter = 0;
@@ -110,12 +121,18 @@ export function checkUserQuery(root: AstObject, options: CheckOptions = {}): Che
         const names = value['column_names'];
         if (Array.isArray(names)) {
           for (const n of names) if (typeof n === 'string') columnNames.add(asciiLower(n));
+          const last: unknown = names[names.length - 1];
+          if (typeof last === 'string') referenceEnds.add(asciiLower(last));
           const only = names.length === 1 ? names[0] : undefined;
           if (typeof only === 'string' && SESSION_KEYWORDS.has(asciiLower(only))) sessionKeywords.add(asciiLower(only));
         }
       }
       if (nodeClass === 'STAR') usesStar = true;
+      if (nodeClass === 'STAR' || nodeClass === 'POSITIONAL_REFERENCE') readsUnnamedColumns = true;
     } else if (typeof nodeType === 'string') {
+      if (nodeType === 'PIVOT' || nodeType === 'SHOW_REF' || value['ref_type'] === 'NATURAL') readsUnnamedColumns = true;
+      const using = value['using_columns'];
+      if (Array.isArray(using)) for (const n of using) if (typeof n === 'string') columnNames.add(asciiLower(n));
       if (includes(QUERY_NODE_TYPES, nodeType)) {
         scope = bindCtes(value, ctes, depth);
       } else if (includes(TABLE_REF_TYPES, nodeType)) {
@@ -166,7 +183,7 @@ export function checkUserQuery(root: AstObject, options: CheckOptions = {}): Che
   };
 
   visit(root, new Map(), 0);
-  return { root, tables, columnNames, definedNames, usesStar, sessionKeywords, parameterCount };
+  return { root, tables, columnNames, definedNames, usesStar, readsUnnamedColumns, referenceEnds, sessionKeywords, parameterCount };
 }
 
 /** CTE names in scope (ASCII lower case, as DuckDB folds them) to their generated names. */

@@ -90,3 +90,48 @@ test('a filter on a masked column compares the masked value', async () => {
   const { rows } = await run("SELECT count(*) FROM db.people WHERE ssn = '123-45-6789'");
   assert.deepEqual(rows, [['0']]);
 });
+
+/** The columns the scan of a query projects, read back from its explained scan SQL. */
+async function scanProjection(sql: string): Promise<string[]> {
+  const explained = await runtime.queries.explain(ann, sql);
+  const scan = explained.datasets[0]?.scan_sql ?? '';
+  const barrier = /^SELECT (.*?) FROM \(SELECT random\(\)/.exec(scan)?.[1] ?? '';
+  return [...barrier.matchAll(/ AS "([^"]+)"/g)].map((m) => m[1] as string);
+}
+
+test('a scan projects only the columns the query can reach: masks it never reads are not even bound', async () => {
+  // count(*) reads no column: one clear column is kept (a select list cannot be empty), and no mask.
+  assert.deepEqual(await scanProjection('SELECT count(*) FROM db.people'), ['id']);
+  const explained = await runtime.queries.explain(ann, 'SELECT count(*) FROM db.people');
+  assert.doesNotMatch(explained.datasets[0]?.scan_sql ?? '', /mask_show_last/);
+  assert.deepEqual(await scanProjection('SELECT p.ssn FROM db.people AS p WHERE p.id = 3'), ['id', 'ssn']);
+  assert.deepEqual(await scanProjection('SELECT region, max(score) FROM db.people GROUP BY region ORDER BY region'), ['region', 'score']);
+  // The row filter still applies inside the pruned scan, on the raw column.
+  assert.deepEqual((await run('SELECT count(*) FROM db.people')).rows, [['2']]);
+  assert.deepEqual((await run('SELECT p.ssn FROM db.people AS p WHERE p.id = 3')).rows, [['XXX-XX-3456']]);
+});
+
+test('every visible column is kept when the query may read columns it does not name', async () => {
+  const all = ['id', 'ssn', 'region', 'score'];
+  for (const sql of [
+    'SELECT * FROM db.people',
+    'SELECT p.* FROM db.people p',
+    'SELECT COLUMNS(\'s.*\') FROM db.people',
+    'SELECT #1 FROM db.people',
+    'SELECT to_json(p) FROM db.people p',
+    'SELECT people FROM db.people',
+    'SELECT a FROM db.people AS t(a, b)',
+    'SELECT count(*) FROM db.people a NATURAL JOIN db.people b',
+    'DESCRIBE db.people',
+  ]) {
+    assert.deepEqual(await scanProjection(sql), all, sql);
+  }
+  // Positional renaming reads the scan's columns by position: it must see all of them, in order.
+  assert.deepEqual((await run('SELECT b FROM db.people AS t(a, b) ORDER BY a')).rows, [['XXX-XX-6789'], ['XXX-XX-3456']]);
+  assert.deepEqual((await run('SELECT count(*) FROM db.people a NATURAL JOIN db.people b')).rows, [['1']]);
+});
+
+test('USING columns are reachable: a join on one column keeps it in both scans', async () => {
+  assert.deepEqual(await scanProjection('SELECT count(*) FROM db.people a JOIN db.people b USING (id)'), ['id']);
+  assert.deepEqual((await run('SELECT count(*) FROM db.people a JOIN db.people b USING (region)')).rows, [['4']]);
+});

@@ -6,6 +6,7 @@ import type { Principal } from '../identity/index.ts';
 import { transformOutputType, transformSql, type EffectiveDatasetPolicy, type TransformContext } from '../policy/index.ts';
 import { compilePolicyPredicate, RAW_ALIAS } from './policy-expression-compiler.ts';
 import { createHash } from 'node:crypto';
+import { asciiLower } from './query-checker.ts';
 
 /** The policy-applied scan of one dataset for one principal. */
 export interface CompiledScan {
@@ -38,6 +39,8 @@ export async function buildScan(
   effective: EffectiveDatasetPolicy,
   principal: Principal,
   context: TransformContext,
+  /** Lower-case names of the columns the query can reach (see `scanColumns`); all when undefined. */
+  reachable?: ReadonlySet<string>,
 ): Promise<CompiledScan> {
   const dataset = effective.dataset;
   const name = fullName(dataset);
@@ -47,8 +50,7 @@ export async function buildScan(
   const selectList: string[] = [];
   const visible: string[] = [];
   const nulled: { column: string; transform: string }[] = [];
-  for (const entry of effective.columns) {
-    if (entry.access === 'hidden') continue;
+  for (const entry of projectedColumns(effective, reachable)) {
     const raw = `${RAW_ALIAS}.${sqlIdentifier(entry.column.name)}`;
     let expression = raw;
     if (entry.access === 'masked') {
@@ -87,6 +89,18 @@ export async function buildScan(
   // Content-addressed: the same policy for the same facts reuses one view across users.
   await engine.runInternal(`CREATE VIEW IF NOT EXISTS ${INTERNAL_SCHEMA}.${sqlIdentifier(viewName)} AS ${sql}`);
   return { sql, view: { schema: INTERNAL_SCHEMA, name: viewName }, columns: visible, nulledColumns: nulled };
+}
+
+/**
+ * The visible columns a scan projects: those the query can reach, and at least one (a select list
+ * cannot be empty), preferably one without a mask, which is the cheapest to bind and to read.
+ */
+function projectedColumns(effective: EffectiveDatasetPolicy, reachable: ReadonlySet<string> | undefined): EffectiveDatasetPolicy['columns'] {
+  const visible = effective.columns.filter((c) => c.access !== 'hidden');
+  if (reachable === undefined) return visible;
+  const kept = visible.filter((c) => reachable.has(asciiLower(c.column.name)));
+  if (kept.length > 0 || visible.length === 0) return kept;
+  return [visible.find((c) => c.access === 'clear') ?? (visible[0] as (typeof visible)[number])];
 }
 
 /** Alias of the policy-applied rows inside the barrier, and of the barrier's single-row anchor. */
