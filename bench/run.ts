@@ -49,7 +49,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DELIVERY_TARGET_RATIO, formatDeliveryReport, runDeliveryBenchmark, type DeliveryReport } from './delivery.ts';
+import { COLD_TARGET_RATIO, DELIVERY_TARGET_RATIO, RAW_TARGET_RATIO, formatDeliveryReport, runDeliveryBenchmark, type DeliveryReport } from './delivery.ts';
 import { formatRewriteReport, REWRITE_TARGET_P99_MS, roundLatency, runRewriteBenchmark, type RewriteReport } from './rewrite.ts';
 import { AUDIT_TARGET_RATIO, formatAuditThroughputReport, runAuditThroughputBenchmark, type AuditThroughputReport } from './audit-throughput.ts';
 import { formatPandasReport, PANDAS_TARGET_RATIO, runPandasBenchmark, type PandasReport } from './pandas.ts';
@@ -132,6 +132,9 @@ function deliveryJson(report: DeliveryReport): unknown {
       dataset: s.dataset,
       source_file_bytes: s.sourceFileBytes,
       enforcement_ratio_masked_over_unmasked: round(s.enforcementRatio),
+      cold_csv_ms: s.coldCsvMs.map((ms) => round(ms, 1)),
+      cold_ratio_to_raw: round(s.coldRatioToRaw),
+      cold_meets_target: s.coldRatioToRaw <= COLD_TARGET_RATIO,
       measurements: s.measurements.map((m) => ({
         kind: m.kind,
         label: m.label,
@@ -145,6 +148,8 @@ function deliveryJson(report: DeliveryReport): unknown {
         bytes: m.bytes,
         ratio_to_copy: round(m.ratioToCopy),
         paired_ratio_to_copy: round(m.pairedRatioToCopy),
+        ratio_to_raw: round(m.ratioToRaw),
+        ...(m.kind === 'http-csv' ? { meets_raw_target: m.ratioToRaw <= RAW_TARGET_RATIO } : {}),
         ...(m.kind === 'http-csv' || m.kind === 'http-arrow' ? { meets_target: m.ratioToCopy <= DELIVERY_TARGET_RATIO } : {}),
       })),
     })),

@@ -345,15 +345,25 @@ describe('disk budget', () => {
   }
 
   test('beyond cache_max_bytes the least recently used copy is evicted, and queries stay right', async () => {
-    // The size of one copy of the trial, measured on the same deterministic data.
+    // The sizes of the copies, measured on the same deterministic data: the trial's (T, with the
+    // masked values its policies ask for), the adverse events' (A) and an untagged copy of the
+    // trial's file (C, no masked values).
     const measured = await open('');
-    const one = (await untilCached(measured.runtime, TRIAL)).file_bytes ?? 0;
-    assert.ok(one > 0);
+    const trialBytes = (await untilCached(measured.runtime, TRIAL)).file_bytes ?? 0;
+    const adverseBytes = (await untilCached(measured.runtime, ADVERSE)).file_bytes ?? 0;
+    mkdirSync(path.join(measured.home, 'storage', 'measure'), { recursive: true });
+    cpSync(path.join(measured.home, 'storage', TRIAL_CSV), path.join(measured.home, 'storage', 'measure', 'data.csv'));
+    await measured.runtime.catalog.register({ name: 'drug_xyz.measure', location: 'measure/data.csv', format: 'csv' });
+    const copyBytes = (await untilCached(measured.runtime, 'drug_xyz.measure')).file_bytes ?? 0;
+    assert.ok(trialBytes > 0 && adverseBytes > 0 && adverseBytes < copyBytes, `${trialBytes} ${adverseBytes} ${copyBytes}`);
     await measured.runtime.close();
     runtime = undefined;
+    rmSync(path.join(measured.home, 'storage', 'measure'), { recursive: true, force: true });
 
-    // Room for two copies of the trial (and the small adverse events), not three.
-    const { home, runtime: rt } = await open(`cache_max_bytes: ${Math.floor(2.5 * one)}\n`, measured.home);
+    // Room for the trial, the adverse events and one untagged copy (T + A + C), but not for a
+    // second copy even once the adverse events are gone (T + 2C).
+    const budget = trialBytes + copyBytes + Math.floor((adverseBytes + copyBytes) / 2);
+    const { home, runtime: rt } = await open(`cache_max_bytes: ${budget}\n`, measured.home);
     const erin = principalOf(rt.users.get('erin'));
     const count = async (dataset: string): Promise<number> => Number((await collectRows(rt.queries, await rt.queries.prepare(erin, `SELECT count(*) FROM ${dataset}`)))[0]?.[0]);
     const copies = ['drug_xyz.trial_copy_a', 'drug_xyz.trial_copy_b'];
@@ -381,7 +391,7 @@ describe('disk budget', () => {
     assert.equal(states()[TRIAL], 'evicted');
     assert.equal(await count(TRIAL), 3000);
     const held = rt.cache.status().reduce((sum, st) => sum + (st.state === 'fresh' ? (st.file_bytes ?? 0) : 0), 0);
-    assert.ok(held <= Math.floor(2.5 * one), `${held} bytes held`);
+    assert.ok(held <= budget, `${held} bytes held of ${budget}`);
   });
 
   test('a copy damaged while no process ran is found by the next process before any query reads it', async () => {

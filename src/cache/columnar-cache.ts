@@ -117,6 +117,21 @@ export class ColumnarCache {
     await Promise.all(pending);
   }
 
+  /**
+   * The version of a dataset's data as it is now — a hash of its read call and the stamp of every
+   * file it reads (ETags on S3) — or undefined when it has no files to stamp (Veil's own datasets)
+   * or they cannot be read. Any format, whether or not the cache is on: the result cache keys on it.
+   */
+  sourceVersion(name: string): string | undefined {
+    const source = this.catalog.sourceRead(name);
+    if (source === undefined) return undefined;
+    try {
+      return `${this.sources.definition(source)}:${this.sources.stamp(source).digest}`;
+    } catch {
+      return undefined;
+    }
+  }
+
   /** A dataset was registered: build its copy in the background. */
   registered(name: string): void {
     const dataset = this.catalog.datasets.find(name);

@@ -1,8 +1,8 @@
 import { InvalidDatasetError, InvalidRequestError, StorageError, VeilError } from '../errors/index.ts';
-import { sqlString, type DuckDbEngine } from '../engine/index.ts';
+import { sqlIdentifier, sqlString, type DuckDbEngine } from '../engine/index.ts';
 import { DatasetStore } from './dataset-store.ts';
 import { CERTIFICATION_STATUSES, fullName, NAME_PATTERN, TAG_PATTERN, type CertificationStatus, type CsvOptions, type Dataset, type DatasetColumn, type DatasetFormat } from './dataset-types.ts';
-import { DIRECTORY_FILE_PATTERN, readFunctionSql, sourceViewName, type CsvDialect } from './source-relation.ts';
+import { DERIVED_SOURCE_ALIAS, derivedKey, DIRECTORY_FILE_PATTERN, readFunctionSql, sourceViewName, type CsvDialect } from './source-relation.ts';
 import type { ResolvedLocation, StorageBackend } from './storage.ts';
 
 export interface RegisterDatasetInput {
@@ -41,8 +41,26 @@ export interface SourceRead {
   readonly location: string;
   /** The local path or glob DuckDB reads (the mirror's copy for S3). */
   readonly readPath: string;
+  /**
+   * What the view reads: the read call, or a select over it that adds the dataset's derived columns
+   * (masked values computed once per row; see DerivedColumnSource). A columnar copy stores exactly this.
+   */
+  readonly sql: string;
+  /** Derived columns the view has, by `derivedKey(column, transform)`. */
+  readonly derived: ReadonlyMap<string, string>;
+}
+
+/** A masked value the view computes per row of the source, for scans to read instead (policy/derived-columns.ts). */
+export interface SourceDerivedColumn {
+  readonly name: string;
+  readonly column: string;
+  readonly transform: string;
+  /** Over the source's columns, qualified with DERIVED_SOURCE_ALIAS. */
   readonly sql: string;
 }
+
+/** Which derived columns a dataset's view adds, as policies stand now. */
+export type DerivedColumnSource = (dataset: Dataset) => readonly SourceDerivedColumn[];
 
 /** What the catalog tells a listener (the columnar cache) about datasets. */
 export interface CatalogEvents {
@@ -67,6 +85,7 @@ export class CatalogService {
   /** Pending view statements per dataset, applied one after another in the order they were asked. */
   private readonly viewChains = new Map<string, Promise<void>>();
   private readonly listeners: CatalogEvents[] = [];
+  private derivedColumns: DerivedColumnSource = () => [];
 
   constructor(
     readonly datasets: DatasetStore,
@@ -120,6 +139,11 @@ export class CatalogService {
   /** Hears of registrations and drops (the columnar cache builds and forgets copies). */
   listen(events: CatalogEvents): void {
     this.listeners.push(events);
+  }
+
+  /** Views defined from now on add the derived columns `source` names (set once policies are open). */
+  deriveColumnsWith(source: DerivedColumnSource): void {
+    this.derivedColumns = source;
   }
 
   /** How a dataset's view reads its source, once the view exists. */
@@ -284,14 +308,27 @@ export class CatalogService {
       const name = fullName(dataset);
       seen.add(name);
       if (dataset.system) continue;
-      const version = `${dataset.updatedAt}|${dataset.location}|${JSON.stringify(dataset.columns)}`;
+      const derived = this.derivedColumns(dataset);
+      const version = `${dataset.updatedAt}|${dataset.location}|${JSON.stringify(dataset.columns)}|${derived.map((d) => d.name).join(',')}`;
       if (this.viewVersions.get(name) === version) continue;
       try {
         const location = this.storage.resolve(dataset.location, DIRECTORY_FILE_PATTERN[dataset.format]);
         const dialect = dataset.format === 'csv' ? await this.csvDialect(location, dataset.csv) : undefined;
         const read = readFunctionSql(dataset.format, location, dataset.csv, dataset.columns, dialect);
+        const sql =
+          derived.length === 0
+            ? read
+            : `(SELECT ${DERIVED_SOURCE_ALIAS}.*, ${derived.map((d) => `${d.sql} AS ${sqlIdentifier(d.name)}`).join(', ')} FROM ${read} AS ${DERIVED_SOURCE_ALIAS})`;
         // A new definition reads its source until the columnar cache has a copy of exactly it.
-        this.sources.set(name, { database: dataset.database, name: dataset.name, format: dataset.format, location: dataset.location, readPath: location.readPath, sql: read });
+        this.sources.set(name, {
+          database: dataset.database,
+          name: dataset.name,
+          format: dataset.format,
+          location: dataset.location,
+          readPath: location.readPath,
+          sql,
+          derived: new Map(derived.map((d) => [derivedKey(d.column, d.transform), d.name])),
+        });
         this.viewRelations.delete(name);
         await this.pointView(name, undefined);
         this.viewVersions.set(name, version);

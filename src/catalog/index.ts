@@ -1,9 +1,9 @@
 export { CatalogService, splitDatasetName } from './catalog-service.ts';
-export type { CatalogEvents, RegisterDatasetInput, SourceRead, TagChange } from './catalog-service.ts';
+export type { CatalogEvents, DerivedColumnSource, RegisterDatasetInput, SourceDerivedColumn, SourceRead, TagChange } from './catalog-service.ts';
 export { DatasetStore } from './dataset-store.ts';
 export { LocalFileStorage } from './storage.ts';
 export type { StorageBackend, ResolvedLocation } from './storage.ts';
-export { sourceViewName } from './source-relation.ts';
+export { DERIVED_SOURCE_ALIAS, derivedKey, sourceViewName } from './source-relation.ts';
 export { fullName, NAME_PATTERN, TAG_PATTERN } from './dataset-types.ts';
 export type { Dataset, DatasetColumn, DatasetFormat, CsvOptions } from './dataset-types.ts';
 export { crawl, crawlUri, datasetNameOf, SqliteCrawlState, type CrawlProgress, type CrawlProgressListener, type CrawlReport, type CrawlState } from './crawler.ts';

@@ -64,6 +64,14 @@ function typeStruct(columns: readonly DatasetColumn[]): string {
   return `{${columns.map((c) => `${sqlString(c.name)}: ${sqlString(c.type)}`).join(', ')}}`;
 }
 
+/** Alias of the source's rows in a dataset view that adds derived columns (masked values computed once per row). */
+export const DERIVED_SOURCE_ALIAS = '__veil_source';
+
+/** How a scan finds a derived column of a dataset's view: by source column and transform text. */
+export function derivedKey(column: string, transform: string): string {
+  return `${column}\u0000${transform}`;
+}
+
 /** Name of the internal view that reads a dataset's raw rows. Users can never reference it. */
 export function sourceViewName(dataset: Pick<Dataset, 'database' | 'name'>): string {
   return `${INTERNAL_SCHEMA}.${sqlIdentifier(`src__${dataset.database}__${dataset.name}`)}`;

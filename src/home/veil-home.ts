@@ -67,6 +67,8 @@ export interface VeilSettings {
   readonly columnarCache: boolean;
   /** Bytes the Parquet copies may take together; least recently used copies are evicted beyond. */
   readonly cacheMaxBytes: number;
+  /** Results of at most this many rows are kept for repeated queries (docs/performance.md); 0 turns reuse off. */
+  readonly resultCacheMaxRows: number;
 }
 
 export const DEFAULT_SETTINGS: VeilSettings = {
@@ -104,6 +106,7 @@ export const DEFAULT_SETTINGS: VeilSettings = {
   pgIdleTimeoutMs: 3_600_000,
   columnarCache: true,
   cacheMaxBytes: 10 * 1024 ** 3,
+  resultCacheMaxRows: 1000,
 };
 
 const SETTINGS_KEYS: Record<string, keyof VeilSettings> = {
@@ -138,6 +141,7 @@ const SETTINGS_KEYS: Record<string, keyof VeilSettings> = {
   pg_idle_timeout_ms: 'pgIdleTimeoutMs',
   columnar_cache: 'columnarCache',
   cache_max_bytes: 'cacheMaxBytes',
+  result_cache_max_rows: 'resultCacheMaxRows',
 };
 
 export interface VeilKeys {

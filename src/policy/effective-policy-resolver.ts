@@ -202,3 +202,27 @@ export function resolveEffectivePolicy(
 function layerOf(rule: MaskRule, policy: string): MaskLayer {
   return { transform: parseTransform(rule.transform), ...(rule.when === undefined ? {} : { when: rule.when }), policy };
 }
+
+/**
+ * Every (column, transform) some policy could mask this dataset's cells with, for anyone, at any
+ * time: the masks of every non-deny policy covering the dataset (subjects and validity windows
+ * ignored). Transforms that cannot be parsed are skipped (stored policies were validated).
+ */
+export function possibleMasks(dataset: Dataset, policies: readonly PolicyDefinition[]): { column: DatasetColumn; transform: TransformSpec }[] {
+  const found = new Map<string, { column: DatasetColumn; transform: TransformSpec }>();
+  for (const policy of policies) {
+    if (policy.effect === 'deny' || (policy.masks ?? []).length === 0 || combinedCoverage(policy, dataset).kind === 'none') continue;
+    for (const rule of policy.masks ?? []) {
+      let transform: TransformSpec;
+      try {
+        transform = parseTransform(rule.transform);
+      } catch {
+        continue;
+      }
+      for (const column of dataset.columns) {
+        if (selects(rule, dataset, column)) found.set(`${column.name}\u0000${transform.text}`, { column, transform });
+      }
+    }
+  }
+  return [...found.values()];
+}

@@ -65,6 +65,12 @@ export interface TransformDefinition {
   readonly output: 'same' | 'VARCHAR';
   /** Macros it needs, created in the internal schema at engine start (after SHARED_MACROS). */
   macros?(keys: MacroKeys): readonly string[];
+  /**
+   * Kept beside a columnar copy (docs/performance.md, "Masks computed once"): the output depends
+   * on the value alone (and the masking key, never on the query or its date), and computing it
+   * costs far more than reading a stored value (hashes, Feistel rounds, regular expressions).
+   */
+  readonly precompute?: true;
 }
 
 const S = INTERNAL_SCHEMA;
@@ -99,6 +105,7 @@ export const TRANSFORMS = {
     sql: ({ column, args }) => `CASE WHEN ${column} IS NULL THEN NULL ELSE ${sqlString(String(args[0] ?? 'REDACTED'))} END`,
   },
   hmac: {
+    precompute: true,
     args: [],
     optionalArgs: 0,
     output: 'VARCHAR',
@@ -107,6 +114,7 @@ export const TRANSFORMS = {
     macros: (k) => [`CREATE MACRO ${S}.veil_hmac(x) AS sha256(unhex('${k.hmacOuterPad}') || unhex(sha256(unhex('${k.hmacInnerPad}') || encode(x))))`],
   },
   tokenize: {
+    precompute: true,
     args: [],
     optionalArgs: 0,
     output: 'VARCHAR',
@@ -152,6 +160,7 @@ export const TRANSFORMS = {
     ],
   },
   mask: {
+    precompute: true,
     args: [],
     optionalArgs: 0,
     output: 'VARCHAR',
@@ -161,6 +170,7 @@ export const TRANSFORMS = {
     ],
   },
   email_domain: {
+    precompute: true,
     args: [],
     optionalArgs: 0,
     output: 'VARCHAR',
@@ -171,6 +181,7 @@ export const TRANSFORMS = {
     ],
   },
   mask_show_first: {
+    precompute: true,
     args: ['integer'],
     optionalArgs: 0,
     output: 'VARCHAR',
@@ -183,6 +194,7 @@ export const TRANSFORMS = {
     ],
   },
   mask_show_last: {
+    precompute: true,
     args: ['integer'],
     optionalArgs: 0,
     output: 'VARCHAR',

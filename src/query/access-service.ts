@@ -41,6 +41,8 @@ export class AccessService {
     private readonly datasets: DatasetStore,
     private readonly policies: PolicyStore,
     private readonly engine: DuckDbEngine,
+    /** The derived columns (masked values computed once per row) a dataset's view has now, by derivedKey. */
+    private readonly derivedColumns: (dataset: string) => ReadonlyMap<string, string> = () => new Map(),
     private readonly clock: () => Date = () => new Date(),
   ) {}
 
@@ -114,7 +116,8 @@ export class AccessService {
   /** The policy-applied scan of a dataset, projecting the `reachable` columns (all when undefined; see `scanColumns`). */
   async scan(principal: Principal, effective: EffectiveDatasetPolicy, reachable?: ReadonlySet<string>): Promise<CompiledScan> {
     const referenceDate = this.clock();
-    const key = scanKey(principal, effective, referenceDate, reachable);
+    const derived = this.derivedColumns(fullName(effective.dataset));
+    const key = scanKey(principal, effective, referenceDate, reachable, derived);
     const cached = this.scanCache.get(key);
     if (cached !== undefined) return cached;
     // One build at a time: scans create catalog entries (views), and concurrent DDL conflicts.
@@ -122,7 +125,7 @@ export class AccessService {
     try {
       const again = this.scanCache.get(key);
       if (again !== undefined) return again;
-      const scan = await buildScan(this.engine, effective, principal, { referenceDate }, reachable);
+      const scan = await buildScan(this.engine, effective, principal, { referenceDate }, reachable, derived);
       if (this.scanCache.size >= SCAN_CACHE_LIMIT) this.scanCache.delete(this.scanCache.keys().next().value as string);
       this.scanCache.set(key, scan);
       return scan;
@@ -132,7 +135,7 @@ export class AccessService {
   }
 }
 
-function scanKey(principal: Principal, effective: EffectiveDatasetPolicy, referenceDate: Date, reachable: ReadonlySet<string> | undefined): string {
+function scanKey(principal: Principal, effective: EffectiveDatasetPolicy, referenceDate: Date, reachable: ReadonlySet<string> | undefined, derived: ReadonlyMap<string, string>): string {
   const shape = {
     dataset: fullName(effective.dataset),
     updated: effective.dataset.updatedAt,
@@ -140,6 +143,7 @@ function scanKey(principal: Principal, effective: EffectiveDatasetPolicy, refere
     filters: effective.rowFilters,
     principal,
     day: referenceDate.toISOString().slice(0, 10),
+    derived: [...derived.values()].sort(),
     reachable: reachable === undefined ? null : effective.columns.map((c) => asciiLower(c.column.name)).filter((name) => reachable.has(name)),
   };
   return createHash('sha256').update(JSON.stringify(shape)).digest('base64url');

@@ -1,11 +1,12 @@
 import { fullName } from '../catalog/index.ts';
-import type { DuckDbEngine, ParameterValue, ResultColumn, ResultStream, StatementDescription } from '../engine/index.ts';
+import type { DuckDbEngine, ExecuteOptions, ParameterValue, ResultColumn, ResultStream, StatementDescription } from '../engine/index.ts';
 import { sqlIdentifier } from '../engine/index.ts';
 import { ColumnAccessDeniedError, FeatureNotSupportedError, InvalidRequestError, QueryFailedError, QueryTimeoutError, SqlNotAllowedError } from '../errors/index.ts';
 import type { Principal } from '../identity/index.ts';
 import type { EffectiveDatasetPolicy } from '../policy/index.ts';
 import { checkUserQuery, parseSelect, scanColumns, printSelect, replaceTableReferences, type CheckedQuery, type CompiledScan } from '../sql/index.ts';
 import type { AccessService } from './access-service.ts';
+import type { ResultCache, ResultPlan } from './result-cache.ts';
 import { postgresCsvEligible, postgresTextSelect } from './postgres-text.ts';
 import type { AdmissionController, AdmissionTicket } from './admission-controller.ts';
 
@@ -30,6 +31,8 @@ export interface PreparedQuery {
    * order in which DuckDB happens to bind clauses.
    */
   readonly unreadableColumns: readonly { readonly dataset: string; readonly column: string }[];
+  /** Its result depends only on its text and the data read (see ResultCache.reusable). */
+  readonly reusable: boolean;
 }
 
 export interface PrepareOptions {
@@ -78,6 +81,8 @@ export class QueryService {
      * the audit mirror. Runs before a scan is built over them, and again before each execution.
      */
     private readonly prepareSources: (datasets: readonly EffectiveDatasetPolicy[]) => Promise<void>,
+    /** Small results of repeated queries (result-cache.ts). */
+    private readonly results: ResultCache,
   ) {}
 
   /**
@@ -162,11 +167,15 @@ export class QueryService {
     const ticket = await this.admit(prepared, signal);
     try {
       await this.prepareSources(prepared.effective);
-      const stream = await this.engine.execute(prepared.sql, {
+      const withParameters = parameters !== undefined || prepared.parameterCount > 0;
+      const plan = withParameters ? undefined : this.planReuse(prepared);
+      const sql = await this.reusedRelation(plan, prepared, { timeoutMs: ticket.remainingMs(), ...(signal === undefined ? {} : { signal }) });
+      const stream = await this.engine.execute(sql ?? prepared.sql, {
         timeoutMs: ticket.remainingMs(),
         ...(signal === undefined ? {} : { signal }),
-        ...(parameters === undefined && prepared.parameterCount === 0 ? {} : { parameters: parameters ?? [] }),
+        ...(withParameters ? { parameters: parameters ?? [] } : {}),
       });
+      let rows = 0;
       return {
         columns: stream.columns,
         nextChunk: async () => {
@@ -174,7 +183,12 @@ export class QueryService {
             ticket.release();
             throw this.mapEngineError(error, prepared);
           });
-          if (chunk === null) ticket.release();
+          if (chunk === null) {
+            ticket.release();
+            if (plan !== undefined && sql === undefined) this.results.observe(plan, rows);
+          } else {
+            rows += chunk.rowCount;
+          }
           return chunk;
         },
         close: () => {
@@ -219,18 +233,35 @@ export class QueryService {
     const ticket = await this.admit(prepared, signal);
     try {
       await this.prepareSources(prepared.effective);
-      let select = maxRows === undefined ? prepared.sql : `SELECT * FROM (${prepared.sql}) LIMIT ${maxRows}`;
+      const plan = prepared.parameterCount > 0 ? undefined : this.planReuse(prepared);
+      const reused = await this.reusedRelation(plan, prepared, { timeoutMs: ticket.remainingMs(), ...(signal === undefined ? {} : { signal }) });
+      const source = reused ?? prepared.sql;
+      let select = maxRows === undefined ? source : `SELECT * FROM (${source}) LIMIT ${maxRows}`;
       if (options.postgresText === true) {
         const columns = await this.engine.describeResult(select);
         if (!postgresCsvEligible(columns)) throw new FeatureNotSupportedError('these result types have no native PostgreSQL text form');
         select = postgresTextSelect(select, columns);
       }
-      return await this.engine.copyTo(select, target, formatOptions, { timeoutMs: ticket.remainingMs(), ...(signal === undefined ? {} : { signal }) });
+      const rows = await this.engine.copyTo(select, target, formatOptions, { timeoutMs: ticket.remainingMs(), ...(signal === undefined ? {} : { signal }) });
+      // A LIMIT that cut the result leaves it unknown whether the whole result is small.
+      if (plan !== undefined && reused === undefined && (maxRows === undefined || rows < maxRows)) this.results.observe(plan, rows);
+      return rows;
     } catch (error) {
       throw this.mapEngineError(error, prepared);
     } finally {
       ticket.release();
     }
+  }
+
+  private planReuse(prepared: PreparedQuery): ResultPlan | undefined {
+    return prepared.reusable ? this.results.plan(prepared.sql, prepared.effective.map((e) => e.dataset)) : undefined;
+  }
+
+  /** `SELECT * FROM <kept result>` when this execution may read a kept result (keeping it first if asked), else undefined. */
+  private async reusedRelation(plan: ResultPlan | undefined, prepared: PreparedQuery, options: ExecuteOptions): Promise<string | undefined> {
+    if (plan === undefined) return undefined;
+    const relation = plan.relation ?? (plan.materialize ? await this.results.materialize(plan, prepared.sql, prepared.effective.map((e) => e.dataset), options) : undefined);
+    return relation === undefined ? undefined : `SELECT * FROM ${relation}`;
   }
 
   /** Waits for an engine slot in the user's share; the ticket tells how much of the timeout is left. */
@@ -285,8 +316,20 @@ export class QueryService {
       for (const p of e.policies) policies.add(p);
     }
     const unreadableColumns = unreadableReferences(checked, [...effective.values()]);
+    const reusable = checked.parameterCount === 0 && (await this.results.reusable(rewritten));
     return {
-      prepared: { user: principal.user, statement, sql, datasets: [...effective.keys()].sort(), columns, policies: [...policies].sort(), effective: [...effective.values()], parameterCount: checked.parameterCount, unreadableColumns },
+      prepared: {
+        user: principal.user,
+        statement,
+        sql,
+        datasets: [...effective.keys()].sort(),
+        columns,
+        policies: [...policies].sort(),
+        effective: [...effective.values()],
+        parameterCount: checked.parameterCount,
+        unreadableColumns,
+        reusable,
+      },
       scans,
     };
   }

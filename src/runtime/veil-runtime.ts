@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { CacheManifest, ColumnarCache } from '../cache/index.ts';
 import { AuditLog, AUDIT_DATASET_COLUMNS, AUDIT_DATASET_NAMES, AUDIT_DATASETS, canonicalJson, OpenLineageWriter } from '../audit/index.ts';
@@ -5,8 +6,8 @@ import { CatalogService, DatasetStore, fullName, isS3Location, LocalFileStorage,
 import { DuckDbEngine } from '../engine/index.ts';
 import { VeilHome, type VeilSettings } from '../home/index.ts';
 import { ApiTokenStore, Authenticator, LocalTokenIssuer, OidcProvider, parseOidcProviders, UserStore } from '../identity/index.ts';
-import { PolicyStore, policyToAuthored, transformMacros, validatePolicy } from '../policy/index.ts';
-import { AccessService, AdmissionController, QueryService } from '../query/index.ts';
+import { DerivedColumnPlanner, PolicyStore, policyToAuthored, transformMacros, validatePolicy } from '../policy/index.ts';
+import { AccessService, AdmissionController, QueryService, ResultCache, RESULT_CACHE_MAX_ENTRIES } from '../query/index.ts';
 import { openControlDatabase, type SqliteDatabase } from '../store/index.ts';
 
 /** Everything one Veil deployment runs on, wired once. Every door receives this object. */
@@ -73,6 +74,7 @@ export async function openRuntime(homeDir: string | undefined, options: RuntimeO
   const controlDb = openControlDatabase(home.catalogDatabasePath);
   const s3 = new S3Mirror(path.join(home.cacheDirectory, 's3'), s3Settings);
   const storage = new RoutedStorage(new LocalFileStorage([home.storageRoot]), s3);
+  const macros = transformMacros(keys.masking, settings.zip3RestrictedPrefixes);
   const engine = await DuckDbEngine.open(
     {
       allowedDirectories: [...storage.roots, home.spoolDirectory, home.engineTempDirectory, home.cacheDirectory],
@@ -80,7 +82,7 @@ export async function openRuntime(homeDir: string | undefined, options: RuntimeO
       memoryLimit: settings.engineMemoryLimit,
       tempDirectory: home.engineTempDirectory,
     },
-    transformMacros(keys.masking, settings.zip3RestrictedPrefixes),
+    macros,
   );
   const datasets = new DatasetStore(controlDb);
   const catalog = new CatalogService(datasets, storage, engine);
@@ -96,6 +98,10 @@ export async function openRuntime(homeDir: string | undefined, options: RuntimeO
   catalog.listen({ registered: (name) => cache.registered(name), dropped: (name) => cache.forget(name) });
   const users = new UserStore(controlDb);
   const policies = new PolicyStore(controlDb);
+  // Masked values views compute once per row (and copies keep), named after the macros they were
+  // computed with: a new masking key or a changed macro never reads values of the old ones.
+  const derived = new DerivedColumnPlanner(createHash('sha256').update(macros.join('\u0000')).digest('hex'), () => policies.list());
+  catalog.deriveColumnsWith((dataset) => derived.plan(dataset));
   const issuer = new LocalTokenIssuer(keys.tokenSigning);
   const apiTokens = new ApiTokenStore(controlDb);
   await Promise.all(identityProviders.map((p) => p.start()));
@@ -140,7 +146,7 @@ export async function openRuntime(homeDir: string | undefined, options: RuntimeO
   await catalog.ensureSourceViews();
 
   const retention = startAuditRetention(audit, home, settings.auditRetentionDays);
-  const access = new AccessService(controlDb, datasets, policies, engine);
+  const access = new AccessService(controlDb, datasets, policies, engine, (name) => catalog.sourceRead(name)?.derived ?? new Map<string, string>());
   let viewsGeneration = access.snapshot().generation;
   let viewSync: Promise<void> | undefined;
   const admission = new AdmissionController({
@@ -164,7 +170,7 @@ export async function openRuntime(homeDir: string | undefined, options: RuntimeO
     // After the S3 mirror is current: each view reads a copy only if it is of the source as it is now.
     await cache.prepare(effective.map((e) => e.dataset));
     if (effective.some((e) => (AUDIT_DATASET_NAMES as readonly string[]).includes(fullName(e.dataset)))) await audit.syncMirror();
-  });
+  }, new ResultCache(engine, (dataset) => (dataset.system === true ? undefined : cache.sourceVersion(fullName(dataset))), { maxRows: settings.resultCacheMaxRows, maxEntries: RESULT_CACHE_MAX_ENTRIES }));
   return {
     home,
     settings,

@@ -46,11 +46,13 @@ async function run(sql: string): Promise<{ rewritten: string; scan: string; rows
   const prepared = await runtime.queries.prepare(ann, sql);
   const rows = await collectRows(runtime.queries, prepared);
   // The scan view's name is its content hash: show it as <scan> so the golden text stays readable.
-  return { rewritten: prepared.sql.replace(/veil_internal\.scan_[0-9a-f]{32}/g, '<scan>'), scan: `(${explained.datasets[0]?.scan_sql ?? ''})`, rows };
+  // Derived columns are named by a hash of the macros (masking key included): <derived>.
+  const scan = (explained.datasets[0]?.scan_sql ?? '').replace(/"__veil_d_[0-9a-f]{20}"/g, '"<derived>"');
+  return { rewritten: prepared.sql.replace(/veil_internal\.scan_[0-9a-f]{32}/g, '<scan>'), scan: `(${scan})`, rows };
 }
 
 const POLICY_SCAN =
-  'SELECT __veil_raw."id" AS "id", veil_internal.veil_mask_show_last(CAST(__veil_raw."ssn" AS VARCHAR), 4) AS "ssn", __veil_raw."region" AS "region", ' +
+  'SELECT __veil_raw."id" AS "id", __veil_raw."<derived>" AS "ssn", __veil_raw."region" AS "region", ' +
   'CASE WHEN ((__veil_raw.score > 15)) IS NOT FALSE THEN CAST(NULL AS DOUBLE) ELSE __veil_raw."score" END AS "score" ' +
   `FROM veil_internal."src__db__people" AS __veil_raw WHERE ((__veil_raw.region = 'US'))`;
 // The policy hides rows, so the scan is wrapped in the evaluation barrier (docs/security.md).
@@ -67,6 +69,14 @@ test('SELECT * becomes a scan with the filter, the hidden column gone and masks 
     ['1', 'XXX-XX-6789', 'US', 10.5],
     ['3', 'XXX-XX-3456', 'US', null],
   ]);
+});
+
+test('a costly mask is computed once per row by the dataset view (and kept by its columnar copy); the scan reads it', async () => {
+  const rows = await runtime.engine.runInternal<[string]>(`SELECT sql FROM duckdb_views() WHERE schema_name = 'veil_internal' AND view_name = 'src__db__people'`);
+  const view = rows[0]?.[0] ?? '';
+  assert.match(view, /SELECT __veil_source\.\*, veil_internal\.veil_mask_show_last\(CAST\(__veil_source\.ssn AS VARCHAR\), 4\) AS __veil_d_[0-9a-f]{20} FROM read_csv/);
+  // The conditional null on score is cheap and depends on the row: computed in the scan, not derived.
+  assert.equal(view.match(/__veil_d_/g)?.length, 1, view);
 });
 
 test('the alias the query uses is kept; identity is a constant, not a session lookup', async () => {

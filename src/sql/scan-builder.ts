@@ -1,4 +1,4 @@
-import { sourceViewName } from '../catalog/index.ts';
+import { derivedKey, sourceViewName } from '../catalog/index.ts';
 import type { DuckDbEngine } from '../engine/index.ts';
 import { INTERNAL_SCHEMA, sqlIdentifier } from '../engine/index.ts';
 import { fullName } from '../catalog/index.ts';
@@ -41,6 +41,8 @@ export async function buildScan(
   context: TransformContext,
   /** Lower-case names of the columns the query can reach (see `scanColumns`); all when undefined. */
   reachable?: ReadonlySet<string>,
+  /** Masked values the dataset's view already computes per row, by derivedKey(column, transform). */
+  derived: ReadonlyMap<string, string> = new Map(),
 ): Promise<CompiledScan> {
   const dataset = effective.dataset;
   const name = fullName(dataset);
@@ -56,7 +58,10 @@ export async function buildScan(
     if (entry.access === 'masked') {
       const branches: { when: string | undefined; sql: string; type: string }[] = [];
       for (const layer of entry.masks) {
-        let masked = transformSql(layer.transform, raw, entry.column.type, context);
+        // The view's derived column holds exactly this transform of this column (computed by the
+        // same registry SQL, over the same row): read it rather than compute it again.
+        const stored = derived.get(derivedKey(entry.column.name, layer.transform.text));
+        let masked = stored === undefined ? transformSql(layer.transform, raw, entry.column.type, context) : `${RAW_ALIAS}.${sqlIdentifier(stored)}`;
         let type = transformOutputType(layer.transform, entry.column.type);
         if (masked === undefined) {
           nulled.push({ column: entry.column.name, transform: layer.transform.text });
