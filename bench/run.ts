@@ -28,7 +28,11 @@
  *   VEIL_BENCH_HOME          where generated data is kept between runs (default <repo>/.bench-home)
  *   VEIL_BENCH_ROWS          rows of the generated trial (default 2000000; e.g. 200000 for a quick run)
  *   VEIL_BENCH_RUNS          interleaved delivery runs (default 3)
- *   VEIL_BENCH_PARTS         any of a, b, c, d, e, f, g, h, comma-separated (default all)
+ *   (i) scale and load: alice's full scan as CSV at several sizes (time per row, peak RSS growth),
+ *       and 4 such scans with a count loop beside them (count p99, scans' throughput).
+ *
+ *   VEIL_BENCH_PARTS         any of a, b, c, d, e, f, g, h, i, comma-separated (default all)
+ *   VEIL_BENCH_SCALE_SIZES   trial sizes of part (i) (default 1000000,4000000,16000000; homes kept)
  *   VEIL_BENCH_CACHE_ITERS   count queries per side of part (h) (default 200)
  *   VEIL_BENCH_AUDIT_RECORDS audit records of part (e) (default 1000000; kept between runs)
  *   VEIL_BENCH_AUDIT_ROUNDS  rounds of part (d) (default 5), VEIL_BENCH_AUDIT_REQUESTS requests per round (default 300)
@@ -56,13 +60,14 @@ import { formatPandasReport, PANDAS_TARGET_RATIO, runPandasBenchmark, type Panda
 import { formatAuditRestartReport, RESTART_TARGET_SECONDS, runAuditRestartBenchmark, type AuditRestartReport } from './audit-restart.ts';
 import { FAIRNESS_TARGET_RATIO, formatFairnessReport, runFairnessBenchmark, type FairnessReport } from './fair-admission.ts';
 import { formatPgDoorReport, PG_DOOR_TARGET_RATIO, runPgDoorBenchmark, type PgDoorReport, type SystemSummary } from './pg-door.ts';
+import { formatScaleReport, runScaleBenchmark, scaleJson, type ScaleReport } from './scale.ts';
 import { cacheJson, formatCacheReport, runColumnarCacheBenchmark, type CacheBenchReport } from './columnar-cache.ts';
 import { envChoice, envInteger, errorMessage, median, progress, round } from './support.ts';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const RESULTS_FILE = path.join(REPO, 'bench', 'results', 'latest.json');
 
-const PARTS = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'] as const;
+const PARTS = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i'] as const;
 type Part = (typeof PARTS)[number];
 
 interface Config {
@@ -260,6 +265,7 @@ async function main(): Promise<number> {
   let fairness: FairnessReport | undefined;
   let pgDoor: PgDoorReport | undefined;
   let cache: CacheBenchReport | undefined;
+  let scale: ScaleReport | undefined;
   const failures: string[] = [];
 
   if (config.parts.includes('a')) {
@@ -356,6 +362,18 @@ async function main(): Promise<number> {
     }
   }
 
+  if (config.parts.includes('i')) {
+    try {
+      const sizes = (process.env['VEIL_BENCH_SCALE_SIZES'] ?? '1000000,4000000,16000000').split(',').map((n) => Number(n.trim()));
+      if (sizes.length === 0 || !sizes.every((n) => Number.isInteger(n) && n >= 1000)) throw new Error('VEIL_BENCH_SCALE_SIZES must list row counts of at least 1000');
+      scale = await runScaleBenchmark({ benchHome: config.benchHome, sizes, runs: config.runs, clientMode: config.clientMode, timeoutMs: config.timeoutMs });
+      for (const c of scale.checks) if (!c.ok) failures.push(`check ${c.name}: ${c.detail}`);
+    } catch (error) {
+      failures.push(`part (i) failed: ${errorMessage(error)}`);
+      progress(`part (i) failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    }
+  }
+
   const cpus = os.cpus();
   const header = [
     `Veil benchmark  ${started.toISOString()}  commit ${git.commit}${git.dirty === true ? ' + uncommitted changes in src' : ''}`,
@@ -373,6 +391,7 @@ async function main(): Promise<number> {
   if (fairness !== undefined) sections.push(formatFairnessReport(fairness));
   if (pgDoor !== undefined) sections.push(formatPgDoorReport(pgDoor));
   if (cache !== undefined) sections.push(formatCacheReport(cache));
+  if (scale !== undefined) sections.push(formatScaleReport(scale));
   if (failures.length > 0) sections.push(`FAILED:\n${failures.map((f) => `  - ${f}`).join('\n')}`);
   process.stdout.write(`\n${sections.join('\n\n')}\n`);
 
@@ -465,6 +484,7 @@ async function main(): Promise<number> {
           },
     pg_door: pgDoor === undefined ? null : pgDoorJson(pgDoor),
     columnar_cache: cache === undefined ? null : cacheJson(cache),
+    scale: scale === undefined ? null : scaleJson(scale),
     ok: failures.length === 0,
     failures,
   };

@@ -183,3 +183,29 @@ test('CSV delivery reads a kept result too, byte for byte the same, and every re
   assert.equal(audited.length, 4);
   assert.ok(audited.every((r) => String(r[0]) === String(audited[0]?.[0]) && Number(r[0]) > 0));
 });
+
+test("a kept result is answered at once while the user's engine share is full; other queries wait for it", async () => {
+  const alice = principalOf(server.runtime.users.get('alice'));
+  for (let i = 0; i < 3; i++) await rows('alice', COUNT); // kept
+  const expected = await rows('alice', COUNT);
+  // Two of alice's full scans hold both of her engine slots (max_concurrent_queries_per_user: 2).
+  const held = [];
+  for (let i = 0; i < 2; i++) {
+    const stream = await server.runtime.queries.open(await server.runtime.queries.prepare(alice, `SELECT * FROM ${TRIAL}`));
+    await stream.nextChunk();
+    held.push(stream);
+  }
+  try {
+    let otherDone = false;
+    const other = rows('alice', `SELECT count(*) FROM ${TRIAL} WHERE arm = 'no such arm'`).then((r) => {
+      otherDone = true;
+      return r;
+    });
+    assert.deepEqual(await rows('alice', COUNT), expected);
+    assert.equal(otherDone, false, 'a query that must run waits for a slot');
+    for (const stream of held.splice(0)) stream.close();
+    assert.deepEqual(await other, [[0]]);
+  } finally {
+    for (const stream of held) stream.close();
+  }
+});

@@ -7,6 +7,8 @@ export const LIVE_PROGRESS_MS = 15_000;
 export interface StatusFacts {
   readonly dataset: string;
   readonly format: string;
+  /** Read where it is, never copied (a Parquet dataset without derived columns). */
+  readonly inPlace: boolean;
   readonly enabled: boolean;
   readonly entry: ManifestEntry | undefined;
   /** Whether the entry is of the source as it is now (definition and stamp); undefined when the source cannot be read. */
@@ -34,7 +36,7 @@ export function describeStatus(facts: StatusFacts): CacheStatus {
     last_used_at: lastUsed,
     detail: entry?.detail ?? null,
   };
-  if (facts.format === 'parquet') return { ...base, state: 'in_place', detail: 'Parquet datasets are read in place' };
+  if (facts.inPlace) return { ...base, state: 'in_place', detail: 'Parquet datasets without costly masks are read in place' };
   if (!facts.enabled) return { ...base, state: 'off' };
   const remote = entry?.buildProgressAt === null || entry?.buildProgressAt === undefined ? undefined : Date.parse(entry.buildProgressAt);
   if (facts.running !== undefined) return { ...base, state: 'building', progress: facts.running.percent };

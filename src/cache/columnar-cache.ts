@@ -36,7 +36,17 @@ export interface ColumnarCacheOptions {
   readonly remoteEtags?: (location: string) => Readonly<Record<string, string>> | undefined;
   /** Unexpected failures of background work (a bug, not a failed build: those are in the manifest). */
   readonly log?: (message: string, error: unknown) => void;
+  /**
+   * Whether no query is running: a build that was not asked for explicitly waits for it (at most
+   * BUILD_YIELD_MAX_MS), so that the query that found the copy stale does not share the cores
+   * with the build it queued.
+   */
+  readonly idle?: () => boolean;
 }
+
+/** A background build waits at most this long for the engine to be idle; then it runs anyway. */
+const BUILD_YIELD_MAX_MS = 30_000;
+const BUILD_YIELD_POLL_MS = 100;
 
 /** A copy this process checked, and the file's identity then: any change to the file is seen. */
 interface VerifiedCopy extends FileIdentity {
@@ -109,9 +119,9 @@ export class ColumnarCache {
     if (!this.enabled || this.closed) return;
     const pending: Promise<void>[] = [];
     for (const dataset of datasets) {
-      if (!isCacheable(dataset)) continue;
       const name = fullName(dataset);
       const source = this.catalog.sourceRead(name);
+      if (!this.cacheable(dataset)) continue;
       if (source !== undefined) pending.push(this.catalog.pointView(name, this.decide(name, source, true)));
     }
     await Promise.all(pending);
@@ -135,7 +145,7 @@ export class ColumnarCache {
   /** A dataset was registered: build its copy in the background. */
   registered(name: string): void {
     const dataset = this.catalog.datasets.find(name);
-    if (this.enabled && !this.closed && dataset !== undefined && isCacheable(dataset)) void this.queue.add(name, 'build');
+    if (this.enabled && !this.closed && dataset !== undefined && this.cacheable(dataset)) void this.queue.add(name, 'build');
   }
 
   /** A dataset was dropped: its copy goes too. */
@@ -169,6 +179,7 @@ export class ColumnarCache {
       return describeStatus({
         dataset: name,
         format: dataset.format,
+        inPlace: !this.cacheable(dataset),
         enabled: this.enabled,
         entry,
         sameSource,
@@ -276,9 +287,21 @@ export class ColumnarCache {
   private async runJob(name: string, kind: JobKind, force: boolean, signal: AbortSignal): Promise<void> {
     try {
       if (kind === 'verify') await this.verify(name, signal);
-      else await this.build(name, force, signal);
+      else {
+        if (!force) await this.yieldToQueries(signal);
+        if (!signal.aborted) await this.build(name, force, signal);
+      }
     } catch (error) {
       if (!signal.aborted) this.options.log?.(`columnar cache: ${kind} of ${name} failed`, error);
+    }
+  }
+
+  private async yieldToQueries(signal: AbortSignal): Promise<void> {
+    const idle = this.options.idle;
+    if (idle === undefined) return;
+    const until = Date.now() + BUILD_YIELD_MAX_MS;
+    while (!idle() && Date.now() < until && !signal.aborted && !this.closed) {
+      await new Promise((resolve) => setTimeout(resolve, BUILD_YIELD_POLL_MS).unref());
     }
   }
 
@@ -311,7 +334,7 @@ export class ColumnarCache {
   private async build(name: string, force: boolean, signal: AbortSignal): Promise<void> {
     const source = this.catalog.sourceRead(name);
     const dataset = this.catalog.datasets.find(name);
-    if (source === undefined || dataset === undefined || !isCacheable(dataset)) return;
+    if (source === undefined || dataset === undefined || !this.cacheable(dataset)) return;
     const definition = this.sources.definition(source);
     let before: SourceStamp;
     try {
@@ -414,22 +437,30 @@ export class ColumnarCache {
     this.backoff.set(name, { until: Date.now() + delay, delay });
   }
 
+  /** Whether the dataset gets a copy now (a Parquet dataset once its view has derived columns). */
+  private cacheable(dataset: Dataset): boolean {
+    return isCacheable(dataset, this.catalog.sourceRead(fullName(dataset))?.derived.size ?? 0);
+  }
+
   private targets(names: readonly string[] | undefined, cacheableOnly: boolean): Dataset[] {
     const all = this.catalog.datasets.list().filter((d) => !d.system);
-    if (names === undefined || names.length === 0) return cacheableOnly ? all.filter(isCacheable) : all;
+    if (names === undefined || names.length === 0) return cacheableOnly ? all.filter((d) => this.cacheable(d)) : all;
     return names.map((raw) => {
       const name = raw.toLowerCase();
       const dataset = all.find((d) => fullName(d) === name);
       if (dataset === undefined) throw new DatasetNotFoundError(name);
-      if (cacheableOnly && !isCacheable(dataset)) throw new InvalidRequestError(`${name} is a Parquet dataset: it is read in place, never cached`);
+      if (cacheableOnly && !this.cacheable(dataset)) throw new InvalidRequestError(`${name} is a Parquet dataset without costly masks: it is read in place, never cached`);
       return dataset;
     });
   }
 }
 
-/** Parquet datasets are read in place; built-in datasets (the audit trail) are never copied. */
-export function isCacheable(dataset: Pick<Dataset, 'format' | 'system'>): boolean {
-  return dataset.system !== true && (dataset.format === 'csv' || dataset.format === 'json');
+/** CSV and JSON datasets are copied, Parquet ones only to keep derived columns; built-in datasets (the audit trail) never. */
+export function isCacheable(dataset: Pick<Dataset, 'format' | 'system'>, derivedColumns = 0): boolean {
+  if (dataset.system === true) return false;
+  // A Parquet source is as fast to read as a copy, unless costly masks are computed over it on
+  // every query: then the copy holds them beside its columns (docs/performance.md).
+  return dataset.format === 'csv' || dataset.format === 'json' || (dataset.format === 'parquet' && derivedColumns > 0);
 }
 
 function errorText(error: unknown): string {

@@ -3,7 +3,7 @@ import { createCheckpoint, exportAudit, openAuditDatabase, parseCheckpoint, prun
 import { AuditTamperedError, InvalidRequestError } from '../errors/index.ts';
 import { VeilHome } from '../home/index.ts';
 import { ApiTokenStore, Authenticator, LocalTokenIssuer, OidcProvider, parseOidcProviders, UserStore, type ApiTokenInfo } from '../identity/index.ts';
-import { openControlDatabase } from '../store/index.ts';
+import { bumpGeneration, openControlDatabase } from '../store/index.ts';
 
 /**
  * What the local operator of a home does without starting the engine, so that it is instant:
@@ -110,6 +110,17 @@ export class HomeOperator {
     } finally {
       db.close();
     }
+  }
+
+  /**
+   * A new masking key (docs/policies.md, "Rotating the masking key"). The catalog generation is
+   * bumped so that every server on this home re-reads the key before its next query; copies and
+   * kept results computed with the old key are never read again.
+   */
+  rotateMaskingKey(): { fingerprint: string } {
+    const fingerprint = this.home.rotateMaskingKey();
+    this.withControlDb((db) => bumpGeneration(db));
+    return { fingerprint };
   }
 
   private withControlDb<T>(work: (db: ReturnType<typeof openControlDatabase>) => T): T {

@@ -1,5 +1,5 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createPrivateKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createHash, createPrivateKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { InvalidRequestError } from '../errors/index.ts';
@@ -144,6 +144,8 @@ const SETTINGS_KEYS: Record<string, keyof VeilSettings> = {
   result_cache_max_rows: 'resultCacheMaxRows',
 };
 
+const MASKING_KEY_FILE = 'masking.key';
+
 export interface VeilKeys {
   /** HS256 secret of Veil's local token issuer. */
   readonly tokenSigning: Buffer;
@@ -187,9 +189,31 @@ export class VeilHome {
     this.ensure();
     return {
       tokenSigning: this.loadOrCreateKey('token-signing.key'),
-      masking: this.loadOrCreateKey('masking.key'),
+      masking: this.loadOrCreateKey(MASKING_KEY_FILE),
       auditChain: this.loadOrCreateKey('audit-chain.key'),
     };
+  }
+
+  /** The masking key as it is on disk now (a running server re-reads it when the catalog generation changes). */
+  loadMaskingKey(): Buffer {
+    return this.loadOrCreateKey(MASKING_KEY_FILE);
+  }
+
+  /**
+   * Replaces the masking key with a new random one (docs/policies.md, "Rotating the masking key"):
+   * written beside the old one and renamed over it, so a process reading it sees one key or the
+   * other, never a partial file. The old key is not kept. Returns a fingerprint of the new key
+   * (the first 12 hex digits of its SHA-256), never the key.
+   */
+  rotateMaskingKey(): string {
+    this.ensure();
+    const keyPath = path.join(this.keysDirectory, MASKING_KEY_FILE);
+    const next = `${keyPath}.next-${process.pid}`;
+    const key = randomBytes(32);
+    writeFileSync(next, key.toString('hex') + '\n', { mode: 0o600, flag: 'wx' });
+    chmodSync(next, 0o600);
+    renameSync(next, keyPath);
+    return createHash('sha256').update(key).digest('hex').slice(0, 12);
   }
 
   loadSettings(): VeilSettings {

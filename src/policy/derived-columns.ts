@@ -31,9 +31,14 @@ export class DerivedColumnPlanner {
   private readonly planned = new Map<string, Map<string, DerivedColumn>>();
 
   constructor(
-    private readonly fingerprint: string,
+    private fingerprint: string,
     private readonly policies: () => readonly PolicyDefinition[],
   ) {}
+
+  /** The macros changed (a new masking key): columns planned from now on carry the new fingerprint, and the old ones are dropped. */
+  useFingerprint(fingerprint: string): void {
+    this.fingerprint = fingerprint;
+  }
 
   plan(dataset: Dataset): readonly DerivedColumn[] {
     if (dataset.system === true) return [];

@@ -164,12 +164,9 @@ export class QueryService {
    * queue or interrupts the engine. Binder errors about a hidden column become 403 naming it.
    */
   async open(prepared: PreparedQuery, signal?: AbortSignal, parameters?: readonly ParameterValue[]): Promise<ResultStream> {
-    const ticket = await this.admit(prepared, signal);
+    const withParameters = parameters !== undefined || prepared.parameterCount > 0;
+    const { ticket, plan, sql } = await this.start(prepared, signal, withParameters);
     try {
-      await this.prepareSources(prepared.effective);
-      const withParameters = parameters !== undefined || prepared.parameterCount > 0;
-      const plan = withParameters ? undefined : this.planReuse(prepared);
-      const sql = await this.reusedRelation(plan, prepared, { timeoutMs: ticket.remainingMs(), ...(signal === undefined ? {} : { signal }) });
       const stream = await this.engine.execute(sql ?? prepared.sql, {
         timeoutMs: ticket.remainingMs(),
         ...(signal === undefined ? {} : { signal }),
@@ -230,11 +227,8 @@ export class QueryService {
 
   /** Runs the rewritten query through DuckDB's native writer into `target` (a file or FIFO), admitted like open(). */
   async copy(prepared: PreparedQuery, target: string, formatOptions: string, maxRows: number | undefined, signal?: AbortSignal, options: { postgresText?: boolean } = {}): Promise<number> {
-    const ticket = await this.admit(prepared, signal);
+    const { ticket, plan, sql: reused } = await this.start(prepared, signal, prepared.parameterCount > 0);
     try {
-      await this.prepareSources(prepared.effective);
-      const plan = prepared.parameterCount > 0 ? undefined : this.planReuse(prepared);
-      const reused = await this.reusedRelation(plan, prepared, { timeoutMs: ticket.remainingMs(), ...(signal === undefined ? {} : { signal }) });
       const source = reused ?? prepared.sql;
       let select = maxRows === undefined ? source : `SELECT * FROM (${source}) LIMIT ${maxRows}`;
       if (options.postgresText === true) {
@@ -265,6 +259,37 @@ export class QueryService {
   }
 
   /** Waits for an engine slot in the user's share; the ticket tells how much of the timeout is left. */
+  /**
+   * Admission, current sources and the result-reuse plan of one execution. A kept result is read
+   * without waiting for an engine slot: reading a table of at most `result_cache_max_rows` rows
+   * costs less than queueing, and a dashboard's repeated count should not wait behind a user's own
+   * full scans. Everything else waits for its share. `sql` is what to run instead of the query.
+   */
+  private async start(
+    prepared: PreparedQuery,
+    signal: AbortSignal | undefined,
+    withParameters: boolean,
+  ): Promise<{ ticket: AdmissionTicket & { remainingMs(): number }; plan: ResultPlan | undefined; sql: string | undefined }> {
+    if (!withParameters && prepared.reusable) {
+      await this.prepareSources(prepared.effective);
+      const plan = this.planReuse(prepared);
+      if (plan?.relation !== undefined) {
+        const deadline = Date.now() + this.settings.statementTimeoutMs;
+        return { ticket: { release: () => undefined, remainingMs: () => Math.max(1, deadline - Date.now()) }, plan, sql: `SELECT * FROM ${plan.relation}` };
+      }
+    }
+    const ticket = await this.admit(prepared, signal);
+    try {
+      await this.prepareSources(prepared.effective);
+      const plan = withParameters ? undefined : this.planReuse(prepared);
+      const sql = await this.reusedRelation(plan, prepared, { timeoutMs: ticket.remainingMs(), ...(signal === undefined ? {} : { signal }) });
+      return { ticket, plan, sql };
+    } catch (error) {
+      ticket.release();
+      throw error;
+    }
+  }
+
   private async admit(prepared: PreparedQuery, signal: AbortSignal | undefined): Promise<AdmissionTicket & { remainingMs(): number }> {
     const timeoutMs = this.settings.statementTimeoutMs;
     const deadline = Date.now() + timeoutMs;

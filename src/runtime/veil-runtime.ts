@@ -32,6 +32,11 @@ export interface VeilRuntime {
   close(): Promise<void>;
 }
 
+/** Identifies the transform macros, masking key included (derived columns are named after it). */
+function macrosFingerprint(macros: readonly string[]): string {
+  return createHash('sha256').update(macros.join('\u0000')).digest('hex');
+}
+
 /** Policies every deployment starts with: the audit trail is readable, each user their own part. */
 const AUDIT_RESOURCES = AUDIT_DATASET_NAMES.map((dataset) => ({ dataset }));
 const BUILTIN_POLICIES = [
@@ -86,6 +91,7 @@ export async function openRuntime(homeDir: string | undefined, options: RuntimeO
   );
   const datasets = new DatasetStore(controlDb);
   const catalog = new CatalogService(datasets, storage, engine);
+  let running: AdmissionController | undefined;
   const cache = new ColumnarCache({
     engine,
     catalog,
@@ -94,13 +100,15 @@ export async function openRuntime(homeDir: string | undefined, options: RuntimeO
     settings: { enabled: settings.columnarCache, maxBytes: settings.cacheMaxBytes },
     remoteEtags: (location) => (isS3Location(location) ? s3.knownEtags(location) : undefined),
     log: (message, error) => console.error(`[veil] ${message}:`, error),
+    // The admission controller is created below; until then nothing runs.
+    idle: () => (running?.status().running ?? 0) === 0,
   });
   catalog.listen({ registered: (name) => cache.registered(name), dropped: (name) => cache.forget(name) });
   const users = new UserStore(controlDb);
   const policies = new PolicyStore(controlDb);
   // Masked values views compute once per row (and copies keep), named after the macros they were
   // computed with: a new masking key or a changed macro never reads values of the old ones.
-  const derived = new DerivedColumnPlanner(createHash('sha256').update(macros.join('\u0000')).digest('hex'), () => policies.list());
+  const derived = new DerivedColumnPlanner(macrosFingerprint(macros), () => policies.list());
   catalog.deriveColumnsWith((dataset) => derived.plan(dataset));
   const issuer = new LocalTokenIssuer(keys.tokenSigning);
   const apiTokens = new ApiTokenStore(controlDb);
@@ -148,6 +156,17 @@ export async function openRuntime(homeDir: string | undefined, options: RuntimeO
   const retention = startAuditRetention(audit, home, settings.auditRetentionDays);
   const access = new AccessService(controlDb, datasets, policies, engine, (name) => catalog.sourceRead(name)?.derived ?? new Map<string, string>());
   let viewsGeneration = access.snapshot().generation;
+  // `veil keys rotate` replaces the key on disk and bumps the generation: the macros are replaced
+  // and the derived columns renamed (docs/policies.md, "Rotating the masking key").
+  let maskingKey = keys.masking;
+  const reloadMaskingKey = async (): Promise<void> => {
+    const current = home.loadMaskingKey();
+    if (current.equals(maskingKey)) return;
+    const replaced = transformMacros(current, settings.zip3RestrictedPrefixes);
+    for (const statement of replaced) await engine.runInternal(statement.replace(/^CREATE MACRO /, 'CREATE OR REPLACE MACRO '));
+    derived.useFingerprint(macrosFingerprint(replaced));
+    maskingKey = current;
+  };
   let viewSync: Promise<void> | undefined;
   const admission = new AdmissionController({
     maxConcurrentQueries: settings.maxConcurrentQueries,
@@ -155,12 +174,16 @@ export async function openRuntime(homeDir: string | undefined, options: RuntimeO
     maxQueuedQueriesPerUser: settings.maxQueuedQueriesPerUser,
     maxQueuedQueries: settings.maxQueuedQueries,
   });
+  running = admission;
   const queries = new QueryService(engine, access, settings, admission, async (effective) => {
     const generation = access.snapshot().generation;
     if (generation !== viewsGeneration) {
       // Another process (the CLI, a replica) changed the catalog: views for what it registered.
       // One rebuild at a time; queries arriving meanwhile wait for it.
-      viewSync ??= catalog.ensureSourceViews().finally(() => {
+      viewSync ??= (async () => {
+        await reloadMaskingKey();
+        await catalog.ensureSourceViews();
+      })().finally(() => {
         viewSync = undefined;
       });
       await viewSync;
