@@ -124,7 +124,7 @@ async function measureLoad(side: Running, client: BenchClient, options: ScaleOpt
     for (const o of outcomes) if (o.status !== 200) throw new Error(`load scan failed with ${o.status}: ${o.errorBody ?? ''}`);
     return { ms: performance.now() - started, rows: outcomes.reduce((sum, o) => sum + o.rows, 0) };
   };
-  const count = (): Promise<FetchOutcome> => client.query({ url: side.url, token: side.token, sql: COUNT_SQL, accept: 'application/json', timeoutMs: options.timeoutMs });
+  const count = (): Promise<FetchOutcome> => client.query({ url: side.url, token: side.token, sql: COUNT_SQL, accept: 'text/csv', timeoutMs: options.timeoutMs });
   for (let i = 0; i < 3; i++) await count(); // as a dashboard sends it: kept from the second run
   progress(`load: ${LOAD_SCANS} full scans alone`);
   const alone = await scans();

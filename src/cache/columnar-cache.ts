@@ -37,16 +37,18 @@ export interface ColumnarCacheOptions {
   /** Unexpected failures of background work (a bug, not a failed build: those are in the manifest). */
   readonly log?: (message: string, error: unknown) => void;
   /**
-   * Whether no query is running: a build that was not asked for explicitly waits for it (at most
-   * BUILD_YIELD_MAX_MS), so that the query that found the copy stale does not share the cores
-   * with the build it queued.
+   * Whether no query is running: a build that was not asked for explicitly waits until none has
+   * run for BUILD_QUIET_MS (at most BUILD_YIELD_MAX_MS), so that the query that found the copy
+   * stale does not share the cores with the build it queued.
    */
   readonly idle?: () => boolean;
 }
 
 /** A background build waits at most this long for the engine to be idle; then it runs anyway. */
 const BUILD_YIELD_MAX_MS = 30_000;
-const BUILD_YIELD_POLL_MS = 100;
+const BUILD_YIELD_POLL_MS = 50;
+/** How long no query must have run before a background build starts. */
+const BUILD_QUIET_MS = 500;
 
 /** A copy this process checked, and the file's identity then: any change to the file is seen. */
 interface VerifiedCopy extends FileIdentity {
@@ -299,9 +301,14 @@ export class ColumnarCache {
   private async yieldToQueries(signal: AbortSignal): Promise<void> {
     const idle = this.options.idle;
     if (idle === undefined) return;
+    // Idle for a quiet period, not just now: the query that found the copy stale queued this build
+    // before it was admitted to the engine, so a single look would see an idle engine.
     const until = Date.now() + BUILD_YIELD_MAX_MS;
-    while (!idle() && Date.now() < until && !signal.aborted && !this.closed) {
-      await new Promise((resolve) => setTimeout(resolve, BUILD_YIELD_POLL_MS).unref());
+    let quietSince = Date.now();
+    while (Date.now() < until && !signal.aborted && !this.closed) {
+      if (!idle()) quietSince = Date.now();
+      else if (Date.now() - quietSince >= BUILD_QUIET_MS) return;
+      await new Promise((resolve) => setTimeout(resolve, BUILD_YIELD_POLL_MS));
     }
   }
 
