@@ -48,6 +48,7 @@
  * Exit status 1 when anything failed (including a consistency check); missed targets are reported,
  * not failures.
  */
+import { MAX_TRIAL_ROWS } from '../src/demo/trial-data-generator.ts';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -86,7 +87,7 @@ interface Config {
 function readConfig(): Config {
   const benchHome = path.resolve(process.env['VEIL_BENCH_HOME']?.trim() || path.join(REPO, '.bench-home'));
   const rows = envInteger('VEIL_BENCH_ROWS', 2_000_000, 1000);
-  if (rows > 8_999_999) throw new Error('VEIL_BENCH_ROWS must be at most 8,999,999 (the generator keeps participant ids disjoint below that)');
+  if (rows > MAX_TRIAL_ROWS) throw new Error(`VEIL_BENCH_ROWS must be at most ${MAX_TRIAL_ROWS.toLocaleString('en-US')} (the demo generator's participant ids)`);
   const partsText = (process.env['VEIL_BENCH_PARTS'] ?? PARTS.join(',')).toLowerCase();
   const parts = [...new Set(partsText.split(',').map((p) => p.trim()).filter((p) => p !== ''))];
   if (parts.length === 0 || !parts.every((p): p is Part => (PARTS as readonly string[]).includes(p))) throw new Error(`VEIL_BENCH_PARTS must list parts among ${PARTS.join(', ')} (got "${partsText}")`);

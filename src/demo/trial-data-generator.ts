@@ -50,10 +50,12 @@ export const ADVERSE_EVENT_COLUMNS: readonly string[] = Object.freeze([
 ]);
 
 /**
- * Participant ids are P + 7 digits; orphan adverse events use P9000000..P9999999. Capping the trial
- * below 9,000,000 rows keeps the two ranges disjoint.
+ * Participant ids are P + 7 digits; orphan adverse events use P9000000..P9999999. Trials of
+ * 9,000,000 rows or more (the scale benchmark) get P + 8 digits, which no orphan id (8 characters)
+ * can equal.
  */
-export const MAX_TRIAL_ROWS = 8_999_999;
+export const MAX_TRIAL_ROWS = 99_999_999;
+const NARROW_TRIAL_ROWS = 8_999_999;
 
 const DEFAULT_SEED = 2020;
 const CHUNK_BYTES = 1 << 20; // ~1 MB per write
@@ -287,8 +289,9 @@ export async function generateTrialData(dir: string, options: TrialDataOptions):
     trial.append(TRIAL_COLUMNS.join(',') + '\n');
     ae.append(ADVERSE_EVENT_COLUMNS.join(',') + '\n');
 
+    const idWidth = rows > NARROW_TRIAL_ROWS ? 8 : 7;
     for (let i = 1; i <= rows; i++) {
-      const pid = 'P' + String(i).padStart(7, '0');
+      const pid = 'P' + String(i).padStart(idWidth, '0');
       const nameIdx = int(nFirst) * nLast + int(nLast);
 
       const dob = rnd() < 0.03 ? at(dobOld, int(dobOld.length)) : at(dobYoung, int(dobYoung.length));

@@ -135,16 +135,33 @@ export class AccessService {
   }
 }
 
+/**
+ * What a compiled scan depends on. The expensive part (the policy's shape over every column) is
+ * hashed once per resolved policy object: each belongs to one principal and one dataset (the
+ * effective-policy cache is keyed by both), and the scan of a 200-column dataset is looked up on
+ * every prepare.
+ */
 function scanKey(principal: Principal, effective: EffectiveDatasetPolicy, referenceDate: Date, reachable: ReadonlySet<string> | undefined, derived: ReadonlyMap<string, string>): string {
-  const shape = {
-    dataset: fullName(effective.dataset),
-    updated: effective.dataset.updatedAt,
-    columns: effective.columns.map((c) => [c.column.name, c.column.type, c.access, c.masks.map((m) => [m.transform.text, m.when ?? null, m.policy])]),
-    filters: effective.rowFilters,
-    principal,
-    day: referenceDate.toISOString().slice(0, 10),
-    derived: [...derived.values()].sort(),
-    reachable: reachable === undefined ? null : effective.columns.map((c) => asciiLower(c.column.name)).filter((name) => reachable.has(name)),
-  };
-  return createHash('sha256').update(JSON.stringify(shape)).digest('base64url');
+  let shape = SHAPE_KEYS.get(effective);
+  if (shape === undefined) {
+    const facts = {
+      dataset: fullName(effective.dataset),
+      updated: effective.dataset.updatedAt,
+      columns: effective.columns.map((c) => [c.column.name, c.column.type, c.access, c.masks.map((m) => [m.transform.text, m.when ?? null, m.policy])]),
+      filters: effective.rowFilters,
+      principal,
+    };
+    shape = createHash('sha256').update(JSON.stringify(facts)).digest('base64url');
+    SHAPE_KEYS.set(effective, shape);
+  }
+  let columns = DERIVED_KEYS.get(derived);
+  if (columns === undefined) {
+    columns = createHash('sha256').update(JSON.stringify([...derived.values()].sort())).digest('base64url');
+    DERIVED_KEYS.set(derived, columns);
+  }
+  const reach = reachable === undefined ? '*' : effective.columns.map((c) => asciiLower(c.column.name)).filter((name) => reachable.has(name)).join(',');
+  return `${shape}|${referenceDate.toISOString().slice(0, 10)}|${columns}|${reach}`;
 }
+
+const SHAPE_KEYS = new WeakMap<EffectiveDatasetPolicy, string>();
+const DERIVED_KEYS = new WeakMap<ReadonlyMap<string, string>, string>();

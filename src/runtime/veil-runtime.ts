@@ -6,9 +6,9 @@ import { CatalogService, DatasetStore, fullName, isS3Location, LocalFileStorage,
 import { DuckDbEngine } from '../engine/index.ts';
 import { VeilHome, type VeilSettings } from '../home/index.ts';
 import { ApiTokenStore, Authenticator, LocalTokenIssuer, OidcProvider, parseOidcProviders, UserStore } from '../identity/index.ts';
-import { DerivedColumnPlanner, PolicyStore, policyToAuthored, transformMacros, validatePolicy } from '../policy/index.ts';
+import { DerivedColumnPlanner, PolicyStore, policyToAuthored, transformMacros, validatePolicy, type PolicyDefinition } from '../policy/index.ts';
 import { AccessService, AdmissionController, QueryService, ResultCache, RESULT_CACHE_MAX_ENTRIES } from '../query/index.ts';
-import { openControlDatabase, type SqliteDatabase } from '../store/index.ts';
+import { openControlDatabase, readGeneration, type SqliteDatabase } from '../store/index.ts';
 
 /** Everything one Veil deployment runs on, wired once. Every door receives this object. */
 export interface VeilRuntime {
@@ -108,7 +108,14 @@ export async function openRuntime(homeDir: string | undefined, options: RuntimeO
   const policies = new PolicyStore(controlDb);
   // Masked values views compute once per row (and copies keep), named after the macros they were
   // computed with: a new masking key or a changed macro never reads values of the old ones.
-  const derived = new DerivedColumnPlanner(macrosFingerprint(macros), () => policies.list());
+  // Policies read once per catalog generation: views are re-planned for every dataset at each change.
+  let policiesOfGeneration: { generation: number; policies: readonly PolicyDefinition[] } | undefined;
+  const currentPolicies = (): readonly PolicyDefinition[] => {
+    const generation = readGeneration(controlDb);
+    if (policiesOfGeneration?.generation !== generation) policiesOfGeneration = { generation, policies: policies.list() };
+    return policiesOfGeneration.policies;
+  };
+  const derived = new DerivedColumnPlanner(macrosFingerprint(macros), currentPolicies);
   catalog.deriveColumnsWith((dataset) => derived.plan(dataset));
   const issuer = new LocalTokenIssuer(keys.tokenSigning);
   const apiTokens = new ApiTokenStore(controlDb);

@@ -29,6 +29,29 @@ export async function compilePolicyPredicate(
   columns: ReadonlySet<string>,
   context: { policy: string; dataset: string },
 ): Promise<string> {
+  // The result depends only on these inputs (DuckDB's parser and printer are pure), so it is kept:
+  // after a policy change, the predicates that did not change are not parsed again. Refusals are
+  // not kept (their message names the policy).
+  const key = JSON.stringify([predicate, principal, [...columns].sort()]);
+  const known = COMPILED.get(key);
+  if (known !== undefined) return known;
+  const compiled = await compileUncached(engine, predicate, principal, columns, context);
+  if (COMPILED.size >= COMPILED_LIMIT) COMPILED.delete(COMPILED.keys().next().value as string);
+  COMPILED.set(key, compiled);
+  return compiled;
+}
+
+/** Compiled predicates by their inputs (least recently added dropped first). */
+const COMPILED = new Map<string, string>();
+const COMPILED_LIMIT = 20_000;
+
+async function compileUncached(
+  engine: DuckDbEngine,
+  predicate: string,
+  principal: Principal,
+  columns: ReadonlySet<string>,
+  context: { policy: string; dataset: string },
+): Promise<string> {
   const fail = (reason: string): never => {
     throw new PolicyNotApplicableError(context.policy, context.dataset, reason);
   };

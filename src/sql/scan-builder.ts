@@ -91,8 +91,15 @@ export async function buildScan(
   const policyScan = `SELECT ${selectList.join(', ')} FROM ${sourceViewName(dataset)} AS ${RAW_ALIAS}${where}`;
   const sql = needsBarrier(effective) ? wrapInBarrier(policyScan, visible) : policyScan;
   const viewName = `scan_${createHash('sha256').update(sql).digest('hex').slice(0, 32)}`;
-  // Content-addressed: the same policy for the same facts reuses one view across users.
-  await engine.runInternal(`CREATE VIEW IF NOT EXISTS ${INTERNAL_SCHEMA}.${sqlIdentifier(viewName)} AS ${sql}`);
+  // Content-addressed: the same policy for the same facts reuses one view across users, and a
+  // view this engine already holds is not even parsed again (after a policy change that left this
+  // scan as it was).
+  let created = CREATED_VIEWS.get(engine);
+  if (created === undefined) CREATED_VIEWS.set(engine, (created = new Set()));
+  if (!created.has(viewName)) {
+    await engine.runInternal(`CREATE VIEW IF NOT EXISTS ${INTERNAL_SCHEMA}.${sqlIdentifier(viewName)} AS ${sql}`);
+    created.add(viewName);
+  }
   return { sql, view: { schema: INTERNAL_SCHEMA, name: viewName }, columns: visible, nulledColumns: nulled };
 }
 
@@ -107,6 +114,9 @@ function projectedColumns(effective: EffectiveDatasetPolicy, reachable: Readonly
   if (kept.length > 0 || visible.length === 0) return kept;
   return [visible.find((c) => c.access === 'clear') ?? (visible[0] as (typeof visible)[number])];
 }
+
+/** Scan views each engine holds (they are never dropped while it runs). */
+const CREATED_VIEWS = new WeakMap<DuckDbEngine, Set<string>>();
 
 /** Alias of the policy-applied rows inside the barrier, and of the barrier's single-row anchor. */
 export const BARRIER_ROWS_ALIAS = '__veil_rows';
