@@ -1,7 +1,7 @@
 /**
  * Part (c): alice's `conn.scan_as_pandas('drug_xyz.trial_july2020')` through the real Python client
  * and server, next to `pandas.read_csv` of the raw file followed by the same row filter, measured
- * in the same Python process and interleaved (target: Veil at most 0.5x the raw pandas time).
+ * in the same Python process and interleaved (target: Veil at most 0.35x the raw pandas time).
  */
 import { spawn } from 'node:child_process';
 import type { Server } from 'node:http';
@@ -15,7 +15,8 @@ import { errorMessage, progress, round } from './support.ts';
 import { createGateway } from '../src/gateway/index.ts';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-export const PANDAS_TARGET_RATIO = 0.5;
+/** Issue 12 (c): at most this × pandas.read_csv of the raw file plus the same row filter (issue 2 asked 0.5). */
+export const PANDAS_TARGET_RATIO = 0.35;
 const DATASET = 'drug_xyz.trial_july2020';
 /** Debian's python3 with pandas (no pyarrow); VEIL_BENCH_PYTHON picks another (one with pyarrow). */
 const PYTHON = process.env['VEIL_BENCH_PYTHON']?.trim() || '/usr/bin/python3';
