@@ -19,6 +19,8 @@ export interface VeilSettings {
   readonly maxSqlLength: number;
   readonly engineThreads: number;
   readonly engineMemoryLimit: string;
+  /** Results without ORDER BY keep the files' row order, at the cost of memory that grows with a scan (docs/performance.md). */
+  readonly enginePreserveInsertionOrder: boolean;
   /** Queries running at once, all users together (docs/operations.md, "Admission"). */
   readonly maxConcurrentQueries: number;
   /** Queries one user may run at once. */
@@ -79,6 +81,7 @@ export const DEFAULT_SETTINGS: VeilSettings = {
   maxSqlLength: 256 * 1024,
   engineThreads: 2,
   engineMemoryLimit: '4GB',
+  enginePreserveInsertionOrder: false,
   maxConcurrentQueries: 8,
   maxConcurrentQueriesPerUser: 2,
   maxQueuedQueriesPerUser: 32,
@@ -117,6 +120,7 @@ const SETTINGS_KEYS: Record<string, keyof VeilSettings> = {
   max_sql_length: 'maxSqlLength',
   engine_threads: 'engineThreads',
   engine_memory_limit: 'engineMemoryLimit',
+  engine_preserve_insertion_order: 'enginePreserveInsertionOrder',
   max_concurrent_queries: 'maxConcurrentQueries',
   max_concurrent_queries_per_user: 'maxConcurrentQueriesPerUser',
   max_queued_queries_per_user: 'maxQueuedQueriesPerUser',

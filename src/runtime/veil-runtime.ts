@@ -85,6 +85,7 @@ export async function openRuntime(homeDir: string | undefined, options: RuntimeO
       allowedDirectories: [...storage.roots, home.spoolDirectory, home.engineTempDirectory, home.cacheDirectory],
       threads: settings.engineThreads,
       memoryLimit: settings.engineMemoryLimit,
+      preserveInsertionOrder: settings.enginePreserveInsertionOrder,
       tempDirectory: home.engineTempDirectory,
     },
     macros,
