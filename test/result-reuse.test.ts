@@ -209,3 +209,12 @@ test("a kept result is answered at once while the user's engine share is full; o
     for (const stream of held) stream.close();
   }
 });
+
+test('a kept ORDER BY result keeps its order, row for row', async () => {
+  const sql = `SELECT participant_id, dose_mg FROM ${TRIAL} ORDER BY dose_mg DESC, participant_id LIMIT ${RESULT_CACHE_MAX_ROWS}`;
+  const first = await rows('alice', sql);
+  assert.equal(first.length, RESULT_CACHE_MAX_ROWS);
+  for (let i = 0; i < 4; i++) assert.deepEqual(await rows('alice', sql), first);
+  const doses = first.map((r) => Number(r[1]));
+  assert.ok(doses.every((d, i) => i === 0 || d <= (doses[i - 1] as number)));
+});

@@ -7,6 +7,12 @@ import type { JsonValue } from '../util/lossless-json.ts';
 
 /** Results of at most this many rows are kept by default (`result_cache_max_rows`); larger ones are streamed every time. */
 export const RESULT_CACHE_MAX_ROWS = 1000;
+/**
+ * The most rows a kept result may have whatever the setting: one DuckDB vector. Such a result goes
+ * through `CREATE TABLE … AS` and back as a single chunk, so it keeps its row order (an ORDER BY)
+ * even though the engine does not keep order for results without one.
+ */
+export const RESULT_CACHE_ROW_CEILING = 2048;
 /** Results kept at once (least recently used dropped first). */
 export const RESULT_CACHE_MAX_ENTRIES = 256;
 
@@ -60,7 +66,9 @@ export class ResultCache {
     /** The version of a dataset's data now, or undefined when it has none (not reusable). */
     private readonly sourceVersion: (dataset: Dataset) => string | undefined,
     private readonly limits = { maxRows: RESULT_CACHE_MAX_ROWS, maxEntries: RESULT_CACHE_MAX_ENTRIES },
-  ) {}
+  ) {
+    this.limits = { ...limits, maxRows: Math.min(limits.maxRows, RESULT_CACHE_ROW_CEILING) };
+  }
 
   /**
    * Whether a checked statement's result is a function of the data and its text alone: every
