@@ -159,9 +159,10 @@ export class QueryService {
   }
 
   /**
-   * Starts the rewritten query once its user's share of the engine has room. The statement timeout
-   * counts from here, time waiting included; aborting `signal` (the client went away) leaves the
-   * queue or interrupts the engine. Binder errors about a hidden column become 403 naming it.
+   * Starts the rewritten query once its user's share of the engine has room (a kept result is read
+   * at once, see `start`). The statement timeout counts from here, time waiting included; aborting
+   * `signal` (the client went away) leaves the queue or interrupts the engine. Binder errors about a
+   * hidden column become 403 naming it.
    */
   async open(prepared: PreparedQuery, signal?: AbortSignal, parameters?: readonly ParameterValue[]): Promise<ResultStream> {
     const withParameters = parameters !== undefined || prepared.parameterCount > 0;
