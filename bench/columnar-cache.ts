@@ -21,6 +21,7 @@ import { createGateway } from '../src/gateway/index.ts';
 import { createHttpServer } from '../src/http/index.ts';
 import { openRuntime, type VeilRuntime } from '../src/runtime/index.ts';
 import { BenchClient, type ClientMode } from './http-client.ts';
+import { sourceViewSql } from './source-view.ts';
 import { formatBytes, formatMs, latencySummary, median, progress, round, table, type LatencySummary } from './support.ts';
 
 const DATASET = 'drug_xyz.trial_july2020';
@@ -258,9 +259,8 @@ async function csvChecksum(url: string, token: string): Promise<string> {
   return `${lines}:${sum.toString(16)}`;
 }
 
-async function viewSql(runtime: VeilRuntime): Promise<string> {
-  const rows = await runtime.engine.runInternal<[string]>(`SELECT sql FROM duckdb_views() WHERE schema_name = 'veil_internal' AND view_name = 'src__drug_xyz__trial_july2020'`);
-  return rows[0]?.[0] ?? '';
+function viewSql(runtime: VeilRuntime): Promise<string> {
+  return sourceViewSql(runtime, DATASET);
 }
 
 export function cacheJson(report: CacheBenchReport): unknown {

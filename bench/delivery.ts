@@ -19,6 +19,7 @@ import { validatePolicy } from '../src/policy/index.ts';
 import type { PreparedQuery } from '../src/query/index.ts';
 import { openRuntime, type VeilRuntime } from '../src/runtime/index.ts';
 import { BenchClient, type ClientMode, type FetchOutcome } from './http-client.ts';
+import { sourceViewSql } from './source-view.ts';
 import { errorMessage, formatBytes, formatCount, formatSeconds, progress, round, summarize, table, type Summary } from './support.ts';
 import { createGateway } from '../src/gateway/index.ts';
 
@@ -377,8 +378,7 @@ async function untilFresh(runtime: VeilRuntime, dataset: string, prepared: Prepa
   const deadline = performance.now() + timeoutMs;
   while (performance.now() < deadline) {
     const [status] = runtime.cache.status([dataset]);
-    const view = await runtime.engine.runInternal<[string]>(`SELECT sql FROM duckdb_views() WHERE schema_name = 'veil_internal' AND view_name = $1`, [`src__${dataset.replace('.', '__')}`]);
-    if (status?.state === 'fresh' && (view[0]?.[0] ?? '').includes('read_parquet')) return;
+    if (status?.state === 'fresh' && (await sourceViewSql(runtime, dataset)).includes('read_parquet')) return;
     await runtime.queries.describe(prepared); // a use: decides the view again
     await new Promise((resolve) => setTimeout(resolve, 200));
   }

@@ -20,6 +20,7 @@ import { createHttpServer } from '../src/http/index.ts';
 import { principalOf } from '../src/identity/index.ts';
 import { openRuntime, type VeilRuntime } from '../src/runtime/index.ts';
 import { BenchClient, type ClientMode, type FetchOutcome } from './http-client.ts';
+import { sourceViewSql } from './source-view.ts';
 import { formatBytes, formatCount, formatMs, formatSeconds, latencySummary, median, progress, table, type LatencySummary } from './support.ts';
 
 const DATASET = 'drug_xyz.trial_july2020';
@@ -180,8 +181,7 @@ async function start(home: string, rows: number): Promise<Running> {
     const side: Running = { runtime, server, url, token: runtime.issuer.issue('alice', 24 * 3600) };
     // First use of a copy this process did not build: it is checked before it is read.
     for (let i = 0; i < 600; i++) {
-      const views = await runtime.engine.runInternal<[string]>(`SELECT sql FROM duckdb_views() WHERE schema_name = 'veil_internal' AND view_name = 'src__drug_xyz__trial_july2020'`);
-      if ((views[0]?.[0] ?? '').includes('read_parquet')) break;
+      if ((await sourceViewSql(runtime, DATASET)).includes('read_parquet')) break;
       await runtime.queries.describe(await runtime.queries.prepareScan(principalOf(runtime.users.get('alice')), DATASET));
       await new Promise((resolve) => setTimeout(resolve, 100));
     }

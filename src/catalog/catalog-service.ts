@@ -52,8 +52,10 @@ export interface SourceRead {
 
 /** A masked value the view computes per row of the source, for scans to read instead (policy/derived-columns.ts). */
 export interface SourceDerivedColumn {
+  /** `__veil_d_` and a hash of the macros' fingerprint, the column, its type and the transform. */
   readonly name: string;
   readonly column: string;
+  /** The transform's canonical text, e.g. mask_show_last(4). */
   readonly transform: string;
   /** Over the source's columns, qualified with DERIVED_SOURCE_ALIAS. */
   readonly sql: string;

@@ -11,12 +11,7 @@ import { transformSql } from './transforms.ts';
  * (docs/performance.md, "Masks computed once"): the dataset's view adds it as a column, a columnar
  * copy stores it, and scans read it instead of computing the transform again.
  */
-export interface DerivedColumn extends SourceDerivedColumn {
-  /** `__veil_d_` and a hash of the macros' fingerprint, the column, its type and the transform. */
-  readonly name: string;
-  /** The transform's canonical text, e.g. mask_show_last(4). */
-  readonly transform: string;
-}
+export type DerivedColumn = SourceDerivedColumn;
 
 /**
  * Decides which masked values each dataset keeps as derived columns: every (column, transform)

@@ -281,6 +281,7 @@ export class QueryService {
     }
     const ticket = await this.admit(prepared, signal);
     try {
+      // Again after waiting in the queue: a source may have changed meanwhile (a stat per file).
       await this.prepareSources(prepared.effective);
       const plan = withParameters ? undefined : this.planReuse(prepared);
       const sql = await this.reusedRelation(plan, prepared, { timeoutMs: ticket.remainingMs(), ...(signal === undefined ? {} : { signal }) });
@@ -342,7 +343,7 @@ export class QueryService {
       for (const p of e.policies) policies.add(p);
     }
     const unreadableColumns = unreadableReferences(checked, [...effective.values()]);
-    const reusable = checked.parameterCount === 0 && (await this.results.reusable(rewritten));
+    const reusable = checked.parameterCount === 0 && (await this.results.reusable(checked));
     return {
       prepared: {
         user: principal.user,

@@ -2,8 +2,7 @@ import { createHash } from 'node:crypto';
 import { fullName, type Dataset } from '../catalog/index.ts';
 import type { DuckDbEngine, ExecuteOptions, ResultColumn } from '../engine/index.ts';
 import { INTERNAL_SCHEMA, sqlIdentifier } from '../engine/index.ts';
-import { isAstObject, type AstObject } from '../sql/ast.ts';
-import type { JsonValue } from '../util/lossless-json.ts';
+import type { CheckedQuery } from '../sql/index.ts';
 
 /** Results of at most this many rows are kept by default (`result_cache_max_rows`); larger ones are streamed every time. */
 export const RESULT_CACHE_MAX_ROWS = 1000;
@@ -19,11 +18,11 @@ export const RESULT_CACHE_MAX_ENTRIES = 256;
 /** An evicted result's table outlives its entry this long, for queries that planned to read it. */
 const EVICTED_TABLE_GRACE_MS = 60_000;
 
-/** Names DuckDB binds to a session or clock function when no column has them (its SQL value functions). */
-const VALUE_FUNCTION_NAMES: ReadonlySet<string> = new Set([
-  'current_date', 'current_time', 'current_timestamp', 'localtime', 'localtimestamp', 'current_catalog', 'current_schema',
-  'current_role', 'current_user', 'session_user', 'user', 'current_query', 'current_database',
-]);
+/**
+ * Names DuckDB binds to a clock when no column has them. The session keywords (current_user …) are
+ * allowed in user queries only as names of real columns (query-checker.ts), so they are columns.
+ */
+const CLOCK_NAMES = ['current_date', 'current_time', 'current_timestamp', 'localtime', 'localtimestamp'] as const;
 
 /** How one execution of a prepared query may use the result cache. */
 export interface ResultPlan {
@@ -55,7 +54,7 @@ export interface ResultPlan {
  * have it, since the policy is part of the key.
  */
 export class ResultCache {
-  private readonly kept = new Map<string, { relation: string; columns: string }>();
+  private readonly kept = new Map<string, string>();
   private readonly seenSmall = new Map<string, true>();
   private readonly building = new Map<string, Promise<string | undefined>>();
   private stable: Promise<ReadonlySet<string>> | undefined;
@@ -72,41 +71,22 @@ export class ResultCache {
 
   /**
    * Whether a checked statement's result is a function of the data and its text alone: every
-   * function is CONSISTENT in DuckDB's catalog (macros and unknown names are not), and nothing is
-   * sampled. Parameters are refused by the caller.
+   * function it calls is CONSISTENT in DuckDB's catalog (macros and unknown names are not), it
+   * names no clock, and nothing is sampled. Parameters are refused by the caller.
    */
-  async reusable(root: AstObject): Promise<boolean> {
+  async reusable(checked: Pick<CheckedQuery, 'functionNames' | 'referenceEnds' | 'samples'>): Promise<boolean> {
     this.stable ??= this.engine
       .runInternal<[string]>(
         `SELECT function_name FROM duckdb_functions() WHERE function_type IN ('scalar', 'aggregate') GROUP BY function_name HAVING bool_and(stability = 'CONSISTENT')`,
       )
       .then((rows) => new Set(rows.map((r) => r[0].toLowerCase())));
     const stable = await this.stable;
-    let reusable = true;
-    const visit = (value: JsonValue): void => {
-      if (!reusable || value === null || typeof value !== 'object') return;
-      if (Array.isArray(value)) {
-        for (const item of value) visit(item);
-        return;
-      }
-      if (!isAstObject(value)) return;
-      const nodeClass = value['class'];
-      if (nodeClass === 'COLUMN_REF') {
-        // `current_date` and friends parse as column references that DuckDB binds to a function
-        // when no column has that name.
-        const names = value['column_names'];
-        if (Array.isArray(names) && names.length === 1 && typeof names[0] === 'string' && VALUE_FUNCTION_NAMES.has(names[0].toLowerCase())) reusable = false;
-      }
-      if (nodeClass === 'FUNCTION' || nodeClass === 'WINDOW') {
-        const name = value['function_name'];
-        if (typeof name !== 'string' || !stable.has(name.toLowerCase())) reusable = false;
-      }
-      const sample = value['sample'];
-      if (sample !== undefined && sample !== null) reusable = false;
-      for (const key of Object.keys(value)) visit(value[key] as JsonValue);
-    };
-    visit(root);
-    return reusable;
+    if (checked.samples) return false;
+    for (const name of checked.functionNames) if (!stable.has(name)) return false;
+    // `current_date` and friends parse as column references that DuckDB binds to a clock when no
+    // column has that name (a column of that name, even qualified, is refused too: rare, and safe).
+    for (const name of CLOCK_NAMES) if (checked.referenceEnds.has(name)) return false;
+    return true;
   }
 
   /** The plan for one execution now, or undefined when its result may not be reused. */
@@ -114,11 +94,11 @@ export class ResultCache {
     if (this.limits.maxRows === 0) return undefined;
     const key = this.keyOf(sql, datasets);
     if (key === undefined) return undefined;
-    const kept = this.kept.get(key);
-    if (kept !== undefined) {
+    const relation = this.kept.get(key);
+    if (relation !== undefined) {
       this.kept.delete(key);
-      this.kept.set(key, kept); // most recently used last
-      return { key, relation: kept.relation, materialize: false };
+      this.kept.set(key, relation); // most recently used last
+      return { key, relation, materialize: false };
     }
     return { key, relation: undefined, materialize: this.seenSmall.has(key) };
   }
@@ -142,18 +122,6 @@ export class ResultCache {
       this.building.set(plan.key, pending);
     }
     return pending;
-  }
-
-  /** Drops every kept result (tests, and when the engine's data changes behind the stamps). */
-  async clear(): Promise<void> {
-    const relations = [...this.kept.values()].map((k) => k.relation);
-    this.kept.clear();
-    this.seenSmall.clear();
-    for (const relation of relations) await this.drop(relation);
-  }
-
-  get size(): number {
-    return this.kept.size;
   }
 
   private keyOf(sql: string, datasets: readonly Dataset[]): string | undefined {
@@ -186,14 +154,14 @@ export class ResultCache {
         await this.drop(relation);
         return undefined;
       }
-      this.kept.set(plan.key, { relation, columns: columnsText(actual) });
+      this.kept.set(plan.key, relation);
       this.seenSmall.delete(plan.key);
       while (this.kept.size > this.limits.maxEntries) {
         const oldest = this.kept.keys().next().value as string;
         const evicted = this.kept.get(oldest);
         this.kept.delete(oldest);
         // A query that planned to read it a moment ago may not have started yet: drop it later.
-        if (evicted !== undefined) setTimeout(() => void this.drop(evicted.relation), EVICTED_TABLE_GRACE_MS).unref();
+        if (evicted !== undefined) setTimeout(() => void this.drop(evicted), EVICTED_TABLE_GRACE_MS).unref();
       }
       return relation;
     } catch {

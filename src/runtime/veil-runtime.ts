@@ -6,9 +6,9 @@ import { CatalogService, DatasetStore, fullName, isS3Location, LocalFileStorage,
 import { DuckDbEngine } from '../engine/index.ts';
 import { VeilHome, type VeilSettings } from '../home/index.ts';
 import { ApiTokenStore, Authenticator, LocalTokenIssuer, OidcProvider, parseOidcProviders, UserStore } from '../identity/index.ts';
-import { DerivedColumnPlanner, PolicyStore, policyToAuthored, transformMacros, validatePolicy, type PolicyDefinition } from '../policy/index.ts';
+import { DerivedColumnPlanner, PolicyStore, policyToAuthored, transformMacros, validatePolicy } from '../policy/index.ts';
 import { AccessService, AdmissionController, QueryService, ResultCache, RESULT_CACHE_MAX_ENTRIES } from '../query/index.ts';
-import { openControlDatabase, readGeneration, type SqliteDatabase } from '../store/index.ts';
+import { openControlDatabase, type SqliteDatabase } from '../store/index.ts';
 
 /** Everything one Veil deployment runs on, wired once. Every door receives this object. */
 export interface VeilRuntime {
@@ -92,7 +92,12 @@ export async function openRuntime(homeDir: string | undefined, options: RuntimeO
   );
   const datasets = new DatasetStore(controlDb);
   const catalog = new CatalogService(datasets, storage, engine);
-  let running: AdmissionController | undefined;
+  const admission = new AdmissionController({
+    maxConcurrentQueries: settings.maxConcurrentQueries,
+    maxConcurrentQueriesPerUser: Math.min(settings.maxConcurrentQueriesPerUser, settings.maxConcurrentQueries),
+    maxQueuedQueriesPerUser: settings.maxQueuedQueriesPerUser,
+    maxQueuedQueries: settings.maxQueuedQueries,
+  });
   const cache = new ColumnarCache({
     engine,
     catalog,
@@ -101,22 +106,16 @@ export async function openRuntime(homeDir: string | undefined, options: RuntimeO
     settings: { enabled: settings.columnarCache, maxBytes: settings.cacheMaxBytes },
     remoteEtags: (location) => (isS3Location(location) ? s3.knownEtags(location) : undefined),
     log: (message, error) => console.error(`[veil] ${message}:`, error),
-    // The admission controller is created below; until then nothing runs.
-    idle: () => (running?.status().running ?? 0) === 0,
+    idle: () => admission.status().running === 0,
   });
   catalog.listen({ registered: (name) => cache.registered(name), dropped: (name) => cache.forget(name) });
   const users = new UserStore(controlDb);
   const policies = new PolicyStore(controlDb);
+  const access = new AccessService(controlDb, datasets, policies, engine, (name) => catalog.sourceRead(name)?.derived ?? new Map<string, string>());
   // Masked values views compute once per row (and copies keep), named after the macros they were
-  // computed with: a new masking key or a changed macro never reads values of the old ones.
-  // Policies read once per catalog generation: views are re-planned for every dataset at each change.
-  let policiesOfGeneration: { generation: number; policies: readonly PolicyDefinition[] } | undefined;
-  const currentPolicies = (): readonly PolicyDefinition[] => {
-    const generation = readGeneration(controlDb);
-    if (policiesOfGeneration?.generation !== generation) policiesOfGeneration = { generation, policies: policies.list() };
-    return policiesOfGeneration.policies;
-  };
-  const derived = new DerivedColumnPlanner(macrosFingerprint(macros), currentPolicies);
+  // computed with: a new masking key or a changed macro never reads values of the old ones. The
+  // policies come from the access snapshot, read once per catalog generation.
+  const derived = new DerivedColumnPlanner(macrosFingerprint(macros), () => access.snapshot().policies);
   catalog.deriveColumnsWith((dataset) => derived.plan(dataset));
   const issuer = new LocalTokenIssuer(keys.tokenSigning);
   const apiTokens = new ApiTokenStore(controlDb);
@@ -162,7 +161,6 @@ export async function openRuntime(homeDir: string | undefined, options: RuntimeO
   await catalog.ensureSourceViews();
 
   const retention = startAuditRetention(audit, home, settings.auditRetentionDays);
-  const access = new AccessService(controlDb, datasets, policies, engine, (name) => catalog.sourceRead(name)?.derived ?? new Map<string, string>());
   let viewsGeneration = access.snapshot().generation;
   // `veil keys rotate` replaces the key on disk and bumps the generation: the macros are replaced
   // and the derived columns renamed (docs/policies.md, "Rotating the masking key").
@@ -176,13 +174,6 @@ export async function openRuntime(homeDir: string | undefined, options: RuntimeO
     maskingKey = current;
   };
   let viewSync: Promise<void> | undefined;
-  const admission = new AdmissionController({
-    maxConcurrentQueries: settings.maxConcurrentQueries,
-    maxConcurrentQueriesPerUser: Math.min(settings.maxConcurrentQueriesPerUser, settings.maxConcurrentQueries),
-    maxQueuedQueriesPerUser: settings.maxQueuedQueriesPerUser,
-    maxQueuedQueries: settings.maxQueuedQueries,
-  });
-  running = admission;
   const queries = new QueryService(engine, access, settings, admission, async (effective) => {
     const generation = access.snapshot().generation;
     if (generation !== viewsGeneration) {

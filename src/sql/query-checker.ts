@@ -46,6 +46,10 @@ export interface CheckedQuery {
   readonly readsUnnamedColumns: boolean;
   /** Lower-case last parts of column references: `t` or `x.t` may be table t's whole row. */
   readonly referenceEnds: ReadonlySet<string>;
+  /** Lower-case names of the functions (scalar, aggregate, window) the query calls. */
+  readonly functionNames: ReadonlySet<string>;
+  /** True when anything is sampled (TABLESAMPLE, USING SAMPLE): its rows vary from run to run. */
+  readonly samples: boolean;
   /** Bare keywords that DuckDB would evaluate as session functions unless a column has that name. */
   readonly sessionKeywords: ReadonlySet<string>;
   /** How many positional parameters ($1 … $n) the statement uses (0 without parameters). */
@@ -100,6 +104,8 @@ export function checkUserQuery(root: AstObject, options: CheckOptions = {}): Che
   let usesStar = false;
   let readsUnnamedColumns = false;
   const referenceEnds = new Set<string>();
+  const functionNames = new Set<string>();
+  let samples = false;
   let parameterCount = 0;
 
   let cteCounter = 0;
@@ -112,6 +118,7 @@ export function checkUserQuery(root: AstObject, options: CheckOptions = {}): Che
     if (!isAstObject(value)) return;
     let scope = ctes;
     collectDefinedNames(value, definedNames);
+    if (value['sample'] !== undefined && value['sample'] !== null) samples = true;
     const nodeClass = value['class'];
     const nodeType = value['type'];
     if (typeof nodeClass === 'string') {
@@ -129,6 +136,7 @@ export function checkUserQuery(root: AstObject, options: CheckOptions = {}): Che
       }
       if (nodeClass === 'STAR') usesStar = true;
       if (nodeClass === 'STAR' || nodeClass === 'POSITIONAL_REFERENCE') readsUnnamedColumns = true;
+      if (nodeClass === 'FUNCTION' || nodeClass === 'WINDOW') functionNames.add(asciiLower(stringField(value, 'function_name')));
     } else if (typeof nodeType === 'string') {
       if (nodeType === 'PIVOT' || nodeType === 'SHOW_REF' || value['ref_type'] === 'NATURAL') readsUnnamedColumns = true;
       const using = value['using_columns'];
@@ -183,7 +191,7 @@ export function checkUserQuery(root: AstObject, options: CheckOptions = {}): Che
   };
 
   visit(root, new Map(), 0);
-  return { root, tables, columnNames, definedNames, usesStar, readsUnnamedColumns, referenceEnds, sessionKeywords, parameterCount };
+  return { root, tables, columnNames, definedNames, usesStar, readsUnnamedColumns, referenceEnds, functionNames, samples, sessionKeywords, parameterCount };
 }
 
 /** CTE names in scope (ASCII lower case, as DuckDB folds them) to their generated names. */
