@@ -9,6 +9,7 @@ import {
   VARCHAR,
 } from '@duckdb/node-api';
 import { columnTypeOf, prepareSingle, streamStatement } from './duckdb-engine.ts';
+import { freshConnections } from './streaming-connections.ts';
 import { InvalidSqlError, QueryFailedError, VeilError } from '../errors/index.ts';
 import type { ExecuteOptions, ResultColumn, ResultStream } from './duckdb-engine.ts';
 import { engineErrorToVeilError } from './engine-error-classifier.ts';
@@ -140,7 +141,7 @@ export class CatalogSandboxEngine {
    * them) and streams its result. A statement timeout or an abort interrupts the connection.
    */
   async stream(sql: string, parameters: readonly SandboxParameter[], options: ExecuteOptions): Promise<ResultStream> {
-    return streamStatement(() => this.connect(), sql, options, (prepared) => bindParameters(prepared, parameters));
+    return streamStatement(freshConnections(() => this.connect()), sql, options, (prepared) => bindParameters(prepared, parameters));
   }
 
   async close(): Promise<void> {

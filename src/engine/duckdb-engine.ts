@@ -18,6 +18,7 @@ import duckdbBindings from '@duckdb/node-bindings';
 import { InvalidSqlError, QueryFailedError, QueryTimeoutError, VeilError } from '../errors/index.ts';
 import { engineErrorToVeilError } from './engine-error-classifier.ts';
 import { Semaphore } from '../util/semaphore.ts';
+import { type ConnectionLender, StreamingConnectionPool } from './streaming-connections.ts';
 
 /**
  * The only module that talks to DuckDB. It owns one in-memory instance, hardens it before any user
@@ -36,6 +37,13 @@ export interface EngineOptions {
    * streams in bounded memory (docs/performance.md, "Flat memory").
    */
   readonly preserveInsertionOrder?: boolean;
+  /**
+   * How much of a streamed result DuckDB computes ahead of its reader (streaming_buffer_size, per
+   * query; default 128MB): see StreamingConnectionPool.
+   */
+  readonly streamingBufferSize?: string;
+  /** Connections opened with that buffer (default 8, the default max_concurrent_queries). */
+  readonly streamingConnections?: number;
 }
 
 export interface ResultColumn {
@@ -95,6 +103,8 @@ export class DuckDbEngine {
      * one statement at a time, so concurrent requests each borrow their own.
      */
     private readonly parserConnections: DuckDBConnection[],
+    /** Connections lent to streamed user queries (StreamingConnectionPool). */
+    private readonly streaming: StreamingConnectionPool,
   ) {
     this.parserGate = new Semaphore(parserConnections.length);
   }
@@ -128,6 +138,7 @@ export class DuckDbEngine {
     if (options.tempDirectory !== undefined) config['temp_directory'] = options.tempDirectory;
     const instance = await DuckDBInstance.create(':memory:', config);
     const setup = await instance.connect();
+    let streaming: StreamingConnectionPool | undefined;
     try {
       await setup.run(`SET allowed_directories = ${sqlStringList(directories)}`);
       await setup.run('SET enable_external_access = false');
@@ -135,13 +146,14 @@ export class DuckDbEngine {
       await setup.run("SET TimeZone = 'UTC'");
       await setup.run(`CREATE SCHEMA ${INTERNAL_SCHEMA}`);
       for (const statement of setupStatements) await setup.run(statement);
+      streaming = await StreamingConnectionPool.open(instance, options.streamingConnections ?? 8, options.streamingBufferSize ?? '128MB');
       await setup.run('SET lock_configuration = true');
     } finally {
       setup.closeSync();
     }
     const parserConnections: DuckDBConnection[] = [];
     for (let i = 0; i < PARSER_CONNECTIONS; i++) parserConnections.push(await instance.connect());
-    return new DuckDbEngine(instance, parserConnections);
+    return new DuckDbEngine(instance, parserConnections, streaming);
   }
 
   /** DuckDB's own parser: returns json_serialize_sql's JSON text (which may carry {"error":true}). */
@@ -252,7 +264,7 @@ export class DuckDbEngine {
    * engine errors are classified so that data-dependent messages never reach the caller.
    */
   async execute(sql: string, options: ExecuteOptions): Promise<ResultStream> {
-    return streamStatement(() => this.instance.connect(), sql, options, (prepared) => {
+    return streamStatement(this.streaming, sql, options, (prepared) => {
       if (options.parameters !== undefined) bindParameters(prepared, options.parameters);
     });
   }
@@ -283,6 +295,7 @@ export class DuckDbEngine {
     if (this.closed) return;
     this.closed = true;
     for (const connection of this.parserConnections) connection.closeSync();
+    this.streaming.close();
     this.instance.closeSync();
   }
 }
@@ -355,20 +368,24 @@ class StatementStopper {
  * timeout or an abort interrupts the connection; engine errors are classified so that
  * data-dependent messages never reach the caller. Shared by the main engine and the catalog sandbox.
  */
-export async function streamStatement(connect: () => Promise<DuckDBConnection>, sql: string, options: ExecuteOptions, bind: (prepared: DuckDBPreparedStatement) => void): Promise<ResultStream> {
+export async function streamStatement(connections: ConnectionLender, sql: string, options: ExecuteOptions, bind: (prepared: DuckDBPreparedStatement) => void): Promise<ResultStream> {
   const stopper = new StatementStopper(options);
   let finished = false;
   let connection: DuckDBConnection | undefined;
-  const finish = (): void => {
+  let prepared: DuckDBPreparedStatement | undefined;
+  const finish = (drained: boolean): void => {
     if (finished) return;
     finished = true;
     stopper.dispose();
-    connection?.closeSync();
+    // Destroyed now, not when JavaScript collects it: a prepared plan holds what it materialized
+    // (a MATERIALIZED CTE's rows), which a reused connection would otherwise keep.
+    prepared?.destroySync();
+    if (connection !== undefined) connections.giveBack(connection, drained);
   };
   try {
-    connection = await connect();
+    connection = await connections.borrow();
     stopper.attach(connection);
-    const prepared = await prepareSingle(connection, sql);
+    prepared = await prepareSingle(connection, sql);
     bind(prepared);
     const result: DuckDBResult = await prepared.stream();
     stopper.check();
@@ -386,24 +403,25 @@ export async function streamStatement(connect: () => Promise<DuckDBConnection>, 
           const chunk = await fetch;
           stopper.check();
           if (chunk === null || chunk.rowCount === 0) {
-            finish();
+            finish(true);
             return null;
           }
           return chunk;
         } catch (error) {
-          finish();
+          finish(false);
           throw stopper.classify(error);
         } finally {
           if (inflight === fetch) inflight = undefined;
         }
       },
       close: () => {
-        if (inflight === undefined) finish();
-        else inflight.then(finish, finish);
+        const stop = (): void => finish(false);
+        if (inflight === undefined) stop();
+        else inflight.then(stop, stop);
       },
     };
   } catch (error) {
-    finish();
+    finish(false);
     throw stopper.classify(error);
   }
 }
@@ -544,12 +562,23 @@ export function chunkColumnForArrow(chunk: DuckDBDataChunk, index: number, typeI
   if (typeId === DuckDBTypeId.VARCHAR && vector.dataView !== undefined && vector.validity !== undefined) {
     return utf8Column(vector.dataView, vector.validity.data, rows);
   }
+  if (typeId === DuckDBTypeId.BOOLEAN && vector.dataView !== undefined && vector.validity !== undefined) {
+    return { kind: 'fixed', data: booleanBits(vector.dataView, rows), validity: validityBytes(vector.validity.data, rows)?.slice() ?? null };
+  }
   if (typeId === DuckDBTypeId.VARCHAR) {
     const values: (string | null)[] = new Array(rows);
     for (let i = 0; i < rows; i++) values[i] = vector.getItem(i) as string | null;
     return { kind: 'strings', values };
   }
   return { kind: 'values', values: chunk.convertColumnValues(index, JSDuckDBValueConverter) };
+}
+
+/** DuckDB's one-byte booleans packed into Arrow's bitmap (a NULL's byte is ignored: the validity says it is NULL). */
+function booleanBits(view: DataView, rows: number): Uint8Array {
+  const bytes = new Uint8Array(view.buffer, view.byteOffset, rows);
+  const bits = new Uint8Array((rows + 7) >> 3);
+  for (let i = 0; i < rows; i++) if (bytes[i] !== 0) bits[i >> 3]! |= 1 << (i & 7);
+  return bits;
 }
 
 /**
@@ -560,40 +589,44 @@ export function chunkColumnForArrow(chunk: DuckDBDataChunk, index: number, typeI
  */
 function utf8Column(view: DataView, words: BigUint64Array | null, rows: number): ArrowReadyColumn {
   const validity = validityBytes(words, rows)?.slice() ?? null;
-  const isValid = (i: number): boolean => validity === null || ((validity[i >> 3]! >> (i & 7)) & 1) === 1;
-  let total = 0;
-  for (let i = 0; i < rows; i++) if (isValid(i)) total += view.getUint32(i * 16, true);
-  const data = new Uint8Array(total);
+  // The slots as 32-bit words (length, then inline bytes, or prefix and the pointer's two halves):
+  // indexed reads, and pointers compared as numbers rather than BigInts, are what keep this loop
+  // cheap. DuckDB's vectors are 16-byte aligned; an unaligned one takes the copy.
+  const aligned = view.byteOffset % 4 === 0;
+  const slotBytes = aligned ? new Uint8Array(view.buffer, view.byteOffset, rows * 16) : new Uint8Array(view.buffer.slice(view.byteOffset, view.byteOffset + rows * 16));
+  const slots = new Uint32Array(slotBytes.buffer, slotBytes.byteOffset, rows * 4);
   const offsets = new Int32Array(rows + 1);
-  const slots = new Uint8Array(view.buffer, view.byteOffset, rows * 16);
-  let position = 0;
+  let total = 0;
   for (let i = 0; i < rows; i++) {
-    offsets[i] = position;
-    if (!isValid(i)) continue;
-    const length = view.getUint32(i * 16, true);
+    offsets[i] = total;
+    // A NULL's slot holds no meaningful length.
+    if (validity === null || ((validity[i >> 3]! >> (i & 7)) & 1) === 1) total += slots[i * 4]!;
+  }
+  offsets[rows] = total;
+  const data = new Uint8Array(total);
+  for (let i = 0; i < rows; i++) {
+    const length = offsets[i + 1]! - offsets[i]!;
+    if (length === 0) continue;
+    const position = offsets[i]!;
     if (length <= 12) {
       const start = i * 16 + 4;
-      for (let k = 0; k < length; k++) data[position + k] = slots[start + k]!;
-      position += length;
+      for (let k = 0; k < length; k++) data[position + k] = slotBytes[start + k]!;
       continue;
     }
     // Long strings of a vector usually sit back to back in DuckDB's string heap: one read through
     // the bindings copies a whole run of them (a call per string costs more than the copy).
-    let runLength = length;
-    let end = view.getBigUint64(i * 16 + 8, true) + BigInt(length);
+    // Pointers are below 2^53, so the two halves combine exactly into a number.
+    let end = slots[i * 4 + 3]! * 4294967296 + slots[i * 4 + 2]! + length;
     let j = i + 1;
-    while (j < rows && isValid(j)) {
-      const next = view.getUint32(j * 16, true);
-      if (next <= 12 || view.getBigUint64(j * 16 + 8, true) !== end) break;
-      offsets[j] = position + runLength;
-      runLength += next;
-      end += BigInt(next);
+    while (j < rows) {
+      const next = offsets[j + 1]! - offsets[j]!;
+      if (next <= 12 || slots[j * 4 + 3]! * 4294967296 + slots[j * 4 + 2]! !== end) break;
+      end += next;
       j++;
     }
+    const runLength = offsets[j]! - position;
     data.set(duckdbBindings.get_data_from_pointer(view.buffer as ArrayBuffer, view.byteOffset + i * 16 + 8, runLength), position);
-    position += runLength;
     i = j - 1;
   }
-  offsets[rows] = position;
   return { kind: 'utf8', offsets, data, validity };
 }

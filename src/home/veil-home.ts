@@ -21,6 +21,8 @@ export interface VeilSettings {
   readonly engineMemoryLimit: string;
   /** Results without ORDER BY keep the files' row order, at the cost of memory that grows with a scan (docs/performance.md). */
   readonly enginePreserveInsertionOrder: boolean;
+  /** Result rows DuckDB computes ahead of a streaming reader (Arrow, JSON, the PostgreSQL door), per query (docs/performance.md). */
+  readonly engineStreamingBufferSize: string;
   /** Queries running at once, all users together (docs/operations.md, "Admission"). */
   readonly maxConcurrentQueries: number;
   /** Queries one user may run at once. */
@@ -82,6 +84,7 @@ export const DEFAULT_SETTINGS: VeilSettings = {
   engineThreads: 2,
   engineMemoryLimit: '4GB',
   enginePreserveInsertionOrder: false,
+  engineStreamingBufferSize: '128MB',
   maxConcurrentQueries: 8,
   maxConcurrentQueriesPerUser: 2,
   maxQueuedQueriesPerUser: 32,
@@ -121,6 +124,7 @@ const SETTINGS_KEYS: Record<string, keyof VeilSettings> = {
   engine_threads: 'engineThreads',
   engine_memory_limit: 'engineMemoryLimit',
   engine_preserve_insertion_order: 'enginePreserveInsertionOrder',
+  engine_streaming_buffer_size: 'engineStreamingBufferSize',
   max_concurrent_queries: 'maxConcurrentQueries',
   max_concurrent_queries_per_user: 'maxConcurrentQueriesPerUser',
   max_queued_queries_per_user: 'maxQueuedQueriesPerUser',

@@ -86,6 +86,8 @@ export async function openRuntime(homeDir: string | undefined, options: RuntimeO
       threads: settings.engineThreads,
       memoryLimit: settings.engineMemoryLimit,
       preserveInsertionOrder: settings.enginePreserveInsertionOrder,
+      streamingBufferSize: settings.engineStreamingBufferSize,
+      streamingConnections: settings.maxConcurrentQueries,
       tempDirectory: home.engineTempDirectory,
     },
     macros,
