@@ -1,6 +1,6 @@
 export type AuditDecision = 'allowed' | 'denied' | 'error';
 /** The door a request came through, decided by the server (never by a client header). */
-export type Door = 'http' | 'pg' | 'ui' | 'cli';
+export type Door = 'http' | 'pg' | 'ui' | 'cli' | 'trino';
 
 /** One access, as recorded. Field names are the columns of veil_system.audit_log. */
 export interface AuditRecord {

@@ -7,7 +7,7 @@ const HELP = `veil: secure data access gateway
 
 usage: npm run veil -- <command> [options]      (every command takes --home DIR, default $VEIL_HOME or ./.veil)
 
-  serve [--demo] [--host 127.0.0.1] [--port 7070] [--pg-host 127.0.0.1] [--pg-port 7432 (0: off)] [--rows 100000]
+  serve [--demo] [--host 127.0.0.1] [--port 7070] [--pg-host 127.0.0.1] [--pg-port 7432 (0: off)] [--trino-port P (default off)] [--trino-host 127.0.0.1] [--rows 100000]
 ${Object.entries(COMMANDS)
   .flatMap(([, subs]) => Object.values(subs).map((s) => `  ${s.usage}`))
   .join('\n')}

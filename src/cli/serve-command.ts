@@ -2,6 +2,7 @@ import { InvalidRequestError } from '../errors/index.ts';
 import { createHttpServer } from '../http/index.ts';
 import { openDeployment } from '../server/index.ts';
 import { startPgServer } from '../pgwire/index.ts';
+import { startTrinoListener } from '../trino/index.ts';
 import { parse, str } from './cli-support.ts';
 
 export async function serveCommand(args: readonly string[]): Promise<void> {
@@ -12,6 +13,8 @@ export async function serveCommand(args: readonly string[]): Promise<void> {
     rows: { type: 'string' },
     'pg-port': { type: 'string' },
     'pg-host': { type: 'string' },
+    'trino-port': { type: 'string' },
+    'trino-host': { type: 'string' },
   });
   const host = str(values, 'host') ?? '127.0.0.1';
   const port = Number(str(values, 'port') ?? 7070);
@@ -34,6 +37,10 @@ export async function serveCommand(args: readonly string[]): Promise<void> {
   const pgHost = str(values, 'pg-host') ?? gateway.settings.pg.host;
   if (!Number.isInteger(pgPort) || pgPort < 0 || pgPort > 65535) throw new InvalidRequestError('--pg-port must be a TCP port number (0: no PostgreSQL door)');
   const pg = pgPort === 0 ? undefined : await startPgServer(gateway, { port: pgPort, host: pgHost });
+  const trinoPort = Number(str(values, 'trino-port') ?? gateway.settings.trino.port);
+  const trinoHost = str(values, 'trino-host') ?? gateway.settings.trino.host;
+  if (!Number.isInteger(trinoPort) || trinoPort < 0 || trinoPort > 65535) throw new InvalidRequestError('--trino-port must be a TCP port number (0: no Trino listener)');
+  const trino = trinoPort === 0 ? undefined : await startTrinoListener(gateway, { port: trinoPort, host: trinoHost });
   const server = createHttpServer(gateway, pg === undefined ? {} : { pg: { port: pg.address.port, ...(isWildcard(pgHost) ? {} : { host: pgHost }) } });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -44,6 +51,7 @@ export async function serveCommand(args: readonly string[]): Promise<void> {
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`;
   log(`home ${deployment.homeDirectory}`);
   log(`listening on ${url}  (web UI: ${url}/, API description: ${url}/openapi.json)`);
+  if (trino !== undefined) log(`Trino OPA access control on http://${trinoHost}:${trino.address.port}/v1/data/veil/allow  (docs/scale-out.md)`);
   if (pg !== undefined) log(`PostgreSQL protocol on ${pgHost}:${pg.address.port}  (psql, JDBC, psycopg2, BI tools: docs/sql-clients.md)`);
   if (values['demo'] === true) {
     const homeArg = str(values, 'home') === undefined ? '' : ` --home ${deployment.homeDirectory}`;
@@ -60,6 +68,7 @@ export async function serveCommand(args: readonly string[]): Promise<void> {
     server.close();
     server.closeAllConnections();
     void pg?.close();
+    void trino?.close();
     deployment
       .close()
       .catch(() => undefined)

@@ -6,6 +6,7 @@ export { AdminOperations } from './admin-operations.ts';
 export { CacheOperations } from './cache-operations.ts';
 export type { BuildProgress, CacheStatus } from '../cache/index.ts';
 export { GovernanceOperations } from './governance-operations.ts';
+export { TrinoOperations, TrinoRefusalError, type TrinoQuestion, type TrinoResource } from './trino-operations.ts';
 export { Authorization, INSIGHTS_GROUPS } from './authorization.ts';
 export { accessSnippets, describeForCaller, datasetSummary, adminView, transformText, type ServerAddress } from './presenters.ts';
 export { HomeOperator } from './home-operator.ts';

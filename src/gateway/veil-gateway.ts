@@ -10,6 +10,7 @@ import { CacheOperations } from './cache-operations.ts';
 import { CatalogOperations } from './catalog-operations.ts';
 import { DataOperations } from './data-operations.ts';
 import { GovernanceOperations } from './governance-operations.ts';
+import { TrinoOperations } from './trino-operations.ts';
 import { decisionFor, errorCodeOf, RequestScope, type DoorContext } from './request-scope.ts';
 
 /** What doors may know of the deployment's settings: limits and addresses, nothing secret. */
@@ -35,6 +36,8 @@ export interface DoorSettings {
     readonly maxConnections: number;
     readonly idleTimeoutMs: number;
   };
+  /** Trino's OPA listener: port 0 is off. */
+  readonly trino: { readonly port: number; readonly host: string };
 }
 
 /**
@@ -49,6 +52,7 @@ export class VeilGateway {
   readonly admin: AdminOperations;
   readonly governance: GovernanceOperations;
   readonly cache: CacheOperations;
+  readonly trino: TrinoOperations;
   readonly authorization: Authorization;
   readonly settings: DoorSettings;
 
@@ -60,6 +64,7 @@ export class VeilGateway {
     this.governance = new GovernanceOperations(runtime, this.authorization, this.data);
     this.cache = new CacheOperations(runtime, this.authorization);
     const s = runtime.settings;
+    this.trino = new TrinoOperations(runtime, { catalog: s.trinoCatalog.toLowerCase(), trustGroups: s.trinoTrustGroups });
     this.settings = {
       maxResultRows: s.maxResultRows,
       maxResultBytes: s.maxResultBytes,
@@ -80,6 +85,7 @@ export class VeilGateway {
         maxConnections: s.pgMaxConnections,
         idleTimeoutMs: s.pgIdleTimeoutMs,
       },
+      trino: { port: s.trinoPort, host: s.trinoHost },
     };
   }
 

@@ -63,6 +63,13 @@ export interface VeilSettings {
    * tokens only: no secret ever crosses the wire).
    */
   readonly pgAuth: string;
+  /** Port of the listener for Trino's OPA access control (0: off; docs/scale-out.md). */
+  readonly trinoPort: number;
+  readonly trinoHost: string;
+  /** The Trino catalog that holds Veil's databases as schemas. */
+  readonly trinoCatalog: string;
+  /** Take the groups Trino sends as the user's (only where Trino's group provider is trusted). */
+  readonly trinoTrustGroups: boolean;
   /** PostgreSQL connections at once, all clients together. */
   readonly pgMaxConnections: number;
   /** A PostgreSQL session with no message for this long is closed (0: never). */
@@ -108,6 +115,10 @@ export const DEFAULT_SETTINGS: VeilSettings = {
   pgTlsKey: '',
   pgAllowPlaintext: false,
   pgAuth: 'auto',
+  trinoPort: 0,
+  trinoHost: '127.0.0.1',
+  trinoCatalog: 'veil',
+  trinoTrustGroups: false,
   pgMaxConnections: 128,
   pgIdleTimeoutMs: 3_600_000,
   columnarCache: true,
@@ -145,6 +156,10 @@ const SETTINGS_KEYS: Record<string, keyof VeilSettings> = {
   pg_tls_key: 'pgTlsKey',
   pg_allow_plaintext: 'pgAllowPlaintext',
   pg_auth: 'pgAuth',
+  trino_port: 'trinoPort',
+  trino_host: 'trinoHost',
+  trino_catalog: 'trinoCatalog',
+  trino_trust_groups: 'trinoTrustGroups',
   pg_max_connections: 'pgMaxConnections',
   pg_idle_timeout_ms: 'pgIdleTimeoutMs',
   columnar_cache: 'columnarCache',

@@ -38,6 +38,19 @@ export interface SqlInput {
   readonly context: TransformContext;
 }
 
+/**
+ * What a transform's Trino form is built from (docs/scale-out.md): the column as a Trino
+ * identifier, its Trino type as Trino names it, the arguments, and the reference year.
+ */
+export interface TrinoInput {
+  readonly column: string;
+  readonly trinoType: string;
+  readonly family: TypeFamily;
+  readonly args: readonly (string | number)[];
+  readonly referenceYear: number;
+  readonly zip3Restricted: readonly string[];
+}
+
 /** Key material the macros bake in (never in query text), derived once per engine start. */
 export interface MacroKeys {
   readonly hmacInnerPad: string;
@@ -63,6 +76,13 @@ export interface TransformDefinition {
   sql(input: SqlInput): string | undefined;
   /** The type it produces: the column's own, or text. */
   readonly output: 'same' | 'VARCHAR';
+  /**
+   * The same output in Trino's SQL dialect, for Trino's column masks (src/trino/), or undefined
+   * where there is none: Veil then denies the table to Trino rather than leave the column clear.
+   * Keyed transforms have none on purpose: their key would be part of a plan any Trino user can
+   * EXPLAIN.
+   */
+  trino?(input: TrinoInput): string | undefined;
   /** Macros it needs, created in the internal schema at engine start (after SHARED_MACROS). */
   macros?(keys: MacroKeys): readonly string[];
   /**
@@ -84,6 +104,10 @@ const REST = 'length(s) - length(s) // 2';
 const ROUND_WIDTH = `CASE WHEN x.r % 2 = 0 THEN ${HALF} ELSE ${REST} END`;
 const INVERSE_WIDTH = `CASE WHEN (16 - x.r) % 2 = 0 THEN ${HALF} ELSE ${REST} END`;
 
+/** Trino's veil_mask_all: every letter and digit as X (Trino's regexp_replace replaces every match). */
+const trinoMaskAll = (x: string): string => `regexp_replace(${x}, '[\\p{L}\\p{N}]', 'X')`;
+const trinoMask = (x: string): string => `regexp_replace(regexp_replace(regexp_replace(${x}, '[\\p{Ll}\\p{Lt}\\p{Lm}\\p{Lo}]', 'x'), '\\p{Lu}', 'X'), '\\p{Nd}', '0')`;
+
 /** Helper macros several transforms share; created before any transform's own. */
 const SHARED_MACROS = (): readonly string[] => [`CREATE MACRO ${S}.veil_mask_all(x) AS regexp_replace(x, '[\\p{L}\\p{N}]', 'X', 'g')`];
 
@@ -97,12 +121,14 @@ export const TRANSFORMS = {
     optionalArgs: 0,
     output: 'same',
     sql: ({ type }) => `CAST(NULL AS ${type})`,
+    trino: ({ trinoType }) => `CAST(NULL AS ${trinoType})`,
   },
   redact: {
     args: ['string'],
     optionalArgs: 1,
     output: 'VARCHAR',
     sql: ({ column, args }) => `CASE WHEN ${column} IS NULL THEN NULL ELSE ${sqlString(String(args[0] ?? 'REDACTED'))} END`,
+    trino: ({ column, family, args }) => (family === 'text' ? `CASE WHEN ${column} IS NULL THEN NULL ELSE ${sqlString(String(args[0] ?? 'REDACTED'))} END` : undefined),
   },
   hmac: {
     precompute: true,
@@ -165,6 +191,7 @@ export const TRANSFORMS = {
     optionalArgs: 0,
     output: 'VARCHAR',
     sql: ({ column }) => fn('veil_mask', text(column)),
+    trino: ({ column, family }) => (family === 'text' ? trinoMask(column) : undefined),
     macros: () => [
       `CREATE MACRO ${S}.veil_mask(x) AS regexp_replace(regexp_replace(regexp_replace(x, '[\\p{Ll}\\p{Lt}\\p{Lm}\\p{Lo}]', 'x', 'g'), '\\p{Lu}', 'X', 'g'), '\\p{Nd}', '0', 'g')`,
     ],
@@ -175,6 +202,8 @@ export const TRANSFORMS = {
     optionalArgs: 0,
     output: 'VARCHAR',
     sql: ({ column }) => fn('veil_email_domain', text(column)),
+    trino: ({ column, family }) =>
+      family === 'text' ? `CASE WHEN ${column} IS NULL THEN NULL WHEN strpos(${column}, '@') > 0 THEN 'XXXXX@' || element_at(split(${column}, '@'), -1) ELSE 'XXXXX' END` : undefined,
     macros: () => [
       `CREATE MACRO ${S}.veil_email_domain(x) AS CASE WHEN x IS NULL THEN NULL
        WHEN strpos(x, '@') > 0 THEN 'XXXXX@' || regexp_extract(x, '@([^@]*)$', 1) ELSE 'XXXXX' END`,
@@ -188,6 +217,11 @@ export const TRANSFORMS = {
     validate: (args) => (firstNumber(args, 0) < 0 ? 'mask_show_first needs a count of zero or more' : undefined),
     revealing: (args) => firstNumber(args, 0),
     sql: ({ column, args }) => fn('veil_mask_show_first', text(column), String(args[0])),
+    trino: ({ column, family, args }) => {
+      if (family !== 'text') return undefined;
+      const n = firstNumber(args, 0);
+      return `CASE WHEN length(${column}) > ${n} THEN substr(${column}, 1, ${n}) || ${trinoMaskAll(`substr(${column}, ${n + 1})`)} ELSE ${trinoMaskAll(column)} END`;
+    },
     macros: () => [
       `CREATE MACRO ${S}.veil_mask_show_first(x, n) AS CASE WHEN length(x) > n
        THEN left(x, n::BIGINT) || ${S}.veil_mask_all(right(x, (length(x) - n)::BIGINT)) ELSE ${S}.veil_mask_all(x) END`,
@@ -201,6 +235,11 @@ export const TRANSFORMS = {
     validate: (args) => (firstNumber(args, 0) < 0 ? 'mask_show_last needs a count of zero or more' : undefined),
     revealing: (args) => firstNumber(args, 0),
     sql: ({ column, args }) => fn('veil_mask_show_last', text(column), String(args[0])),
+    trino: ({ column, family, args }) => {
+      if (family !== 'text') return undefined;
+      const n = firstNumber(args, 0);
+      return `CASE WHEN length(${column}) > ${n} THEN ${trinoMaskAll(`substr(${column}, 1, length(${column}) - ${n})`)} || substr(${column}, length(${column}) - ${n} + 1) ELSE ${trinoMaskAll(column)} END`;
+    },
     macros: () => [
       `CREATE MACRO ${S}.veil_mask_show_last(x, n) AS CASE WHEN length(x) > n
        THEN ${S}.veil_mask_all(left(x, (length(x) - n)::BIGINT)) || right(x, n::BIGINT) ELSE ${S}.veil_mask_all(x) END`,
@@ -228,6 +267,12 @@ export const TRANSFORMS = {
     optionalArgs: 0,
     output: 'VARCHAR',
     sql: ({ column, family }) => (family === 'text' || family === 'numeric' ? fn('veil_zip3', text(column)) : undefined),
+    trino: ({ column, family, zip3Restricted }) => {
+      if (family !== 'text') return undefined;
+      const padded = `lpad(${column}, 5, '0')`;
+      const restricted = zip3Restricted.length === 0 ? 'FALSE' : `contains(ARRAY[${zip3Restricted.map(sqlString).join(', ')}], substr(${padded}, 1, 3))`;
+      return `CASE WHEN ${column} IS NULL THEN NULL WHEN NOT regexp_like(${padded}, '^[0-9]{5}([- ]?[0-9]{4})?$') THEN NULL WHEN ${restricted} THEN '000' ELSE substr(${padded}, 1, 3) END`;
+    },
     macros: (k) => [
       `CREATE MACRO ${S}.veil_zip3(x) AS CASE WHEN x IS NULL THEN NULL
        WHEN NOT regexp_full_match(lpad(x, 5, '0'), '[0-9]{5}([- ]?[0-9]{4})?') THEN NULL
@@ -244,6 +289,10 @@ export const TRANSFORMS = {
       if (family === 'text') return `CAST(${fn('veil_year', `TRY_CAST(${column} AS DATE)`, referenceDate(context))} AS VARCHAR)`;
       return undefined;
     },
+    trino: ({ column, trinoType, family, referenceYear }) =>
+      family === 'temporal'
+        ? `CASE WHEN ${column} IS NULL THEN NULL WHEN ${referenceYear} - year(${column}) > 89 THEN CAST(DATE '${String(referenceYear - 90).padStart(4, '0')}-01-01' AS ${trinoType}) ELSE CAST(date_trunc('year', CAST(${column} AS date)) AS ${trinoType}) END`
+        : undefined,
     // HIPAA Safe Harbor: keep the year; birth years that would show an age over 89 all read as 90.
     macros: () => [
       `CREATE MACRO ${S}.veil_year(d, ref) AS CASE WHEN d IS NULL THEN NULL
@@ -256,6 +305,7 @@ export const TRANSFORMS = {
     output: 'same',
     revealing: (args) => firstNumber(args, 0),
     sql: ({ column, family, args }) => (family === 'numeric' ? `round(${column}, ${String(firstNumber(args, 0))})` : undefined),
+    trino: ({ column, family, args }) => (family === 'numeric' ? `round(${column}, ${String(firstNumber(args, 0))})` : undefined),
   },
 } as const satisfies Record<string, TransformDefinition>;
 

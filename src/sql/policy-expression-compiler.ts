@@ -52,6 +52,26 @@ async function compileUncached(
   columns: ReadonlySet<string>,
   context: { policy: string; dataset: string },
 ): Promise<string> {
+  const expression = await bindPolicyPredicate(engine, predicate, principal, columns, context, RAW_ALIAS);
+  const printed = await printSelect(engine, selectOf(expression));
+  const match = /^SELECT ([\s\S]*)$/.exec(printed);
+  if (!match?.[1]) throw new PolicyNotApplicableError(context.policy, context.dataset, 'predicate could not be printed');
+  return match[1];
+}
+
+/**
+ * The checks of compilePolicyPredicate, returning DuckDB's syntax tree with identity functions
+ * replaced by constants and column names lower-cased (qualified with `qualifier` when given), for
+ * a printer: DuckDB's own here, Trino's for Trino's row filters (src/sql/trino-printer.ts).
+ */
+export async function bindPolicyPredicate(
+  engine: DuckDbEngine,
+  predicate: string,
+  principal: Principal,
+  columns: ReadonlySet<string>,
+  context: { policy: string; dataset: string },
+  qualifier?: string,
+): Promise<AstObject> {
   const fail = (reason: string): never => {
     throw new PolicyNotApplicableError(context.policy, context.dataset, reason);
   };
@@ -91,7 +111,7 @@ async function compileUncached(
           if (!Array.isArray(names) || names.length !== 1 || typeof names[0] !== 'string') fail('column references in policies are plain column names');
           const name = (names as string[])[0]!.toLowerCase();
           if (!columns.has(name)) fail(`unknown column ${name}`);
-          value['column_names'] = [RAW_ALIAS, name];
+          value['column_names'] = qualifier === undefined ? [name] : [qualifier, name];
           return;
         }
         case 'SUBQUERY':
@@ -118,10 +138,7 @@ async function compileUncached(
     for (const key of Object.keys(holder)) delete holder[key];
     Object.assign(holder, constant);
   }
-  const printed = await printSelect(engine, selectOf(expression));
-  const match = /^SELECT ([\s\S]*)$/.exec(printed);
-  if (!match?.[1]) return fail('predicate could not be printed');
-  return match[1];
+  return expression;
 }
 
 function identityValue(name: string, node: AstObject, principal: Principal, fail: (reason: string) => never): string {

@@ -1,0 +1,1 @@
+export { startTrinoListener, parseQuestion, type TrinoListener } from './opa-listener.ts';
