@@ -32,7 +32,11 @@
  *   (i) scale and load: alice's full scan as CSV at several sizes (time per row, peak RSS growth),
  *       and 4 such scans with a count loop beside them (count p99, scans' throughput).
  *
- *   VEIL_BENCH_PARTS         any of a, b, c, d, e, f, g, h, i, comma-separated (default all)
+ *   (j) Trino's questions to Veil's OPA listener (allow, filters, row filters, masks): p50/p99 next
+ *       to the bare HTTP round trip to the same listener.
+ *
+ *   VEIL_BENCH_PARTS         any of a, b, c, d, e, f, g, h, i, j, comma-separated (default all)
+ *   VEIL_BENCH_TRINO_ITERS   rounds of part (j) (default 300)
  *   VEIL_BENCH_SCALE_SIZES   trial sizes of part (i) (default 1000000,4000000,16000000; homes kept)
  *   VEIL_BENCH_CACHE_ITERS   count queries per side of part (h) (default 200)
  *   VEIL_BENCH_AUDIT_RECORDS audit records of part (e) (default 1000000; kept between runs)
@@ -63,13 +67,14 @@ import { formatAuditRestartReport, RESTART_TARGET_SECONDS, runAuditRestartBenchm
 import { FAIRNESS_TARGET_RATIO, formatFairnessReport, runFairnessBenchmark, type FairnessReport } from './fair-admission.ts';
 import { formatPgDoorReport, PG_DOOR_TARGET_RATIO, runPgDoorBenchmark, type PgDoorReport, type SystemSummary } from './pg-door.ts';
 import { formatScaleReport, runScaleBenchmark, scaleJson, type ScaleReport } from './scale.ts';
+import { formatTrinoReport, runTrinoBenchmark, type TrinoBenchReport } from './trino.ts';
 import { cacheJson, formatCacheReport, runColumnarCacheBenchmark, type CacheBenchReport } from './columnar-cache.ts';
 import { envChoice, envInteger, errorMessage, median, progress, round } from './support.ts';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const RESULTS_FILE = path.join(REPO, 'bench', 'results', 'latest.json');
 
-const PARTS = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i'] as const;
+const PARTS = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j'] as const;
 type Part = (typeof PARTS)[number];
 
 interface Config {
@@ -376,6 +381,17 @@ async function main(): Promise<number> {
     }
   }
 
+  let trino: TrinoBenchReport | undefined;
+  if (config.parts.includes('j')) {
+    try {
+      trino = await runTrinoBenchmark({ iterations: envInteger('VEIL_BENCH_TRINO_ITERS', 300, 10) });
+      for (const c of trino.checks) if (!c.ok) failures.push(`check ${c.name}: ${c.detail}`);
+    } catch (error) {
+      failures.push(`part (j) failed: ${errorMessage(error)}`);
+      progress(`part (j) failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    }
+  }
+
   const cpus = os.cpus();
   const header = [
     `Veil benchmark  ${started.toISOString()}  commit ${git.commit}${git.dirty === true ? ' + uncommitted changes in src' : ''}`,
@@ -394,6 +410,7 @@ async function main(): Promise<number> {
   if (pgDoor !== undefined) sections.push(formatPgDoorReport(pgDoor));
   if (cache !== undefined) sections.push(formatCacheReport(cache));
   if (scale !== undefined) sections.push(formatScaleReport(scale));
+  if (trino !== undefined) sections.push(formatTrinoReport(trino));
   if (failures.length > 0) sections.push(`FAILED:\n${failures.map((f) => `  - ${f}`).join('\n')}`);
   process.stdout.write(`\n${sections.join('\n\n')}\n`);
 
@@ -487,6 +504,10 @@ async function main(): Promise<number> {
     pg_door: pgDoor === undefined ? null : pgDoorJson(pgDoor),
     columnar_cache: cache === undefined ? null : cacheJson(cache),
     scale: scale === undefined ? null : scaleJson(scale),
+    trino:
+      trino === undefined
+        ? null
+        : { iterations: trino.iterations, planning_p50_ms: trino.planningP50Ms, questions: trino.rows.map((r) => ({ kind: r.kind, p50_ms: round(r.latency.p50, 3), p99_ms: round(r.latency.p99, 3), ratio_to_baseline_p50: r.ratio })) },
     ok: failures.length === 0,
     failures,
   };

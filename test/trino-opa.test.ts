@@ -1,6 +1,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { openAuditDatabase } from '../src/audit/index.ts';
@@ -228,4 +230,40 @@ test('every answer is audited with door trino, Trino\'s query id, and denials as
   assert.match(dave.at(-1)!.statement ?? '', /\[trino query 20261130_101112_00001_abcde\]/);
   assert.deepEqual(dave.at(-1)!.datasets, ['drug_xyz.trial_july2020']);
   assert.ok(records.some((r) => r.user === 'bob' && r.decision === 'allowed'));
+});
+
+test('veil serve --trino-port starts the listener beside the other doors, on loopback', async () => {
+  const free = await new Promise<number>((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+  const root = path.resolve(import.meta.dirname, '..');
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/cli/main.ts'), 'serve', '--home', home, '--port', '0', '--pg-port', '0', '--trino-port', String(free)], {
+    cwd: root,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      let output = '';
+      const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 60_000);
+      child.stderr?.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        if (output.includes(`Trino OPA access control on http://127.0.0.1:${free}/v1/data/veil/allow`)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      child.once('exit', (code) => reject(new Error(`server exited with ${code}:\n${output}`)));
+    });
+    const response = await fetch(`http://127.0.0.1:${free}/v1/data/veil/allow`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ input: { context: { identity: { user: 'bob', groups: [] }, softwareStack: { trinoVersion: '476' } }, action: { operation: 'SelectFromColumns', resource: { table: { ...TRIAL, columns: ['arm'] } } } } }),
+    });
+    assert.deepEqual(await response.json(), { result: true });
+  } finally {
+    child.kill('SIGTERM');
+  }
 });

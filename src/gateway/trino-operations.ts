@@ -53,6 +53,13 @@ const METADATA_SCHEMA = 'information_schema';
 const TABLE_READS = new Set(['ShowColumns', 'ShowCreateTable', 'FilterTables']);
 
 export class TrinoOperations {
+  /**
+   * Translations by the effective policy they came from: AccessService hands out a new object
+   * whenever the policies, the catalog, the principal's facts or a validity window change, so an
+   * entry can never outlive what it was computed from.
+   */
+  private readonly translations = new WeakMap<EffectiveDatasetPolicy, Map<string, Promise<unknown>>>();
+
   constructor(
     private readonly runtime: VeilRuntime,
     readonly settings: TrinoSettings,
@@ -217,6 +224,24 @@ export class TrinoOperations {
     });
   }
 
+  /** A translation computed once per effective policy and key; refusals are kept too (they are as deterministic). */
+  private remember<T>(effective: EffectiveDatasetPolicy, key: string, compute: () => Promise<T>): Promise<T> {
+    let entries = this.translations.get(effective);
+    if (entries === undefined) {
+      entries = new Map();
+      this.translations.set(effective, entries);
+    }
+    const known = entries.get(key);
+    if (known !== undefined) return known as Promise<T>;
+    const computed = compute();
+    entries.set(key, computed);
+    computed.catch((error: unknown) => {
+      // Only refusals are answers; anything else is tried again next time.
+      if (!(error instanceof TrinoTranslationError || (isVeilError(error) && error.code === 'POLICY_NOT_APPLICABLE'))) entries.delete(key);
+    });
+    return computed;
+  }
+
   /** True when every row filter and every mask of the user's policy has a Trino form. */
   private async translatable(principal: Principal, effective: EffectiveDatasetPolicy): Promise<boolean> {
     try {
@@ -229,7 +254,11 @@ export class TrinoOperations {
     }
   }
 
-  private async translatedFilters(principal: Principal, effective: EffectiveDatasetPolicy): Promise<TrinoViewExpression[]> {
+  private translatedFilters(principal: Principal, effective: EffectiveDatasetPolicy): Promise<TrinoViewExpression[]> {
+    return this.remember(effective, `filters ${this.runtime.access.now().getUTCFullYear()}`, () => this.translateFilters(principal, effective));
+  }
+
+  private async translateFilters(principal: Principal, effective: EffectiveDatasetPolicy): Promise<TrinoViewExpression[]> {
     const names = new Set(effective.dataset.columns.map((c) => c.name.toLowerCase()));
     const dataset = fullName(effective.dataset);
     const filters: TrinoViewExpression[] = [];
@@ -241,7 +270,12 @@ export class TrinoOperations {
   }
 
   /** The column's masks in Trino's dialect, layered as the scan layers them (src/sql/scan-builder.ts). */
-  private async maskExpression(principal: Principal, effective: EffectiveDatasetPolicy, entry: EffectiveColumn, trinoType: string): Promise<string> {
+  private maskExpression(principal: Principal, effective: EffectiveDatasetPolicy, entry: EffectiveColumn, trinoType: string): Promise<string> {
+    const key = `mask ${this.runtime.access.now().getUTCFullYear()} ${JSON.stringify([entry.column.name, trinoType])}`;
+    return this.remember(effective, key, () => this.translateMask(principal, effective, entry, trinoType));
+  }
+
+  private async translateMask(principal: Principal, effective: EffectiveDatasetPolicy, entry: EffectiveColumn, trinoType: string): Promise<string> {
     if (!/^[a-z][a-z0-9_]*(\([0-9, ]+\))?( with(out)? time zone)?$/.test(trinoType)) throw new TrinoRefusalError(`column type ${trinoType}`);
     const column = trinoIdentifier(entry.column.name);
     const family = typeFamily(entry.column.type);
