@@ -267,3 +267,28 @@ test('veil serve --trino-port starts the listener beside the other doors, on loo
     child.kill('SIGTERM');
   }
 });
+
+test('with trino_trust_groups, the groups Trino sends count: a user Veil does not store is judged by them alone', async () => {
+  const { TrinoOperations } = await import('../src/gateway/index.ts');
+  const gateway = createGateway(runtime);
+  const trusting = new TrinoOperations(runtime, { catalog: 'veil', trustGroups: true });
+  const question = (user: string, groups: string[]) => ({
+    user,
+    groups,
+    trinoVersion: '476',
+    queryId: null,
+    operation: 'SelectFromColumns',
+    resource: { table: { ...TRIAL, columns: ['ssn'] } },
+  });
+  const ask = async (ops: InstanceType<typeof TrinoOperations>, user: string, groups: string[]): Promise<boolean> => {
+    const scope = gateway.open({ door: 'trino', clientApplication: 'test', clientAddress: null });
+    try {
+      return await ops.allow(scope, question(user, groups));
+    } finally {
+      gateway.finish(scope);
+    }
+  };
+  assert.equal(await ask(trusting, 'trino-service-user', ['stewards']), true, 'stewards read the trial unmasked');
+  assert.equal(await ask(trusting, 'trino-service-user', ['research']), false, 'research never sees ssn');
+  assert.equal(await ask(gateway.trino, 'trino-service-user', ['stewards']), false, 'not trusted by default');
+});
