@@ -1,7 +1,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -293,4 +294,56 @@ test('with trino_trust_groups, the groups Trino sends count: a user Veil does no
   assert.equal(await ask(trusting, 'trino-service-user', ['stewards']), true, 'stewards read the trial unmasked');
   assert.equal(await ask(trusting, 'trino-service-user', ['research']), false, 'research never sees ssn');
   assert.equal(await ask(gateway.trino, 'trino-service-user', ['stewards']), false, 'not trusted by default');
+});
+
+test('mutual TLS: the listener answers Trino holding a certificate of the configured CA, and refuses everyone else at the handshake', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'veil-trino-tls-'));
+  try {
+    const file = (name: string): string => path.join(dir, name);
+    const openssl = (args: string[]): void => {
+      const made = spawnSync('openssl', args, { encoding: 'utf8', timeout: 60_000 });
+      assert.equal(made.status, 0, `openssl ${args[0]}: ${made.stderr}`);
+    };
+    const signed = (name: string, cn: string, ca: string): void => {
+      openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${cn}`, '-keyout', file(`${name}.key`), '-out', file(`${name}.csr`)]);
+      writeFileSync(file(`${name}.ext`), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
+      openssl(['x509', '-req', '-in', file(`${name}.csr`), '-CA', file(`${ca}.pem`), '-CAkey', file(`${ca}.key`), '-CAcreateserial', '-days', '1', '-extfile', file(`${name}.ext`), '-out', file(`${name}.pem`)]);
+    };
+    for (const ca of ['ca', 'other-ca']) openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${ca}`, '-days', '1', '-keyout', file(`${ca}.key`), '-out', file(`${ca}.pem`)]);
+    signed('server', 'localhost', 'ca');
+    signed('trino', 'trino', 'ca');
+    signed('intruder', 'trino', 'other-ca');
+    const secured = await startTrinoListener(createGateway(runtime), { port: 0, host: '127.0.0.1', tls: { cert: file('server.pem'), key: file('server.key'), clientCa: file('ca.pem') } });
+    try {
+      const post = (client?: string): Promise<{ status: number; body: string } | Error> =>
+        new Promise((resolve) => {
+          const body = JSON.stringify({ input: { context: { identity: { user: 'bob', groups: [] } }, action: { operation: 'ExecuteQuery' } } });
+          const req = httpsRequest(
+            {
+              host: '127.0.0.1',
+              port: secured.address.port,
+              path: '/v1/data/veil/allow',
+              method: 'POST',
+              ca: readFileSync(file('ca.pem')),
+              ...(client === undefined ? {} : { cert: readFileSync(file(`${client}.pem`)), key: readFileSync(file(`${client}.key`)) }),
+              headers: { 'Content-Type': 'application/json' },
+            },
+            (res) => {
+              let text = '';
+              res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+              res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+            },
+          );
+          req.on('error', (error) => resolve(error));
+          req.end(body);
+        });
+      assert.deepEqual(await post('trino'), { status: 200, body: '{"result":true}' });
+      assert.ok((await post()) instanceof Error, 'no client certificate');
+      assert.ok((await post('intruder')) instanceof Error, 'a certificate of another CA');
+    } finally {
+      await secured.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

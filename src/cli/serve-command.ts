@@ -40,7 +40,7 @@ export async function serveCommand(args: readonly string[]): Promise<void> {
   const trinoPort = Number(str(values, 'trino-port') ?? gateway.settings.trino.port);
   const trinoHost = str(values, 'trino-host') ?? gateway.settings.trino.host;
   if (!Number.isInteger(trinoPort) || trinoPort < 0 || trinoPort > 65535) throw new InvalidRequestError('--trino-port must be a TCP port number (0: no Trino listener)');
-  const trino = trinoPort === 0 ? undefined : await startTrinoListener(gateway, { port: trinoPort, host: trinoHost });
+  const trino = trinoPort === 0 ? undefined : await startTrinoListener(gateway, { port: trinoPort, host: trinoHost, ...trinoTls(gateway.settings.trino) });
   const server = createHttpServer(gateway, pg === undefined ? {} : { pg: { port: pg.address.port, ...(isWildcard(pgHost) ? {} : { host: pgHost }) } });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -51,7 +51,11 @@ export async function serveCommand(args: readonly string[]): Promise<void> {
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`;
   log(`home ${deployment.homeDirectory}`);
   log(`listening on ${url}  (web UI: ${url}/, API description: ${url}/openapi.json)`);
-  if (trino !== undefined) log(`Trino OPA access control on http://${trinoHost}:${trino.address.port}/v1/data/veil/allow  (docs/scale-out.md)`);
+  if (trino !== undefined) {
+    const scheme = gateway.settings.trino.tlsCert === '' ? 'http' : 'https';
+    log(`Trino OPA access control on ${scheme}://${trinoHost}:${trino.address.port}/v1/data/veil/allow  (docs/scale-out.md)`);
+    if (!isLoopback(trinoHost) && gateway.settings.trino.tlsClientCa === '') log('warning: the Trino listener trusts every client that reaches it; set trino_tls_client_ca or keep it on a private network');
+  }
   if (pg !== undefined) log(`PostgreSQL protocol on ${pgHost}:${pg.address.port}  (psql, JDBC, psycopg2, BI tools: docs/sql-clients.md)`);
   if (values['demo'] === true) {
     const homeArg = str(values, 'home') === undefined ? '' : ` --home ${deployment.homeDirectory}`;
@@ -76,6 +80,20 @@ export async function serveCommand(args: readonly string[]): Promise<void> {
   };
   process.once('SIGINT', () => shutdown('SIGINT'));
   process.once('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+/** The Trino listener's TLS files from the settings (certificate and key together, or neither). */
+function trinoTls(settings: { readonly tlsCert: string; readonly tlsKey: string; readonly tlsClientCa: string }): { tls?: { cert: string; key: string; clientCa?: string } } {
+  if (settings.tlsCert === '' && settings.tlsKey === '') {
+    if (settings.tlsClientCa !== '') throw new InvalidRequestError('trino_tls_client_ca needs trino_tls_cert and trino_tls_key');
+    return {};
+  }
+  if (settings.tlsCert === '' || settings.tlsKey === '') throw new InvalidRequestError('trino_tls_cert and trino_tls_key must be configured together');
+  return { tls: { cert: settings.tlsCert, key: settings.tlsKey, ...(settings.tlsClientCa === '' ? {} : { clientCa: settings.tlsClientCa }) } };
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }
 
 /** A listener on every address: snippets then use the host the caller reached Veil by. */

@@ -36,8 +36,8 @@ export interface DoorSettings {
     readonly maxConnections: number;
     readonly idleTimeoutMs: number;
   };
-  /** Trino's OPA listener: port 0 is off. */
-  readonly trino: { readonly port: number; readonly host: string };
+  /** Trino's OPA listener: port 0 is off; TLS files are absolute paths, or empty. */
+  readonly trino: { readonly port: number; readonly host: string; readonly tlsCert: string; readonly tlsKey: string; readonly tlsClientCa: string };
 }
 
 /**
@@ -64,6 +64,7 @@ export class VeilGateway {
     this.governance = new GovernanceOperations(runtime, this.authorization, this.data);
     this.cache = new CacheOperations(runtime, this.authorization);
     const s = runtime.settings;
+    const homePath = (file: string): string => (file === '' ? '' : path.resolve(runtime.home.root, file));
     this.trino = new TrinoOperations(runtime, { catalog: s.trinoCatalog.toLowerCase(), trustGroups: s.trinoTrustGroups });
     this.settings = {
       maxResultRows: s.maxResultRows,
@@ -78,14 +79,20 @@ export class VeilGateway {
       pg: {
         port: s.pgPort,
         host: s.pgHost,
-        tlsCert: s.pgTlsCert === '' ? '' : path.resolve(runtime.home.root, s.pgTlsCert),
-        tlsKey: s.pgTlsKey === '' ? '' : path.resolve(runtime.home.root, s.pgTlsKey),
+        tlsCert: homePath(s.pgTlsCert),
+        tlsKey: homePath(s.pgTlsKey),
         allowPlaintext: s.pgAllowPlaintext,
         auth: s.pgAuth === 'scram-sha-256' ? 'scram-sha-256' : 'auto',
         maxConnections: s.pgMaxConnections,
         idleTimeoutMs: s.pgIdleTimeoutMs,
       },
-      trino: { port: s.trinoPort, host: s.trinoHost },
+      trino: {
+        port: s.trinoPort,
+        host: s.trinoHost,
+        tlsCert: homePath(s.trinoTlsCert),
+        tlsKey: homePath(s.trinoTlsKey),
+        tlsClientCa: homePath(s.trinoTlsClientCa),
+      },
     };
   }
 

@@ -70,6 +70,11 @@ export interface VeilSettings {
   readonly trinoCatalog: string;
   /** Take the groups Trino sends as the user's (only where Trino's group provider is trusted). */
   readonly trinoTrustGroups: boolean;
+  /** PEM files (relative to the home) for HTTPS on the Trino listener; both or neither. */
+  readonly trinoTlsCert: string;
+  readonly trinoTlsKey: string;
+  /** PEM of the CA whose client certificates the listener requires (mutual TLS); empty: none asked. */
+  readonly trinoTlsClientCa: string;
   /** PostgreSQL connections at once, all clients together. */
   readonly pgMaxConnections: number;
   /** A PostgreSQL session with no message for this long is closed (0: never). */
@@ -119,6 +124,9 @@ export const DEFAULT_SETTINGS: VeilSettings = {
   trinoHost: '127.0.0.1',
   trinoCatalog: 'veil',
   trinoTrustGroups: false,
+  trinoTlsCert: '',
+  trinoTlsKey: '',
+  trinoTlsClientCa: '',
   pgMaxConnections: 128,
   pgIdleTimeoutMs: 3_600_000,
   columnarCache: true,
@@ -160,6 +168,9 @@ const SETTINGS_KEYS: Record<string, keyof VeilSettings> = {
   trino_host: 'trinoHost',
   trino_catalog: 'trinoCatalog',
   trino_trust_groups: 'trinoTrustGroups',
+  trino_tls_cert: 'trinoTlsCert',
+  trino_tls_key: 'trinoTlsKey',
+  trino_tls_client_ca: 'trinoTlsClientCa',
   pg_max_connections: 'pgMaxConnections',
   pg_idle_timeout_ms: 'pgIdleTimeoutMs',
   columnar_cache: 'columnarCache',

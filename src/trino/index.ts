@@ -1,1 +1,1 @@
-export { startTrinoListener, parseQuestion, type TrinoListener } from './opa-listener.ts';
+export { startTrinoListener, parseQuestion, type TrinoListener, type TrinoListenerOptions } from './opa-listener.ts';

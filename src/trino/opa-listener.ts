@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { AccessDeniedError, InvalidRequestError } from '../errors/index.ts';
 import type { TrinoQuestion, TrinoResource, VeilGateway } from '../gateway/index.ts';
@@ -15,8 +17,9 @@ import type { TrinoQuestion, TrinoResource, VeilGateway } from '../gateway/index
  *   POST /v1/data/veil/column_mask   GetColumnMask of one column (Trino before 453) → {"result": {"expression"}} or {}
  *
  * A thin adapter: it parses the plugin's JSON and writes the answer; the gateway decides and audits
- * every answer (door trino, Trino's query id in the statement). Trust is by network position (the
- * plugin sends no credentials), so it listens on loopback unless configured otherwise. An error is
+ * every answer (door trino, Trino's query id in the statement). The plugin sends no credentials:
+ * trust is by network position (loopback unless configured otherwise) or, optionally, by Trino's
+ * client certificate (mutual TLS). An error is
  * a non-2xx answer, which the plugin turns into a failed query, never into "allowed".
  */
 export interface TrinoListener {
@@ -35,10 +38,33 @@ const PATHS = {
 /** Trino's requests are small (a table's columns at most); larger bodies are refused. */
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
 
-export async function startTrinoListener(gateway: VeilGateway, options: { port: number; host: string }): Promise<TrinoListener> {
-  const server: Server = createServer((req, res) => {
+export interface TrinoListenerOptions {
+  readonly port: number;
+  readonly host: string;
+  /**
+   * HTTPS with these PEM files; with `clientCa`, only clients holding a certificate that CA signed
+   * may connect (mutual TLS: Trino's opa.http-client.key-store-path), and the rest are refused
+   * during the handshake, before any request is read.
+   */
+  readonly tls?: { readonly cert: string; readonly key: string; readonly clientCa?: string };
+}
+
+export async function startTrinoListener(gateway: VeilGateway, options: TrinoListenerOptions): Promise<TrinoListener> {
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
     void answer(gateway, req, res);
-  });
+  };
+  const tls = options.tls;
+  const server: Server =
+    tls === undefined
+      ? createServer(handler)
+      : createTlsServer(
+          {
+            cert: readFileSync(tls.cert),
+            key: readFileSync(tls.key),
+            ...(tls.clientCa === undefined ? {} : { ca: readFileSync(tls.clientCa), requestCert: true, rejectUnauthorized: true }),
+          },
+          handler,
+        );
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, resolve);
