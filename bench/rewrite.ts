@@ -301,7 +301,7 @@ export async function runRewriteBenchmark(options: RewriteOptions): Promise<Rewr
     const datasetCount = rt.catalog.datasets.list().length;
     progress(`rewrite: ${datasetCount} datasets, ${policyCount} policies (incl. built-ins), user ${BENCH_USER}`);
 
-    const effective = rt.access.readable(principal, WIDE_DATASET);
+    const effective = await rt.access.readable(principal, WIDE_DATASET);
     // Every shape must rewrite and run: a benchmark of queries that fail would measure nothing.
     const rewritten = new Map<string, string>();
     for (const shape of SHAPES) {
@@ -349,7 +349,7 @@ export async function runRewriteBenchmark(options: RewriteOptions): Promise<Rewr
       for (let i = 0; i < breakdownIterations; i++) {
         let resolved = effective;
         parts.resolve.push(await timeAsync(async () => {
-          for (const dataset of prepared.datasets) resolved = rt.access.readable(principal, dataset);
+          for (const dataset of prepared.datasets) resolved = await rt.access.readable(principal, dataset);
         }));
         parts.scan.push(await timeAsync(() => rt.access.scan(principal, resolved)));
         parts.print.push(await timeAsync(() => rt.engine.deserializeSql(rewrittenAst)));

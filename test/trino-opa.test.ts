@@ -99,7 +99,7 @@ test('batched filters answer the allowed indices; FilterColumns indexes the one 
   assert.deepEqual(tables.body, { result: [] }, 'dave has no policy: the table does not exist for him');
   const columns = trialColumns();
   const bob = await ask('batch', 'bob', { operation: 'FilterColumns', filterResources: [{ table: { ...TRIAL, columns } }] });
-  const visible = runtime.access.effective(principalOf(runtime.users.get('bob')), 'drug_xyz.trial_july2020').columns.filter((c) => c.access !== 'hidden').map((c) => c.column.name);
+  const visible = (await runtime.access.effective(principalOf(runtime.users.get('bob')), 'drug_xyz.trial_july2020')).columns.filter((c) => c.access !== 'hidden').map((c) => c.column.name);
   assert.deepEqual((bob.body.result as number[]).map((i) => columns[i]), visible);
   assert.ok(!visible.includes('ssn') && visible.includes('outcome_score'));
   const empty = await ask('batch', 'bob', { operation: 'FilterTables', filterResources: [] });

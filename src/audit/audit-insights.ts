@@ -22,7 +22,7 @@ export interface InsightsRuntime {
   readonly catalog: { readonly datasets: { list(): readonly Dataset[] } };
   readonly policies: { list(): readonly StoredPolicy[] };
   readonly users: { list(): readonly UserRecord[] };
-  readonly access: { visibleDatasets(principal: Principal): readonly { readonly readable: boolean; readonly dataset: Dataset }[] };
+  readonly access: { visibleDatasets(principal: Principal): Promise<readonly { readonly readable: boolean; readonly dataset: Dataset }[]> };
 }
 
 export interface InsightsOptions {
@@ -164,7 +164,7 @@ export async function computeInsights(runtime: InsightsRuntime, options: Insight
     ...byUser.map(([day, user, requests, rows, bytes]) => accessRow(day, 'user', { user }, requests, rows, bytes)),
     ...byClient.map(([day, door, client, requests, rows, bytes]) => accessRow(day, 'client', { door, client_application: client }, requests, rows, bytes)),
   ];
-  const unusedAccess = findUnusedAccess(runtime, reads);
+  const unusedAccess = await findUnusedAccess(runtime, reads);
   return {
     generated_at: new Date().toISOString(),
     window: { days, from: from.toISOString(), to: to.toISOString() },
@@ -229,13 +229,12 @@ function findUnusedGrants(runtime: InsightsRuntime, use: readonly [string, strin
 }
 
 /** Stored users' readable (non-system) datasets, under today's policies, with no read in the window. */
-function findUnusedAccess(runtime: InsightsRuntime, reads: readonly [string, string, string, boolean][]): { rows: UnusedAccessRow[]; truncated: boolean } {
+async function findUnusedAccess(runtime: InsightsRuntime, reads: readonly [string, string, string, boolean][]): Promise<{ rows: UnusedAccessRow[]; truncated: boolean }> {
   const byPair = new Map(reads.map(([user, dataset, last, inWindow]) => [`${user}\u0000${dataset}`, { last, inWindow }]));
   const rows: UnusedAccessRow[] = [];
   const users = [...runtime.users.list()].sort((a, b) => a.name.localeCompare(b.name));
   for (const user of users) {
-    const readable = runtime.access
-      .visibleDatasets(principalOf(user))
+    const readable = (await runtime.access.visibleDatasets(principalOf(user)))
       .filter((e) => e.readable && e.dataset.system !== true)
       .map((e) => fullName(e.dataset))
       .sort();

@@ -1,5 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { InvalidRequestError } from '../errors/index.ts';
+import type { Settled } from '../util/settled.ts';
 
 export type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -50,7 +51,7 @@ export function requirePositional(positionals: readonly string[], index: number,
   return value;
 }
 
-export function printJson(value: unknown): void {
+export function printJson<T>(value: T & Settled<T>): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 

@@ -31,19 +31,19 @@ export class CatalogOperations {
   ) {}
 
   /** Datasets the caller may see; built-in ones (veil_system.*) only on request. */
-  list(scope: RequestScope, options: { database?: string; includeSystem?: boolean; describe?: string }): Record<string, unknown>[] {
+  async list(scope: RequestScope, options: { database?: string; includeSystem?: boolean; describe?: string }): Promise<Record<string, unknown>[]> {
     scope.describe('list', options.describe ?? 'list datasets');
     const database = options.database?.toLowerCase();
     const includeSystem = options.includeSystem === true || database === 'veil_system';
-    return this.visible(scope)
+    return (await this.visible(scope))
       .filter((e) => database === undefined || e.dataset.database === database)
       .filter((e) => includeSystem || !e.dataset.system)
       .map(datasetSummary);
   }
 
   /** The caller's catalog for SQL tools: visible datasets with their visible columns only. */
-  visibleCatalog(scope: RequestScope): VisibleCatalog {
-    const visible = this.visible(scope);
+  async visibleCatalog(scope: RequestScope): Promise<VisibleCatalog> {
+    const visible = await this.visible(scope);
     const schemas = [...new Set(visible.map((e) => e.dataset.database))].sort().map((name) => ({ name, description: name === 'veil_system' ? "Veil's own datasets: the audit trail" : '' }));
     const tables = visible.map((e) => ({
       schema: e.dataset.database,
@@ -55,10 +55,10 @@ export class CatalogOperations {
     return { schemas, tables };
   }
 
-  describeDataset(scope: RequestScope, name: string): Record<string, unknown> {
+  async describeDataset(scope: RequestScope, name: string): Promise<Record<string, unknown>> {
     scope.describe('describe', `describe ${name}`);
     scope.datasets = [name.toLowerCase()];
-    const effective = this.runtime.access.effective(scope.requirePrincipal(), name);
+    const effective = await this.runtime.access.effective(scope.requirePrincipal(), name);
     scope.policies = effective.policies;
     return describeForCaller(effective);
   }
@@ -72,7 +72,7 @@ export class CatalogOperations {
 
   async search(scope: RequestScope, options: SearchOptions): Promise<SearchResult[]> {
     scope.describe('search', `search ${options.query.slice(0, 500)}`);
-    const results = searchCatalog(this.runtime.access, scope.requirePrincipal(), options, await this.popularity());
+    const results = await searchCatalog(this.runtime.access, scope.requirePrincipal(), options, await this.popularity());
     scope.datasets = results.map((r) => r.name);
     scope.rows = results.length;
     return results;
@@ -81,14 +81,14 @@ export class CatalogOperations {
   async classification(scope: RequestScope, name: string): Promise<unknown> {
     scope.describe('admin', `classify ${name}`);
     scope.datasets = [name.toLowerCase()];
-    this.requireSteward(scope, name);
+    await this.requireSteward(scope, name);
     return classifyDataset(this.runtime.catalog, this.runtime.engine, this.runtime.controlDb, checkedName(name));
   }
 
   async decideClassification(scope: RequestScope, name: string, decisions: { accept: readonly { column: string; tag: string }[]; reject: readonly { column: string; tag: string }[] }, by?: string): Promise<unknown> {
     scope.describe('admin', `classification ${name}: accept ${decisions.accept.map((d) => `${d.column}=${d.tag}`).join(' ')}; reject ${decisions.reject.map((d) => `${d.column}=${d.tag}`).join(' ')}`);
     scope.datasets = [name.toLowerCase()];
-    this.requireSteward(scope, name);
+    await this.requireSteward(scope, name);
     decideClassification(this.runtime.catalog, this.runtime.controlDb, checkedName(name), { accept: [...decisions.accept], reject: [...decisions.reject] }, by ?? scope.requirePrincipal().user);
     return classifyDataset(this.runtime.catalog, this.runtime.engine, this.runtime.controlDb, checkedName(name));
   }
@@ -114,12 +114,12 @@ export class CatalogOperations {
     return { ...adminView(dataset), classification };
   }
 
-  update(scope: RequestScope, name: string, changes: Parameters<VeilRuntime['catalog']['update']>[1]): Record<string, unknown> {
+  async update(scope: RequestScope, name: string, changes: Parameters<VeilRuntime['catalog']['update']>[1]): Promise<Record<string, unknown>> {
     scope.describe('admin', `update ${name}`);
     scope.datasets = [name.toLowerCase()];
     // Owner and steward are assigned by administrators; documentation and certification also by the steward.
     if (changes.owner !== undefined || changes.steward !== undefined) this.authorization.requireAdmin(scope);
-    else this.requireSteward(scope, name);
+    else await this.requireSteward(scope, name);
     return adminView(this.runtime.catalog.update(checkedName(name), changes));
   }
 
@@ -158,14 +158,14 @@ export class CatalogOperations {
     return this.runtime.catalog.datasets.list();
   }
 
-  private visible(scope: RequestScope): EffectiveDatasetPolicy[] {
+  private visible(scope: RequestScope): Promise<EffectiveDatasetPolicy[]> {
     return this.runtime.access.visibleDatasets(scope.requirePrincipal());
   }
 
   /** Stewardship of a dataset; a caller who cannot see it learns only that it does not exist. */
-  private requireSteward(scope: RequestScope, name: string): void {
+  private async requireSteward(scope: RequestScope, name: string): Promise<void> {
     if (scope.operator || this.authorization.isAdmin(scope.requirePrincipal())) return;
-    this.authorization.requireSteward(scope, this.runtime.access.effective(scope.requirePrincipal(), name).dataset);
+    this.authorization.requireSteward(scope, (await this.runtime.access.effective(scope.requirePrincipal(), name)).dataset);
   }
 
   private popularity(): Promise<Map<string, number>> {

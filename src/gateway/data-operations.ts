@@ -110,9 +110,9 @@ export class DataOperations {
   }
 
   /** Ready-to-paste ways to read a dataset the caller can see. */
-  accessSnippets(scope: RequestScope, dataset: string, server: ServerAddress): { dataset: string; readable: boolean; snippets: Record<string, string> } {
+  async accessSnippets(scope: RequestScope, dataset: string, server: ServerAddress): Promise<{ dataset: string; readable: boolean; snippets: Record<string, string> }> {
     scope.describe('describe', `access snippets ${dataset}`);
-    const effective = this.runtime.access.effective(scope.requirePrincipal(), dataset);
+    const effective = await this.runtime.access.effective(scope.requirePrincipal(), dataset);
     const name = fullName(effective.dataset);
     scope.datasets = [name];
     return { dataset: name, readable: effective.readable, snippets: accessSnippets(name, server) };

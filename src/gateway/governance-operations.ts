@@ -87,7 +87,7 @@ export class GovernanceOperations {
    * datasets would change: resolution runs on the current and on the proposed policy set with the
    * same resolver that enforces them, for every user Veil stores and every dataset.
    */
-  previewChange(scope: RequestScope, text: string, options: { prune: boolean }): PolicyChangePreview {
+  async previewChange(scope: RequestScope, text: string, options: { prune: boolean }): Promise<PolicyChangePreview> {
     scope.describe('admin', `preview policy change (${text.length} characters)`);
     this.authorization.requireAdmin(scope);
     const { policies: proposed, problems } = checkPolicyDocuments(text);
@@ -107,7 +107,7 @@ export class GovernanceOperations {
     const valid = problems.length === 0 && proposed.length > 0;
     const after: PolicyDefinition[] = options.prune ? [...proposed] : [...current.filter((p) => !proposedNames.has(p.name)), ...proposed];
     const users = this.runtime.users.list().map(principalOf);
-    const datasets = [...this.runtime.access.snapshot().datasets.values()];
+    const datasets = [...(await this.runtime.access.snapshot()).datasets.values()];
     const impact = valid ? accessImpact(users, datasets, current, after, this.runtime.access.now()) : [];
     return {
       valid,
@@ -131,11 +131,11 @@ export class GovernanceOperations {
     const subject = principalOf(this.runtime.users.get(user));
     const name = dataset.toLowerCase();
     // The administrator must know the dataset exists: otherwise it answers like a missing one.
-    const own = this.runtime.access.effective(viewer, name);
+    const own = await this.runtime.access.effective(viewer, name);
     scope.datasets = [fullName(own.dataset)];
     let theirs: EffectiveDatasetPolicy;
     try {
-      theirs = this.runtime.access.effective(subject, name);
+      theirs = await this.runtime.access.effective(subject, name);
     } catch (error) {
       if (!(error instanceof DatasetNotFoundError)) throw error;
       return { user, dataset: fullName(own.dataset), visible: false, readable: false, denial: `${user} cannot see this dataset`, explanation: null, preview: null, previewWithheld: null };

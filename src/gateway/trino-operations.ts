@@ -100,7 +100,7 @@ export class TrinoOperations {
     const nothing = [{ expression: 'FALSE' }];
     if (principal === undefined || table === undefined || table.catalogName !== this.settings.catalog) return nothing;
     if (table.schemaName === METADATA_SCHEMA) return [];
-    const effective = this.effective(principal, table);
+    const effective = await this.effective(principal, table);
     if (effective === undefined || !effective.readable) return nothing;
     try {
       return await this.translatedFilters(principal, effective);
@@ -124,7 +124,7 @@ export class TrinoOperations {
       const column = item.column;
       if (column === undefined) throw new TrinoRefusalError('a column mask question without a column');
       if (column.catalogName !== this.settings.catalog || column.schemaName === METADATA_SCHEMA) continue;
-      const effective = principal === undefined ? undefined : this.effective(principal, { schemaName: column.schemaName, tableName: column.tableName });
+      const effective = principal === undefined ? undefined : await this.effective(principal, { schemaName: column.schemaName, tableName: column.tableName });
       if (principal === undefined || effective === undefined || !effective.readable) throw new TrinoRefusalError(`${column.schemaName}.${column.tableName} is not readable`);
       const entry = effective.columns.find((c) => c.column.name.toLowerCase() === column.columnName.toLowerCase());
       if (entry === undefined || entry.access === 'hidden') throw new TrinoRefusalError(`column ${column.columnName} is not visible`);
@@ -159,9 +159,9 @@ export class TrinoOperations {
     return principal;
   }
 
-  private effective(principal: Principal, table: { readonly schemaName: string; readonly tableName: string }): EffectiveDatasetPolicy | undefined {
+  private async effective(principal: Principal, table: { readonly schemaName: string; readonly tableName: string }): Promise<EffectiveDatasetPolicy | undefined> {
     try {
-      return this.runtime.access.effective(principal, `${table.schemaName}.${table.tableName}`.toLowerCase());
+      return await this.runtime.access.effective(principal, `${table.schemaName}.${table.tableName}`.toLowerCase());
     } catch (error) {
       if (isVeilError(error)) return undefined;
       throw error;
@@ -182,7 +182,7 @@ export class TrinoOperations {
         const schema = resource?.schema;
         if (schema === undefined || schema.catalogName !== catalog) return false;
         if (schema.schemaName === METADATA_SCHEMA) return true;
-        return this.runtime.access.visibleDatasets(principal).some((e) => e.dataset.database.toLowerCase() === schema.schemaName.toLowerCase());
+        return (await this.runtime.access.visibleDatasets(principal)).some((e) => e.dataset.database.toLowerCase() === schema.schemaName.toLowerCase());
       }
       case 'SelectFromColumns':
       case 'FilterColumns': {
@@ -200,7 +200,7 @@ export class TrinoOperations {
         const table = resource?.table;
         if (table === undefined || table.catalogName !== catalog) return false;
         if (table.schemaName === METADATA_SCHEMA) return true;
-        return this.effective(principal, table) !== undefined;
+        return (await this.effective(principal, table)) !== undefined;
       }
     }
   }
@@ -215,7 +215,7 @@ export class TrinoOperations {
     const none = [...columns.map(() => false), false];
     if (table.catalogName !== this.settings.catalog) return none;
     if (table.schemaName === METADATA_SCHEMA) return columns.map(() => true);
-    const effective = this.effective(principal, table);
+    const effective = await this.effective(principal, table);
     if (effective === undefined || !effective.readable) return none;
     if (!(await this.translatable(principal, effective))) return none;
     return columns.map((name) => {

@@ -16,7 +16,7 @@ export function catalogRoutes(gateway: VeilGateway): Route[] {
       path: '/v1/datasets',
       handler: async (ctx) => {
         const database = ctx.url.searchParams.get('database') ?? undefined;
-        const datasets = catalog.list(ctx.scope, {
+        const datasets = await catalog.list(ctx.scope, {
           ...(database === undefined ? {} : { database }),
           includeSystem: ctx.url.searchParams.get('include_system') === 'true',
           describe: `list datasets${ctx.url.search}`,
@@ -76,7 +76,7 @@ export function catalogRoutes(gateway: VeilGateway): Route[] {
     {
       method: 'GET',
       path: '/v1/datasets/{name}',
-      handler: async (ctx) => sendJson(ctx, 200, catalog.describeDataset(ctx.scope, name(ctx))),
+      handler: async (ctx) => sendJson(ctx, 200, await catalog.describeDataset(ctx.scope, name(ctx))),
     },
     {
       method: 'POST',
@@ -124,7 +124,7 @@ export function catalogRoutes(gateway: VeilGateway): Route[] {
         sendJson(
           ctx,
           200,
-          catalog.update(ctx.scope, name(ctx), {
+          await catalog.update(ctx.scope, name(ctx), {
             ...(description === undefined ? {} : { description }),
             ...(owner === undefined ? {} : { owner }),
             ...(steward === undefined ? {} : { steward }),

@@ -61,7 +61,7 @@ export function dataRoutes(gateway: VeilGateway, pgAddress?: PgAddress): Route[]
       method: 'GET',
       path: '/v1/datasets/{name}/access',
       handler: async (ctx) => {
-        sendJson(ctx, 200, gateway.data.accessSnippets(ctx.scope, ctx.params['name'] ?? '', serverAddress(ctx, settings.publicUrl, pgAddress)));
+        sendJson(ctx, 200, await gateway.data.accessSnippets(ctx.scope, ctx.params['name'] ?? '', serverAddress(ctx, settings.publicUrl, pgAddress)));
       },
     },
     {

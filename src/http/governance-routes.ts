@@ -31,7 +31,7 @@ export function governanceRoutes(gateway: VeilGateway): Route[] {
         ctx.scope.describe('admin', 'preview policy change');
         gateway.authorization.requireAdmin(ctx.scope);
         const text = await readTextBody(ctx.req);
-        sendJson(ctx, 200, governance.previewChange(ctx.scope, text, { prune: ctx.url.searchParams.get('prune') === 'true' }));
+        sendJson(ctx, 200, await governance.previewChange(ctx.scope, text, { prune: ctx.url.searchParams.get('prune') === 'true' }));
       },
     },
     {

@@ -1,5 +1,6 @@
 import { InvalidRequestError, NotFoundError } from '../errors/index.ts';
 import type { RequestContext } from './request-context.ts';
+import type { Settled } from '../util/settled.ts';
 
 export interface Route {
   readonly method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -56,7 +57,7 @@ export class Router {
   }
 }
 
-export function sendJson(ctx: RequestContext, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson<T>(ctx: RequestContext, status: number, body: T & Settled<T>, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
   ctx.res.writeHead(status, {
     'Content-Type': 'application/json; charset=utf-8',

@@ -785,7 +785,7 @@ export class PgSession {
   /** Runs catalog work in the sandbox holding what this caller may see right now. */
   private async withCatalog<T>(scope: RequestScope | null, work: (sandbox: import('./catalog-sandbox.ts').CatalogSandbox, session: CatalogSession) => Promise<T>): Promise<T> {
     const viewScope = scope ?? this.newScope();
-    const view = this.context.gateway.catalog.visibleCatalog(viewScope);
+    const view = await this.context.gateway.catalog.visibleCatalog(viewScope);
     const session: CatalogSession = {
       user: this.user,
       database: this.context.startup['database'] ?? this.user,

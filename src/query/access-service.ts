@@ -46,7 +46,13 @@ export class AccessService {
     private readonly clock: () => Date = () => new Date(),
   ) {}
 
-  snapshot(): Snapshot {
+  /**
+   * Policies and datasets as of the control store's current generation: the generation is checked
+   * on every call (one small read), the lists are read again only when it moved. Every resolution
+   * below awaits it, so a change another process or replica made is in force from the next
+   * request on (docs/scale-out.md).
+   */
+  async snapshot(): Promise<Snapshot> {
     const generation = readGeneration(this.controlDb);
     if (this.snapshotCache?.generation !== generation) {
       const datasets = new Map(this.datasets.list().map((d) => [fullName(d), d] as const));
@@ -63,21 +69,33 @@ export class AccessService {
     return this.snapshotCache;
   }
 
+  /**
+   * The policies as of the current generation, read synchronously, for the derived-column planner
+   * (which masks a dataset's view computes once), called while a dataset is registered. It must see
+   * policies applied a moment before (the demo applies its policies, then registers its datasets),
+   * or the copy is built without their masks and built again. The last synchronous reader of the
+   * policy store: it goes when the stores become asynchronous (issue 13).
+   */
+  currentPolicies(): readonly PolicyDefinition[] {
+    const generation = readGeneration(this.controlDb);
+    return this.snapshotCache?.generation === generation ? this.snapshotCache.policies : this.policies.list();
+  }
+
   now(): Date {
     return this.clock();
   }
 
   /** Effective policy of a dataset the principal can see; otherwise the same 404 as a missing one. */
-  effective(principal: Principal, name: string): EffectiveDatasetPolicy {
+  async effective(principal: Principal, name: string): Promise<EffectiveDatasetPolicy> {
     const key = name.toLowerCase();
-    const effective = this.resolve(principal, key);
+    const effective = this.resolve(await this.snapshot(), principal, key);
     if (effective === undefined || !effective.visible) throw new DatasetNotFoundError(key);
     return effective;
   }
 
   /** The instant until which every effective policy resolved now stays valid. */
-  validUntil(): number {
-    const snapshot = this.snapshot();
+  async validUntil(): Promise<number> {
+    const snapshot = await this.snapshot();
     const now = this.clock().getTime();
     return snapshot.boundaries.find((t) => t > now) ?? Number.POSITIVE_INFINITY;
   }
@@ -86,8 +104,7 @@ export class AccessService {
    * Resolution is cached per control-database generation, principal and dataset until the next
    * validity boundary of any policy: combining 500 policies costs milliseconds, a lookup does not.
    */
-  private resolve(principal: Principal, name: string): EffectiveDatasetPolicy | undefined {
-    const snapshot = this.snapshot();
+  private resolve(snapshot: Snapshot, principal: Principal, name: string): EffectiveDatasetPolicy | undefined {
     const dataset = snapshot.datasets.get(name);
     if (dataset === undefined) return undefined;
     const now = this.clock();
@@ -101,15 +118,16 @@ export class AccessService {
   }
 
   /** Like effective(), and the principal must be able to read it (403 otherwise). */
-  readable(principal: Principal, name: string): EffectiveDatasetPolicy {
-    const effective = this.effective(principal, name);
+  async readable(principal: Principal, name: string): Promise<EffectiveDatasetPolicy> {
+    const effective = await this.effective(principal, name);
     if (!effective.readable) throw new AccessDeniedError(`access denied to dataset ${fullName(effective.dataset)}`, { dataset: fullName(effective.dataset) });
     return effective;
   }
 
-  visibleDatasets(principal: Principal): EffectiveDatasetPolicy[] {
-    return [...this.snapshot().datasets.keys()]
-      .map((name) => this.resolve(principal, name))
+  async visibleDatasets(principal: Principal): Promise<EffectiveDatasetPolicy[]> {
+    const snapshot = await this.snapshot();
+    return [...snapshot.datasets.keys()]
+      .map((name) => this.resolve(snapshot, principal, name))
       .filter((e): e is EffectiveDatasetPolicy => e !== undefined && e.visible);
   }
 

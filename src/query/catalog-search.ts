@@ -50,11 +50,11 @@ export function searchTerms(query: string): string[] {
   return terms;
 }
 
-export function searchCatalog(access: AccessService, principal: Principal, options: SearchOptions, popularity: ReadonlyMap<string, number>): SearchResult[] {
+export async function searchCatalog(access: AccessService, principal: Principal, options: SearchOptions, popularity: ReadonlyMap<string, number>): Promise<SearchResult[]> {
   const terms = searchTerms(options.query);
   const limit = Math.min(Math.max(options.limit ?? 50, 1), MAX_SEARCH_RESULTS);
   const results: (SearchResult & { nameMatched: boolean })[] = [];
-  for (const effective of access.visibleDatasets(principal)) {
+  for (const effective of await access.visibleDatasets(principal)) {
     if (!effective.readable) continue;
     const d = effective.dataset;
     if (d.system && options.includeSystem !== true && options.database !== 'veil_system') continue;

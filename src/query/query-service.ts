@@ -92,7 +92,7 @@ export class QueryService {
    * validity boundary.
    */
   async prepare(principal: Principal, statement: string, options: PrepareOptions = {}): Promise<PreparedQuery> {
-    const snapshot = this.access.snapshot();
+    const snapshot = await this.access.snapshot();
     const now = this.access.now();
     const parameters = options.parameters === true;
     const key = statement.length > PREPARED_CACHE_MAX_STATEMENT ? undefined : `${snapshot.generation}|${now.toISOString().slice(0, 10)}|${parameters ? 'p' : '-'}|${JSON.stringify(principal)}|${statement}`;
@@ -103,7 +103,7 @@ export class QueryService {
       this.preparedCache.set(key as string, cached);
       return cached.prepared;
     }
-    const expiresAt = this.access.validUntil();
+    const expiresAt = await this.access.validUntil();
     const { prepared } = await this.rewrite(principal, statement, parameters);
     if (key !== undefined) {
       if (this.preparedCache.size >= PREPARED_CACHE_LIMIT) this.preparedCache.delete(this.preparedCache.keys().next().value as string);
@@ -114,7 +114,7 @@ export class QueryService {
 
   /** A whole dataset (optionally some columns) through exactly the same path as a query. */
   async prepareScan(principal: Principal, dataset: string, columns?: readonly string[]): Promise<PreparedQuery> {
-    const effective = this.access.readable(principal, dataset);
+    const effective = await this.access.readable(principal, dataset);
     const name = fullName(effective.dataset);
     let selectList = '*';
     if (columns !== undefined && columns.length > 0) {
@@ -322,7 +322,7 @@ export class QueryService {
     const checked = checkUserQuery(parsed.node, { parameters });
     const effective = new Map<string, EffectiveDatasetPolicy>();
     for (const table of checked.tables) {
-      if (!effective.has(table.dataset)) effective.set(table.dataset, this.access.readable(principal, table.dataset));
+      if (!effective.has(table.dataset)) effective.set(table.dataset, await this.access.readable(principal, table.dataset));
     }
     for (const keyword of checked.sessionKeywords) {
       const isColumn = [...effective.values()].some((e) => e.columns.some((c) => c.access !== 'hidden' && c.column.name === keyword));

@@ -117,7 +117,7 @@ export async function openRuntime(homeDir: string | undefined, options: RuntimeO
   // Masked values views compute once per row (and copies keep), named after the macros they were
   // computed with: a new masking key or a changed macro never reads values of the old ones. The
   // policies come from the access snapshot, read once per catalog generation.
-  const derived = new DerivedColumnPlanner(macrosFingerprint(macros), () => access.snapshot().policies);
+  const derived = new DerivedColumnPlanner(macrosFingerprint(macros), () => access.currentPolicies());
   catalog.deriveColumnsWith((dataset) => derived.plan(dataset));
   const issuer = new LocalTokenIssuer(keys.tokenSigning);
   const apiTokens = new ApiTokenStore(controlDb);
@@ -163,7 +163,7 @@ export async function openRuntime(homeDir: string | undefined, options: RuntimeO
   await catalog.ensureSourceViews();
 
   const retention = startAuditRetention(audit, home, settings.auditRetentionDays);
-  let viewsGeneration = access.snapshot().generation;
+  let viewsGeneration = (await access.snapshot()).generation;
   // `veil keys rotate` replaces the key on disk and bumps the generation: the macros are replaced
   // and the derived columns renamed (docs/policies.md, "Rotating the masking key").
   let maskingKey = keys.masking;
@@ -177,7 +177,7 @@ export async function openRuntime(homeDir: string | undefined, options: RuntimeO
   };
   let viewSync: Promise<void> | undefined;
   const queries = new QueryService(engine, access, settings, admission, async (effective) => {
-    const generation = access.snapshot().generation;
+    const generation = (await access.snapshot()).generation;
     if (generation !== viewsGeneration) {
       // Another process (the CLI, a replica) changed the catalog: views for what it registered.
       // One rebuild at a time; queries arriving meanwhile wait for it.
