@@ -149,12 +149,12 @@ export async function runColumnarCacheBenchmark(options: CacheBenchOptions): Pro
     const afterChange: number[] = [];
     const toggle = validatePolicy({ name: 'bench-row-filter-toggle', subjects: { users: ['alice'] }, resources: [{ dataset: DATASET }], row_filter: "site_id <> 'S999'" });
     for (let i = 0; i < POLICY_CHANGES; i++) {
-      if (i % 2 === 0) again.runtime.policies.apply([toggle]);
-      else again.runtime.policies.delete(toggle.name);
+      if (i % 2 === 0) await again.runtime.policies.apply([toggle]);
+      else await again.runtime.policies.delete(toggle.name);
       afterChange.push((await count(again, again.alice)).ms);
       for (let j = 0; j < 3; j++) await count(again, again.alice); // as a dashboard would: kept from the second
     }
-    if (again.runtime.policies.list().some((p) => p.name === toggle.name)) again.runtime.policies.delete(toggle.name);
+    if ((await again.runtime.policies.list()).some((p) => p.name === toggle.name)) await again.runtime.policies.delete(toggle.name);
     progress(`cache: first count after a policy change p50 ${formatMs(latencySummary(afterChange).p50)} over ${afterChange.length} changes`);
 
     // alice's SELECT * as CSV, alternating which side goes first.

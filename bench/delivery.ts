@@ -138,7 +138,7 @@ export async function runDeliveryBenchmark(options: DeliveryOptions): Promise<De
     const demo = await setupDemo(runtime, options.rows, (line) => progress(`delivery: ${line}`));
     progress(`delivery: demo data ${demo.generated ? 'generated' : 'reused'}`);
     await ensureParquetDataset(runtime);
-    runtime.policies.apply([
+    await runtime.policies.apply([
       validatePolicy({
         name: PARQUET_ROW_FILTER_POLICY,
         description: "Benchmark: alice's own-region row filter, also on the Parquet copy of the trial.",

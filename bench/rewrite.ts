@@ -278,7 +278,7 @@ async function setupRewriteHome(runtime: VeilRuntime): Promise<WideColumn[]> {
     runtime.users.put({ name: `u${String(i).padStart(2, '0')}`, groups, attributes: { region: pick(random, ['US', 'DE', 'FR', 'JP']) } });
   }
   const policies = generatePolicies(columns).map(validatePolicy);
-  runtime.policies.apply(policies);
+  await runtime.policies.apply(policies);
   return columns;
 }
 
@@ -297,7 +297,7 @@ export async function runRewriteBenchmark(options: RewriteOptions): Promise<Rewr
     const rt = runtime;
     await setupRewriteHome(rt);
     const principal: Principal = principalOf(rt.users.get(BENCH_USER));
-    const policyCount = rt.policies.list().length;
+    const policyCount = (await rt.policies.list()).length;
     const datasetCount = rt.catalog.datasets.list().length;
     progress(`rewrite: ${datasetCount} datasets, ${policyCount} policies (incl. built-ins), user ${BENCH_USER}`);
 
@@ -359,9 +359,9 @@ export async function runRewriteBenchmark(options: RewriteOptions): Promise<Rewr
 
     progress(`rewrite: ${options.coldIterations} cold iterations per shape (policy generation bumped before each)`);
     let bumps = 0;
-    const bump = (): void => {
+    const bump = async (): Promise<void> => {
       bumps++;
-      rt.policies.apply([
+      await rt.policies.apply([
         validatePolicy({
           name: 'bench-generation-bump',
           description: `Unrelated change ${bumps}: forces a new policy generation.`,
@@ -374,10 +374,10 @@ export async function runRewriteBenchmark(options: RewriteOptions): Promise<Rewr
     const cold = new Map<string, number[]>(SHAPES.map((s) => [s.name, []]));
     const snapshotReload: number[] = [];
     for (let i = 0; i < options.coldIterations; i++) {
-      bump();
+      await bump();
       snapshotReload.push(await timeAsync(async () => rt.access.snapshot()));
       for (const shape of SHAPES) {
-        bump();
+        await bump();
         cold.get(shape.name)!.push(await timeAsync(() => rt.queries.prepare(principal, shape.sql)));
       }
     }

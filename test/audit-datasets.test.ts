@@ -38,7 +38,7 @@ test('audit_daily: each user sees their own day, compliance sees everyone', asyn
 test('the statement column can be masked for a group, like any other tagged column', async () => {
   const before = await s.rows('carol', "SELECT statement FROM veil_system.audit_log WHERE \"user\" = 'alice' AND statement LIKE '%severe%'");
   assert.equal(before.length, 1);
-  s.runtime.policies.apply([
+  await s.runtime.policies.apply([
     validatePolicy({
       name: 'compliance-no-statements',
       effect: 'restrict',
@@ -57,7 +57,7 @@ test('the statement column can be masked for a group, like any other tagged colu
     const own = await s.rows('alice', "SELECT statement FROM veil_system.audit_log WHERE statement LIKE '%severe%' AND statement NOT LIKE '%audit_log%'");
     assert.equal(own.length, 1);
   } finally {
-    s.runtime.policies.delete('compliance-no-statements');
+    await s.runtime.policies.delete('compliance-no-statements');
   }
 });
 
@@ -66,7 +66,7 @@ test('homes with the first built-in audit policies are upgraded, changed ones ar
   try {
     let runtime = await openRuntime(home);
     // Simulate a home from before audit_daily: version-one policies, one of them edited by an admin.
-    runtime.policies.apply([
+    await runtime.policies.apply([
       validatePolicy({ name: 'veil-audit-own-records', description: 'Every user may read the audit records of their own requests.', subjects: { everyone: true, except: { groups: ['compliance'] } }, resources: [{ dataset: 'veil_system.audit_log' }], row_filter: '"user" = current_user_name()' }),
       validatePolicy({ name: 'veil-audit-compliance', subjects: { groups: ['compliance', 'auditors'] }, resources: [{ dataset: 'veil_system.audit_log' }] }),
     ]);
@@ -74,7 +74,7 @@ test('homes with the first built-in audit policies are upgraded, changed ones ar
     await runtime.close();
     runtime = await openRuntime(home);
     try {
-      const byName = new Map(runtime.policies.list().map((p) => [p.name, p]));
+      const byName = new Map((await runtime.policies.list()).map((p) => [p.name, p]));
       const resources = (name: string) => JSON.stringify(byName.get(name)?.resources);
       assert.match(resources('veil-audit-own-records'), /audit_daily/, 'unchanged version-one policy upgraded');
       assert.doesNotMatch(resources('veil-audit-compliance'), /audit_daily/, 'an edited built-in is left as the admin wrote it');

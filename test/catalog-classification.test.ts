@@ -21,7 +21,7 @@ before(async () => {
     lines.push(`${1000 + i},user${i}@shop.example,+1 415 555 ${String(1000 + i).slice(-4)},4111111111111111,10.0.${i}.7,ORD-${String(i).padStart(6, '0')},delivered on time`);
   }
   writeFileSync(path.join(s.home, 'storage', 'crm', 'customers.csv'), `${lines.join('\n')}\n`);
-  s.runtime.policies.apply([
+  await s.runtime.policies.apply([
     validatePolicy({ name: 'crm-data-science', subjects: { groups: ['data_science'] }, resources: [{ database: 'crm' }], masks: [{ tags: ['pii.email'], transform: 'email_domain' }] }),
   ]);
 });

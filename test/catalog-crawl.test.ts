@@ -13,7 +13,7 @@ before(async () => {
   s = await startTestServer({ demo: false });
   s.runtime.users.put({ name: 'erin', groups: ['stewards'], attributes: {} });
   s.runtime.users.put({ name: 'alice', groups: ['data_science'], attributes: {} });
-  s.runtime.policies.apply([validatePolicy({ name: 'stewards-read-lake', subjects: { groups: ['stewards'] }, resources: [{ database: 'lake' }] })]);
+  await s.runtime.policies.apply([validatePolicy({ name: 'stewards-read-lake', subjects: { groups: ['stewards'] }, resources: [{ database: 'lake' }] })]);
   lake = path.join(s.home, 'storage', 'lake');
   mkdirSync(path.join(lake, 'sales', 'orders'), { recursive: true });
   writeFileSync(path.join(lake, 'sales', 'orders', 'part-1.csv'), 'order_id,amount,customer_email\n1,10.5,a@example.com\n2,20,b@example.com\n');

@@ -37,7 +37,7 @@ before(async () => {
         stringify({ s3: { endpoint, region: 'us-east-1', force_path_style: true, access_key_id: 'S3RVER', secret_access_key: 'S3RVER' } }),
       ),
   });
-  s.runtime.policies.apply([
+  await s.runtime.policies.apply([
     validatePolicy({ name: 'lake-readers', subjects: { groups: ['data_science', 'stewards'] }, resources: [{ database: 'lake' }], masks: [{ tags: ['pii.email'], transform: 'email_domain' }] }),
   ]);
 });
@@ -72,7 +72,7 @@ test('changed, added and removed objects are seen by the very next query (ETag-v
 });
 
 test('crawling an S3 prefix registers its datasets with s3:// locations; a re-crawl reports changes', async () => {
-  s.runtime.policies.apply([validatePolicy({ name: 'crawl-readers', subjects: { groups: ['stewards'] }, resources: [{ database: 'crawled' }] })]);
+  await s.runtime.policies.apply([validatePolicy({ name: 'crawl-readers', subjects: { groups: ['stewards'] }, resources: [{ database: 'crawled' }] })]);
   const first = await s.post('erin', '/v1/catalog/crawl', { prefix: 's3://lake/', database: 'crawled' });
   const report = (await first.json()) as { registered: { dataset: string; location: string }[]; errors: unknown[] };
   assert.equal(first.status, 200, JSON.stringify(report));

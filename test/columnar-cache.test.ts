@@ -310,7 +310,7 @@ describe('JSON, nested and recast types, unsupported types, S3', () => {
   test('an S3 dataset is copied from its mirror, its stamp holds the ETags, and a changed object is read at once', async () => {
     const put = (key: string, body: string): Promise<unknown> => (s3 as S3Client).send(new PutObjectCommand({ Bucket: 'lake', Key: key, Body: body }));
     await put('ref/countries.csv', 'code,name\nDE,Germany\nUS,United States\n');
-    s.runtime.policies.apply([validatePolicy({ name: 'lake-stewards', subjects: { groups: ['stewards'] }, resources: [{ database: 'lake' }] })]);
+    await s.runtime.policies.apply([validatePolicy({ name: 'lake-stewards', subjects: { groups: ['stewards'] }, resources: [{ database: 'lake' }] })]);
     await s.runtime.catalog.register({ name: 'lake.countries', location: 's3://lake/ref/countries.csv', format: 'csv' });
     const names = (): Promise<unknown[][]> => s.rows('erin', 'SELECT name FROM lake.countries ORDER BY code');
     const first = await untilCached(s.runtime, 'lake.countries', { use: names });

@@ -105,7 +105,7 @@ test('a policy asking for a new costly mask: right while the view computes it, a
     resources: [{ dataset: TRIAL }],
     masks: [{ columns: ['site_id'], transform: 'mask_show_first(1)' }],
   });
-  server.runtime.policies.apply([policy]);
+  await server.runtime.policies.apply([policy]);
   try {
     const expected = await reference(REFERENCE_MASKED.replace('r.site_id', 'veil_internal.veil_mask_show_first(CAST(r.site_id AS VARCHAR), 1)'));
     // The first query after the change: the view now adds the new derived column over the source
@@ -118,7 +118,7 @@ test('a policy asking for a new costly mask: right while the view computes it, a
     await untilCopyRead();
     assert.deepEqual(await aliceMasked(), expected);
   } finally {
-    server.runtime.policies.delete(policy.name);
+    await server.runtime.policies.delete(policy.name);
   }
   // The policy is gone: site_id is clear again for alice, whatever the view still keeps.
   const clear = await reference(REFERENCE_MASKED);

@@ -144,7 +144,7 @@ before(async () => {
   await runtime.catalog.register({ name: PARQUET, location: 'probe/trial.parquet', format: 'parquet', columnTags });
   await runtime.catalog.register({ name: EMPTY, location: 'probe/empty.parquet', format: 'parquet', columnTags });
   runtime.users.put({ name: 'zed', groups: ['data_science'], attributes: { region: 'XX' } });
-  runtime.policies.apply([
+  await runtime.policies.apply([
     validatePolicy({
       name: 'probe-own-region',
       effect: 'restrict',

@@ -533,14 +533,14 @@ async function runQuery(p: Principal, sql: string): Promise<Actual> {
   return pipelineOutcome(runtime.queries, p, sql);
 }
 
-function applyPolicies(policies: readonly AuthoredPolicy[]): void {
-  runtime.policies.apply(policies.map((x) => validatePolicy(structuredClone(x))), { prune: true });
+async function applyPolicies(policies: readonly AuthoredPolicy[]): Promise<void> {
+  await runtime.policies.apply(policies.map((x) => validatePolicy(structuredClone(x))), { prune: true });
 }
 
 /** Applies the policies one call at a time (distinct creation times), after removing all others. */
-function createInOrder(policies: readonly AuthoredPolicy[]): void {
-  runtime.policies.apply([], { prune: true });
-  for (const x of policies) runtime.policies.apply([validatePolicy(structuredClone(x))]);
+async function createInOrder(policies: readonly AuthoredPolicy[]): Promise<void> {
+  await runtime.policies.apply([], { prune: true });
+  for (const x of policies) await runtime.policies.apply([validatePolicy(structuredClone(x))]);
 }
 
 interface PrincipalSpec {
@@ -813,7 +813,7 @@ const CASES = Number(process.env['VEIL_PBT_RUNS'] ?? 150);
 const SEED = process.env['VEIL_PBT_SEED'] === undefined ? undefined : Number(process.env['VEIL_PBT_SEED']);
 
 test('sanity: with a plain grant every raw row comes back unchanged', async () => {
-  applyPolicies(authored([BASE_GRANT], Date.now()));
+  await applyPolicies(authored([BASE_GRANT], Date.now()));
   const result = await runQuery(principalFor({ user: 'alice', groups: [], region: [], dept: [] }), `SELECT * FROM ${DATASET} ORDER BY id`);
   assert.ok('rows' in result, JSON.stringify(result));
   assert.deepEqual(result.rows, RAW.map((r) => COLS.map((c) => r[c])));
@@ -827,7 +827,7 @@ test('differential: queries over random policies match the plain-TypeScript refe
     fc.asyncProperty(principalArb, policySetArb(maskArb(TYPE_PRESERVING)), fc.array(queryArb, { minLength: 1, maxLength: 3 }), async (who, specs, queries) => {
       const now = Date.now();
       const policies = authored(specs, now);
-      applyPolicies(policies);
+      await applyPolicies(policies);
       const p = principalFor(who);
       for (const q of queries) {
         const sql = querySql(q);
@@ -874,9 +874,9 @@ test('metamorphic: the result does not depend on the order in which policies wer
       const policies = authored(specs, now);
       const sql = querySql(q);
       const p = principalFor(who);
-      createInOrder(policies);
+      await createInOrder(policies);
       const first = await runQuery(p, sql);
-      createInOrder([...policies].reverse());
+      await createInOrder([...policies].reverse());
       const second = await runQuery(p, sql);
       const same =
         'error' in first || 'error' in second
@@ -897,7 +897,7 @@ test('EXCLUDE: naming a hidden column in EXCLUDE answers COLUMN_ACCESS_DENIED, l
     fc.asyncProperty(hideArb, fc.constantFrom(...COLS), fc.boolean(), async (hide, col, alias) => {
       const now = Date.now();
       const policies: AuthoredPolicy[] = [{ ...authored([BASE_GRANT], now)[0] as AuthoredPolicy, hide }];
-      applyPolicies(policies);
+      await applyPolicies(policies);
       const p = principalFor({ user: 'bob', groups: [], region: [], dept: [] });
       const q: QuerySpec = { kind: 'exclude', cols: [col], where: null, probe: null, orderById: false, alias };
       const sql = querySql(q);
@@ -929,7 +929,7 @@ test('parameterised transforms: of several masks of one transform, the least rev
           masks: [{ columns: [l.col], transform: l.transform, ...(l.when === undefined ? {} : { when: l.when }) }],
         })),
       ];
-      applyPolicies(policies);
+      await applyPolicies(policies);
       const p = principalFor({ user: 'bob', groups: [], region: [], dept: [] });
       const q: QuerySpec = { kind: 'cols', cols: ['id', 'name', 'score'], where: null, probe: null, orderById: true, alias: false };
       const sql = querySql(q);
@@ -965,7 +965,7 @@ test('cross-type masks: a conditional string transform on a non-string column ma
           masks: [{ columns: [l.col], transform: l.transform, ...(l.when === undefined ? {} : { when: l.when }) }],
         })),
       ];
-      applyPolicies(policies);
+      await applyPolicies(policies);
       const p = principalFor({ user: 'bob', groups: [], region: [], dept: [] });
       const sql = `SELECT * FROM ${DATASET}`;
       const ref = referenceView(policies, p, now);

@@ -117,12 +117,12 @@ test('a change of policy or identity is in force at once, whatever was kept', as
     resources: [{ dataset: TRIAL }],
     row_filter: 'consent_research = true',
   });
-  server.runtime.policies.apply([policy]);
+  await server.runtime.policies.apply([policy]);
   try {
     const consenting = await truth(`SELECT count(*) FROM $CSV WHERE arm = 'placebo' AND country = 'US' AND consent_research = 'true'`);
     for (let i = 0; i < 3; i++) assert.equal(String((await rows('alice', COUNT))[0]?.[0]), String(consenting[0]?.[0]));
   } finally {
-    server.runtime.policies.delete(policy.name);
+    await server.runtime.policies.delete(policy.name);
   }
   assert.equal(String((await rows('alice', COUNT))[0]?.[0]), us);
 });

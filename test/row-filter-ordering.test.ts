@@ -14,7 +14,7 @@ let s: TestServer;
 before(async () => {
   s = await startTestServer({ rows: 3000 });
   s.runtime.users.put({ name: 'zoe', groups: ['zoe_group'], attributes: { regions: ['US', 'FR'] } });
-  s.runtime.policies.apply([
+  await s.runtime.policies.apply([
     validatePolicy({
       name: 'zoe-regions',
       subjects: { groups: ['zoe_group'] },

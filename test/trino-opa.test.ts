@@ -187,7 +187,7 @@ test('every demo user\'s Trino answers agree with Veil\'s own explain of the tri
 });
 
 test('fail closed: a row filter without a Trino form denies the table and filters every row', async () => {
-  runtime.policies.apply([
+  await runtime.policies.apply([
     validatePolicy({
       name: 'trino-untranslatable-filter',
       description: 'A row filter Trino cannot evaluate the same way (a regular expression).',
@@ -202,7 +202,7 @@ test('fail closed: a row filter without a Trino form denies the table and filter
     const filters = await ask('row_filters', 'bob', { operation: 'GetRowFilters', resource: { table: TRIAL } });
     assert.deepEqual(filters.body, { result: [{ expression: 'FALSE' }] });
   } finally {
-    runtime.policies.delete('trino-untranslatable-filter');
+    await runtime.policies.delete('trino-untranslatable-filter');
   }
   assert.equal(await allow('bob', { operation: 'SelectFromColumns', resource: { table: { ...TRIAL, columns: ['arm'] } } }), true);
 });

@@ -20,7 +20,7 @@ export interface InsightsRuntime {
   readonly audit: { syncMirror(): Promise<void> };
   readonly engine: { runInternal<T>(sql: string): Promise<T[]> };
   readonly catalog: { readonly datasets: { list(): readonly Dataset[] } };
-  readonly policies: { list(): readonly StoredPolicy[] };
+  readonly policies: { list(): Promise<readonly StoredPolicy[]> };
   readonly users: { list(): readonly UserRecord[] };
   readonly access: { visibleDatasets(principal: Principal): Promise<readonly { readonly readable: boolean; readonly dataset: Dataset }[]> };
 }
@@ -171,7 +171,7 @@ export async function computeInsights(runtime: InsightsRuntime, options: Insight
     accesses_over_time: accesses,
     sensitive_access: sensitive.map(([tag, user, dataset, requests, rows, last]) => ({ tag, user, dataset, requests: Number(requests), rows_returned: Number(rows), last_at: last })),
     denied_attempts: denied.map(([user, code, type, list, count, last]) => ({ user, error_code: code, statement_type: type, datasets: list ?? [], count: Number(count), last_at: last })),
-    unused_grants: findUnusedGrants(runtime, policyUse),
+    unused_grants: await findUnusedGrants(runtime, policyUse),
     unused_access: unusedAccess.rows,
     top_datasets: topDatasets.map(([dataset, requests, rows, bytes, users]) => ({ dataset, requests: Number(requests), rows_returned: Number(rows), bytes_returned: Number(bytes), users: Number(users) })),
     top_columns: topColumns.map(([column, requests, rows, users]) => ({ column, dataset: column.slice(0, column.lastIndexOf('.')), requests: Number(requests), rows_returned: Number(rows), users: Number(users) })),
@@ -212,10 +212,9 @@ function sensitiveColumns(datasets: readonly Dataset[]): { column: string; datas
  * access, so this approximates "no one it applies to used it on what it covers". Describe-only
  * grants never shape a read and show as unused unless a describe of a readable dataset listed them.
  */
-function findUnusedGrants(runtime: InsightsRuntime, use: readonly [string, string, boolean][]): UnusedGrantRow[] {
+async function findUnusedGrants(runtime: InsightsRuntime, use: readonly [string, string, boolean][]): Promise<UnusedGrantRow[]> {
   const byPolicy = new Map(use.map(([policy, last, inWindow]) => [policy, { last, inWindow }]));
-  return runtime.policies
-    .list()
+  return (await runtime.policies.list())
     .filter((p) => p.effect === 'grant' && p.enabled && byPolicy.get(p.name)?.inWindow !== true)
     .sort((a, b) => a.name.localeCompare(b.name))
     .map((p) => ({

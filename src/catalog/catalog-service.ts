@@ -62,7 +62,7 @@ export interface SourceDerivedColumn {
 }
 
 /** Which derived columns a dataset's view adds, as policies stand now. */
-export type DerivedColumnSource = (dataset: Dataset) => readonly SourceDerivedColumn[];
+export type DerivedColumnSource = (dataset: Dataset) => Promise<readonly SourceDerivedColumn[]>;
 
 /** What the catalog tells a listener (the columnar cache) about datasets. */
 export interface CatalogEvents {
@@ -87,7 +87,7 @@ export class CatalogService {
   /** Pending view statements per dataset, applied one after another in the order they were asked. */
   private readonly viewChains = new Map<string, Promise<void>>();
   private readonly listeners: CatalogEvents[] = [];
-  private derivedColumns: DerivedColumnSource = () => [];
+  private derivedColumns: DerivedColumnSource = () => Promise.resolve([]);
 
   constructor(
     readonly datasets: DatasetStore,
@@ -310,7 +310,7 @@ export class CatalogService {
       const name = fullName(dataset);
       seen.add(name);
       if (dataset.system) continue;
-      const derived = this.derivedColumns(dataset);
+      const derived = await this.derivedColumns(dataset);
       const version = `${dataset.updatedAt}|${dataset.location}|${JSON.stringify(dataset.columns)}|${derived.map((d) => d.name).join(',')}`;
       if (this.viewVersions.get(name) === version) continue;
       try {

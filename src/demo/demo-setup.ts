@@ -34,7 +34,7 @@ export async function setupDemo(runtime: VeilRuntime, rows: number, log: (line: 
   // values the policies ask for from the start, rather than being copied twice.
   const users = parseUserDocument(readFileSync(path.join(DEMO_DIR, 'users.yaml'), 'utf8'));
   for (const user of users) runtime.users.put(user);
-  runtime.policies.apply(parsePolicyDocuments(readFileSync(path.join(DEMO_DIR, 'policies.yaml'), 'utf8')));
+  await runtime.policies.apply(parsePolicyDocuments(readFileSync(path.join(DEMO_DIR, 'policies.yaml'), 'utf8')));
   const existing = new Set(runtime.catalog.datasets.list().map((d) => `${d.database}.${d.name}`));
   if (!existing.has('drug_xyz.trial_july2020')) {
     await runtime.catalog.register({

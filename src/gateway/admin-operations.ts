@@ -1,7 +1,7 @@
 import { computeInsights, openAuditDatabase, verifyAuditStore, type AuditInsights, type AuditVerification, type InsightsOptions } from '../audit/index.ts';
 import { AccessDeniedError, NotFoundError } from '../errors/index.ts';
 import { validateUser, type ApiTokenInfo, type UserRecord } from '../identity/index.ts';
-import { validatePolicy, policyToAuthored, type PolicyDefinition, type StoredPolicy } from '../policy/index.ts';
+import { validatePolicy, policyToAuthored, type PolicyApplyResult, type PolicyDefinition, type StoredPolicy } from '../policy/index.ts';
 import type { VeilRuntime } from '../runtime/index.ts';
 import type { Authorization } from './authorization.ts';
 import type { RequestScope } from './request-scope.ts';
@@ -43,14 +43,14 @@ export class AdminOperations {
     this.runtime.users.delete(name);
   }
 
-  listPolicies(scope: RequestScope): StoredPolicy[] {
+  listPolicies(scope: RequestScope): Promise<StoredPolicy[]> {
     scope.describe('admin', 'list policies');
     this.authorization.requireAdmin(scope);
     return this.runtime.policies.list();
   }
 
   /** Applies policies as authored (validated again, whatever door parsed them). */
-  applyPolicies(scope: RequestScope, policies: readonly PolicyDefinition[], options: { prune?: boolean; describe?: string } = {}): Record<string, string[]> {
+  applyPolicies(scope: RequestScope, policies: readonly PolicyDefinition[], options: { prune?: boolean; describe?: string } = {}): Promise<PolicyApplyResult> {
     scope.describe('admin', options.describe ?? `apply ${policies.length} policies`);
     this.authorization.requireAdmin(scope);
     return this.runtime.policies.apply(
@@ -59,10 +59,10 @@ export class AdminOperations {
     );
   }
 
-  deletePolicy(scope: RequestScope, name: string): void {
+  async deletePolicy(scope: RequestScope, name: string): Promise<void> {
     scope.describe('admin', `delete policy ${name}`);
     this.authorization.requireAdmin(scope);
-    this.runtime.policies.delete(name, changedBy(scope));
+    await this.runtime.policies.delete(name, changedBy(scope));
   }
 
   /**

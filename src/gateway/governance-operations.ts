@@ -76,7 +76,7 @@ export class GovernanceOperations {
     private readonly data: DataOperations,
   ) {}
 
-  history(scope: RequestScope, options: { policy?: string; limit?: number; before?: number }): PolicyChange[] {
+  history(scope: RequestScope, options: { policy?: string; limit?: number; before?: number }): Promise<PolicyChange[]> {
     scope.describe('admin', `policy history${options.policy === undefined ? '' : ` of ${options.policy}`}`);
     this.authorization.requireAdmin(scope);
     return this.runtime.policies.history(options);
@@ -91,7 +91,7 @@ export class GovernanceOperations {
     scope.describe('admin', `preview policy change (${text.length} characters)`);
     this.authorization.requireAdmin(scope);
     const { policies: proposed, problems } = checkPolicyDocuments(text);
-    const current = this.runtime.policies.list();
+    const current = await this.runtime.policies.list();
     const currentByName = new Map(current.map((p) => [p.name, p] as const));
     const proposedNames = new Set(proposed.map((p) => p.name));
     const created: string[] = [];

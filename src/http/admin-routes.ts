@@ -34,7 +34,7 @@ export function adminRoutes(gateway: VeilGateway): Route[] {
       method: 'GET',
       path: '/v1/policies',
       handler: async (ctx) => {
-        const policies = admin.listPolicies(ctx.scope);
+        const policies = await admin.listPolicies(ctx.scope);
         if ((ctx.req.headers.accept ?? '').includes('yaml')) {
           const text = exportPolicyDocument(policies);
           ctx.res.writeHead(200, { 'Content-Type': 'application/yaml; charset=utf-8', 'X-Request-Id': ctx.requestId });
@@ -55,7 +55,7 @@ export function adminRoutes(gateway: VeilGateway): Route[] {
         const policies = parsePolicyDocuments(text);
         if (policies.length === 0) throw new InvalidRequestError('no policies in the request body');
         const prune = ctx.url.searchParams.get('prune') === 'true';
-        sendJson(ctx, 200, admin.applyPolicies(ctx.scope, policies, { prune, describe: `apply policies (${text.length} characters)` }));
+        sendJson(ctx, 200, await admin.applyPolicies(ctx.scope, policies, { prune, describe: `apply policies (${text.length} characters)` }));
       },
     },
     {
@@ -63,7 +63,7 @@ export function adminRoutes(gateway: VeilGateway): Route[] {
       path: '/v1/policies/{policy}',
       handler: async (ctx) => {
         const name = ctx.params['policy'] ?? '';
-        admin.deletePolicy(ctx.scope, name);
+        await admin.deletePolicy(ctx.scope, name);
         sendJson(ctx, 200, { deleted: name });
       },
     },

@@ -13,7 +13,7 @@ export function governanceRoutes(gateway: VeilGateway): Route[] {
       handler: async (ctx) => {
         const query = ctx.url.searchParams;
         const policy = query.get('policy') ?? undefined;
-        const changes = governance.history(ctx.scope, {
+        const changes = await governance.history(ctx.scope, {
           ...(policy === undefined || policy === '' ? {} : { policy }),
           ...optionalInteger(query.get('limit'), 'limit', 1, 1000, (limit) => ({ limit })),
           ...optionalInteger(query.get('before'), 'before', 1, Number.MAX_SAFE_INTEGER, (before) => ({ before })),

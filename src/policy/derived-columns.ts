@@ -27,7 +27,8 @@ export class DerivedColumnPlanner {
 
   constructor(
     private fingerprint: string,
-    private readonly policies: () => readonly PolicyDefinition[],
+    /** The policies in force now (the access snapshot, checked against the generation). */
+    private readonly policies: () => Promise<readonly PolicyDefinition[]>,
   ) {}
 
   /** The macros changed (a new masking key): columns planned from now on carry the new fingerprint, and the old ones are dropped. */
@@ -35,8 +36,9 @@ export class DerivedColumnPlanner {
     this.fingerprint = fingerprint;
   }
 
-  plan(dataset: Dataset): readonly DerivedColumn[] {
+  async plan(dataset: Dataset): Promise<readonly DerivedColumn[]> {
     if (dataset.system === true) return [];
+    const policies = await this.policies();
     const key = `${dataset.database}.${dataset.name}`;
     const wanted = new Map<string, DerivedColumn>();
     // Earlier ones first, while the column still exists with the type they were computed for.
@@ -44,7 +46,7 @@ export class DerivedColumnPlanner {
       const column = dataset.columns.find((c) => c.name === previous.column);
       if (column !== undefined && this.nameOf(column.name, column.type, previous.transform) === previous.name) wanted.set(previous.name, previous);
     }
-    for (const { column, transform } of possibleMasks(dataset, this.policies())) {
+    for (const { column, transform } of possibleMasks(dataset, policies)) {
       if (transformDefinition(transform.name).precompute !== true) continue;
       const sql = transformSql(transform, `${DERIVED_SOURCE_ALIAS}.${sqlIdentifier(column.name)}`, column.type, { referenceDate: new Date(0) });
       const name = this.nameOf(column.name, column.type, transform.text);

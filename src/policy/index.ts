@@ -1,4 +1,4 @@
-export { PolicyStore, type PolicyChange } from './policy-store.ts';
+export { SYSTEM_ACTOR, type PolicyApplyResult, type PolicyChange, type PolicyRepository } from './policy-repository.ts';
 export { validatePolicy, policyToAuthored } from './policy-validation.ts';
 export { parsePolicyDocuments, checkPolicyDocuments, exportPolicyDocument, type PolicyProblem } from './policy-documents.ts';
 export { resolveEffectivePolicy, subjectMatches, isInForce, maskLayers, compareStrength, possibleMasks } from './effective-policy-resolver.ts';

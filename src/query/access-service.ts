@@ -3,7 +3,7 @@ import { fullName, type Dataset, type DatasetStore } from '../catalog/index.ts';
 import type { DuckDbEngine } from '../engine/index.ts';
 import { AccessDeniedError, DatasetNotFoundError } from '../errors/index.ts';
 import type { Principal } from '../identity/index.ts';
-import { resolveEffectivePolicy, type EffectiveDatasetPolicy, type PolicyDefinition, type PolicyStore } from '../policy/index.ts';
+import { resolveEffectivePolicy, type EffectiveDatasetPolicy, type PolicyDefinition, type PolicyRepository } from '../policy/index.ts';
 import { asciiLower, buildScan, type CompiledScan } from '../sql/index.ts';
 import { readGeneration, type SqliteDatabase } from '../store/index.ts';
 import { Semaphore } from '../util/semaphore.ts';
@@ -39,7 +39,7 @@ export class AccessService {
   constructor(
     private readonly controlDb: SqliteDatabase,
     private readonly datasets: DatasetStore,
-    private readonly policies: PolicyStore,
+    private readonly policies: PolicyRepository,
     private readonly engine: DuckDbEngine,
     /** The derived columns (masked values computed once per row) a dataset's view has now, by derivedKey. */
     private readonly derivedColumns: (dataset: string) => ReadonlyMap<string, string> = () => new Map(),
@@ -56,7 +56,7 @@ export class AccessService {
     const generation = readGeneration(this.controlDb);
     if (this.snapshotCache?.generation !== generation) {
       const datasets = new Map(this.datasets.list().map((d) => [fullName(d), d] as const));
-      const policies = this.policies.list();
+      const policies = await this.policies.list();
       const boundaries = policies
         .flatMap((p) => [p.validFrom, p.validUntil])
         .filter((t): t is string => t !== undefined)
@@ -67,18 +67,6 @@ export class AccessService {
       this.effectiveCache.clear();
     }
     return this.snapshotCache;
-  }
-
-  /**
-   * The policies as of the current generation, read synchronously, for the derived-column planner
-   * (which masks a dataset's view computes once), called while a dataset is registered. It must see
-   * policies applied a moment before (the demo applies its policies, then registers its datasets),
-   * or the copy is built without their masks and built again. The last synchronous reader of the
-   * policy store: it goes when the stores become asynchronous (issue 13).
-   */
-  currentPolicies(): readonly PolicyDefinition[] {
-    const generation = readGeneration(this.controlDb);
-    return this.snapshotCache?.generation === generation ? this.snapshotCache.policies : this.policies.list();
   }
 
   now(): Date {

@@ -6,7 +6,8 @@ import { CatalogService, DatasetStore, fullName, isS3Location, LocalFileStorage,
 import { DuckDbEngine } from '../engine/index.ts';
 import { VeilHome, type VeilSettings } from '../home/index.ts';
 import { ApiTokenStore, Authenticator, LocalTokenIssuer, OidcProvider, parseOidcProviders, UserStore } from '../identity/index.ts';
-import { DerivedColumnPlanner, PolicyStore, policyToAuthored, transformMacros, validatePolicy } from '../policy/index.ts';
+import { DerivedColumnPlanner, policyToAuthored, transformMacros, validatePolicy, type PolicyRepository } from '../policy/index.ts';
+import { SqlitePolicyRepository } from '../sqlite/policy-repository.ts';
 import { AccessService, AdmissionController, QueryService, ResultCache, RESULT_CACHE_MAX_ENTRIES } from '../query/index.ts';
 import { openControlDatabase, type SqliteDatabase } from '../store/index.ts';
 
@@ -20,7 +21,7 @@ export interface VeilRuntime {
   /** Parquet copies of CSV and JSON sources (docs/cache.md). */
   readonly cache: ColumnarCache;
   readonly users: UserStore;
-  readonly policies: PolicyStore;
+  readonly policies: PolicyRepository;
   readonly issuer: LocalTokenIssuer;
   readonly authenticator: Authenticator;
   readonly apiTokens: ApiTokenStore;
@@ -112,12 +113,12 @@ export async function openRuntime(homeDir: string | undefined, options: RuntimeO
   });
   catalog.listen({ registered: (name) => cache.registered(name), dropped: (name) => cache.forget(name) });
   const users = new UserStore(controlDb);
-  const policies = new PolicyStore(controlDb);
+  const policies = new SqlitePolicyRepository(controlDb);
   const access = new AccessService(controlDb, datasets, policies, engine, (name) => catalog.sourceRead(name)?.derived ?? new Map<string, string>());
   // Masked values views compute once per row (and copies keep), named after the macros they were
   // computed with: a new masking key or a changed macro never reads values of the old ones. The
   // policies come from the access snapshot, read once per catalog generation.
-  const derived = new DerivedColumnPlanner(macrosFingerprint(macros), () => access.currentPolicies());
+  const derived = new DerivedColumnPlanner(macrosFingerprint(macros), async () => (await access.snapshot()).policies);
   catalog.deriveColumnsWith((dataset) => derived.plan(dataset));
   const issuer = new LocalTokenIssuer(keys.tokenSigning);
   const apiTokens = new ApiTokenStore(controlDb);
@@ -159,7 +160,7 @@ export async function openRuntime(homeDir: string | undefined, options: RuntimeO
     });
     await engine.runInternal(`CREATE OR REPLACE VIEW ${sourceViewName({ database: 'veil_system', name: view.name })} AS ${view.sql(auditRecords)}`);
   }
-  installBuiltinPolicies(controlDb, policies);
+  await installBuiltinPolicies(controlDb, policies);
   await catalog.ensureSourceViews();
 
   const retention = startAuditRetention(audit, home, settings.auditRetentionDays);
@@ -224,17 +225,17 @@ export async function openRuntime(homeDir: string | undefined, options: RuntimeO
   };
 }
 
-function installBuiltinPolicies(controlDb: SqliteDatabase, policies: PolicyStore): void {
+async function installBuiltinPolicies(controlDb: SqliteDatabase, policies: PolicyRepository): Promise<void> {
   const installed = (controlDb.prepare(`SELECT value FROM meta WHERE key = 'builtin_policies'`).get() as { value: string } | undefined)?.value;
   if (installed === BUILTIN_POLICIES_VERSION) return;
-  const existing = new Map(policies.list().map((p) => [p.name, p]));
+  const existing = new Map((await policies.list()).map((p) => [p.name, p]));
   // Only policies that are missing, or still exactly as an earlier Veil installed them, are
   // (re)written: an administrator's change to a built-in policy is never overwritten.
   const upgradable = BUILTIN_POLICIES.filter((p) => {
     const current = existing.get(p.name);
     return current === undefined || (installed === '1' && isVersionOne(policyToAuthored(current)));
   });
-  if (upgradable.length > 0) policies.apply(upgradable.map(validatePolicy));
+  if (upgradable.length > 0) await policies.apply(upgradable.map(validatePolicy));
   controlDb.prepare(`INSERT INTO meta (key, value) VALUES ('builtin_policies', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`).run(BUILTIN_POLICIES_VERSION);
 }
 

@@ -23,7 +23,7 @@ before(async () => {
   runtime = await openRuntime(home);
   await runtime.catalog.register({ name: 'db.people', location: 'p/people.csv', columnTags: { name: ['pii.name'], ssn: ['pii.ssn'] } });
   runtime.users.put({ name: 'ann', groups: ['analysts'], attributes: { region: 'US' } });
-  runtime.policies.apply([
+  await runtime.policies.apply([
     validatePolicy({
       name: 'analysts',
       subjects: { groups: ['analysts'] },

@@ -1,27 +1,23 @@
 import { InvalidPolicyError, NotFoundError } from '../errors/index.ts';
+import { policyToAuthored, SYSTEM_ACTOR, validatePolicy, type PolicyApplyResult, type PolicyChange, type PolicyDefinition, type PolicyRepository, type StoredPolicy } from '../policy/index.ts';
 import { bumpGeneration, nowIso, type SqliteDatabase } from '../store/index.ts';
-import type { PolicyDefinition, StoredPolicy } from './policy-types.ts';
-import { validatePolicy, policyToAuthored } from './policy-validation.ts';
 
-export class PolicyStore {
+/** Policies and their history in a home's control database (the SQL of PolicyRepository for SQLite). */
+export class SqlitePolicyRepository implements PolicyRepository {
   constructor(private readonly db: SqliteDatabase) {}
 
-  list(): StoredPolicy[] {
+  async list(): Promise<StoredPolicy[]> {
     const rows = this.db.prepare('SELECT definition, created_at, updated_at FROM policies ORDER BY name').all() as Row[];
     return rows.map(fromRow);
   }
 
-  get(name: string): StoredPolicy {
+  async get(name: string): Promise<StoredPolicy> {
     const row = this.db.prepare('SELECT definition, created_at, updated_at FROM policies WHERE name = ?').get(name) as Row | undefined;
     if (row === undefined) throw new NotFoundError(`policy ${name}`);
     return fromRow(row);
   }
 
-  /**
-   * Creates or replaces policies in one transaction: a file with one invalid policy changes nothing.
-   * With `prune`, policies not in the set are deleted (the file is the whole truth).
-   */
-  apply(policies: readonly PolicyDefinition[], options: { prune?: boolean; changedBy?: string } = {}): { created: string[]; updated: string[]; unchanged: string[]; deleted: string[] } {
+  async apply(policies: readonly PolicyDefinition[], options: { prune?: boolean; changedBy?: string } = {}): Promise<PolicyApplyResult> {
     const result = { created: [] as string[], updated: [] as string[], unchanged: [] as string[], deleted: [] as string[] };
     const names = new Set<string>();
     const changedBy = options.changedBy ?? SYSTEM_ACTOR;
@@ -58,7 +54,7 @@ export class PolicyStore {
     return result;
   }
 
-  delete(name: string, changedBy = SYSTEM_ACTOR): void {
+  async delete(name: string, changedBy = SYSTEM_ACTOR): Promise<void> {
     this.db.transaction(() => {
       const existing = this.db.prepare('SELECT definition FROM policies WHERE name = ?').get(name) as { definition: string } | undefined;
       if (existing === undefined) throw new NotFoundError(`policy ${name}`);
@@ -68,8 +64,7 @@ export class PolicyStore {
     })();
   }
 
-  /** Changes, newest first; `policy` narrows to one policy, `before` pages back from an id. */
-  history(options: { policy?: string; limit?: number; before?: number } = {}): PolicyChange[] {
+  async history(options: { policy?: string; limit?: number; before?: number } = {}): Promise<PolicyChange[]> {
     const limit = Math.max(1, Math.min(options.limit ?? 100, 1000));
     const rows = this.db
       .prepare(
@@ -93,20 +88,6 @@ export class PolicyStore {
       .prepare('INSERT INTO policy_history (policy, change, changed_by, changed_at, before_definition, after_definition) VALUES (?, ?, ?, ?, ?, ?)')
       .run(policy, change, changedBy, at, before, after);
   }
-}
-
-/** Who changed a policy when no person did (built-in policies, upgrades). */
-const SYSTEM_ACTOR = 'veil';
-
-/** One change to one policy: its authored definitions before and after (null when absent). */
-export interface PolicyChange {
-  readonly id: number;
-  readonly policy: string;
-  readonly change: 'created' | 'updated' | 'deleted';
-  readonly changedBy: string;
-  readonly changedAt: string;
-  readonly before: Record<string, unknown> | null;
-  readonly after: Record<string, unknown> | null;
 }
 
 interface HistoryRow {
