@@ -5,7 +5,6 @@ import type { CatalogService } from './catalog-service.ts';
 import { fullName, NAME_PATTERN, type Dataset, type DatasetFormat } from './dataset-types.ts';
 import { DIRECTORY_FILE_PATTERN, readFunctionSql } from './source-relation.ts';
 import type { DuckDbEngine } from '../engine/index.ts';
-import type { SqliteDatabase } from '../store/index.ts';
 import { isS3Location, type S3Mirror } from './s3-storage.ts';
 
 /**
@@ -36,7 +35,7 @@ interface Candidate {
   readonly files: readonly FileStamp[];
 }
 
-interface FileStamp {
+export interface FileStamp {
   readonly path: string;
   readonly size: number;
   readonly mtimeMs: number;
@@ -46,25 +45,10 @@ const FORMAT_OF: Record<string, DatasetFormat> = { '.csv': 'csv', '.tsv': 'csv',
 const MAX_FILES = 100_000;
 
 /** Where each crawled dataset's files were last seen (size, mtime), to report changes next time. */
+/** What each crawled dataset's files looked like at the last crawl (src/sqlite/crawl-state-repository.ts). */
 export interface CrawlState {
-  get(dataset: string): readonly FileStamp[] | undefined;
-  set(dataset: string, files: readonly FileStamp[]): void;
-}
-
-/** Crawl state in the control database (table crawl_state). */
-export class SqliteCrawlState implements CrawlState {
-  constructor(private readonly db: SqliteDatabase) {}
-
-  get(dataset: string): readonly FileStamp[] | undefined {
-    const row = this.db.prepare('SELECT files FROM crawl_state WHERE dataset = ?').get(dataset) as { files: string } | undefined;
-    return row === undefined ? undefined : (JSON.parse(row.files) as FileStamp[]);
-  }
-
-  set(dataset: string, files: readonly FileStamp[]): void {
-    this.db
-      .prepare('INSERT INTO crawl_state (dataset, files, crawled_at) VALUES (?, ?, ?) ON CONFLICT(dataset) DO UPDATE SET files = excluded.files, crawled_at = excluded.crawled_at')
-      .run(dataset, JSON.stringify(files), new Date().toISOString());
-  }
+  get(dataset: string): Promise<readonly FileStamp[] | undefined>;
+  set(dataset: string, files: readonly FileStamp[]): Promise<void>;
 }
 
 /**
@@ -154,15 +138,15 @@ async function crawlCandidate(
     if (current === undefined) {
       const name = uniqueName(catalog, context.database, candidate.name);
       const dataset = await catalog.register({ name: `${context.database}.${name}`, location: candidate.location, format: candidate.format, ...(context.owner === undefined ? {} : { owner: context.owner }) });
-      state.set(fullName(dataset), candidate.files);
+      await state.set(fullName(dataset), candidate.files);
       tally.seen.add(fullName(dataset));
       tally.registered.push({ dataset: fullName(dataset), location: candidate.location, format: candidate.format, columns: dataset.columns.length });
       return 'registered';
     }
     const name = fullName(current);
     tally.seen.add(name);
-    const difference = fileDifference(state.get(name), candidate.files);
-    state.set(name, candidate.files);
+    const difference = fileDifference(await state.get(name), candidate.files);
+    await state.set(name, candidate.files);
     const schema = await schemaDrift(catalog, engine, current);
     if (schema !== undefined) tally.drift.push({ dataset: name, ...schema });
     if (difference.files_added + difference.files_changed + difference.files_removed > 0) tally.changed.push({ dataset: name, ...difference });

@@ -2,7 +2,6 @@ import { classifyColumns, type ClassificationProposal } from '../classification/
 import { InvalidRequestError } from '../errors/index.ts';
 import type { DuckDbEngine } from '../engine/index.ts';
 import { sqlIdentifier } from '../engine/index.ts';
-import type { SqliteDatabase } from '../store/index.ts';
 import type { CatalogService } from './catalog-service.ts';
 import { fullName, type Dataset } from './dataset-types.ts';
 import { sourceViewName } from './source-relation.ts';
@@ -23,14 +22,27 @@ export interface DatasetClassification {
 
 export const CLASSIFICATION_SAMPLE_ROWS = 500;
 
-export async function classifyDataset(catalog: CatalogService, engine: DuckDbEngine, db: SqliteDatabase, name: string): Promise<DatasetClassification> {
+export interface ClassificationDecision {
+  readonly column: string;
+  readonly tag: string;
+  readonly decision: 'accepted' | 'rejected';
+}
+
+/** Stewards' decisions on proposals (src/sqlite/classification-decisions.ts). */
+export interface ClassificationDecisions {
+  /** A dataset's decisions, by `column \u0000 tag`. */
+  of(dataset: string): Promise<ReadonlyMap<string, string>>;
+  record(dataset: string, decisions: readonly ClassificationDecision[], by: string, at: string): Promise<void>;
+}
+
+export async function classifyDataset(catalog: CatalogService, engine: DuckDbEngine, decisionStore: ClassificationDecisions, name: string): Promise<DatasetClassification> {
   const dataset = catalog.datasets.get(name);
   if (dataset.system) throw new InvalidRequestError('system datasets are not classified');
   const columns = dataset.columns;
   const select = columns.map((c) => `CAST(${sqlIdentifier(c.name)} AS VARCHAR)`).join(', ');
   const rows = await engine.runInternal<(string | null)[]>(`SELECT ${select} FROM ${sourceViewName(dataset)} USING SAMPLE ${CLASSIFICATION_SAMPLE_ROWS} ROWS`);
   const proposals = classifyColumns(columns.map((c, i) => ({ name: c.name, type: c.type, values: rows.map((r) => r[i] ?? null) })));
-  const decisions = decisionsOf(db, fullName(dataset));
+  const decisions = await decisionStore.of(fullName(dataset));
   return {
     dataset: fullName(dataset),
     sampled_rows: rows.length,
@@ -38,22 +50,21 @@ export async function classifyDataset(catalog: CatalogService, engine: DuckDbEng
   };
 }
 
-export function decideClassification(
+export async function decideClassification(
   catalog: CatalogService,
-  db: SqliteDatabase,
+  decisionStore: ClassificationDecisions,
   name: string,
   decisions: { accept?: readonly { column: string; tag: string }[]; reject?: readonly { column: string; tag: string }[] },
   by: string,
-): void {
+): Promise<void> {
   const dataset = catalog.datasets.get(name);
-  const all = [...(decisions.accept ?? []).map((d) => ({ ...d, decision: 'accepted' })), ...(decisions.reject ?? []).map((d) => ({ ...d, decision: 'rejected' }))];
+  const all: ClassificationDecision[] = [
+    ...(decisions.accept ?? []).map((d) => ({ ...d, decision: 'accepted' as const })),
+    ...(decisions.reject ?? []).map((d) => ({ ...d, decision: 'rejected' as const })),
+  ];
   for (const d of all) {
     if (!dataset.columns.some((c) => c.name === d.column)) throw new InvalidRequestError(`column ${d.column} is not in ${fullName(dataset)}`);
   }
-  const store = db.prepare(
-    `INSERT INTO classification_decisions (dataset, column_name, tag, decision, decided_by, decided_at) VALUES (?, ?, ?, ?, ?, ?)
-     ON CONFLICT(dataset, column_name, tag) DO UPDATE SET decision = excluded.decision, decided_by = excluded.decided_by, decided_at = excluded.decided_at`,
-  );
   const now = new Date().toISOString();
   const columns: Record<string, { add: string[]; remove: string[] }> = {};
   for (const d of all) {
@@ -62,17 +73,10 @@ export function decideClassification(
   }
   // Tag first (it validates tag names), then record the decisions.
   catalog.tag(fullName(dataset), { columns });
-  db.transaction(() => {
-    for (const d of all) store.run(fullName(dataset), d.column, d.tag, d.decision, by, now);
-  })();
+  await decisionStore.record(fullName(dataset), all, by, now);
 }
 
-function decisionsOf(db: SqliteDatabase, dataset: string): Map<string, string> {
-  const rows = db.prepare('SELECT column_name, tag, decision FROM classification_decisions WHERE dataset = ?').all(dataset) as { column_name: string; tag: string; decision: string }[];
-  return new Map(rows.map((r) => [`${r.column_name}\u0000${r.tag}`, r.decision]));
-}
-
-function statusOf(dataset: Dataset, decisions: Map<string, string>, p: ClassificationProposal): ProposalStatus {
+function statusOf(dataset: Dataset, decisions: ReadonlyMap<string, string>, p: ClassificationProposal): ProposalStatus {
   if (dataset.columns.find((c) => c.name === p.column)?.tags.includes(p.tag)) return 'accepted';
   return decisions.get(`${p.column}\u0000${p.tag}`) === 'rejected' ? 'rejected' : 'proposed';
 }

@@ -1,4 +1,4 @@
-import { classifyDataset, crawlUri, decideClassification, exportMetadata, fullName, importMetadata, splitDatasetName, SqliteCrawlState, type CrawlProgressListener, type CrawlReport, type Dataset, type ImportReport, type MetadataAsset, type RegisterDatasetInput } from '../catalog/index.ts';
+import { classifyDataset, crawlUri, decideClassification, exportMetadata, fullName, importMetadata, splitDatasetName, type CrawlProgressListener, type CrawlReport, type Dataset, type ImportReport, type MetadataAsset, type RegisterDatasetInput } from '../catalog/index.ts';
 import type { EffectiveDatasetPolicy } from '../policy/index.ts';
 import { searchCatalog, type SearchOptions, type SearchResult } from '../query/index.ts';
 import type { VeilRuntime } from '../runtime/index.ts';
@@ -82,23 +82,23 @@ export class CatalogOperations {
     scope.describe('admin', `classify ${name}`);
     scope.datasets = [name.toLowerCase()];
     await this.requireSteward(scope, name);
-    return classifyDataset(this.runtime.catalog, this.runtime.engine, this.runtime.controlDb, checkedName(name));
+    return classifyDataset(this.runtime.catalog, this.runtime.engine, this.runtime.classificationDecisions, checkedName(name));
   }
 
   async decideClassification(scope: RequestScope, name: string, decisions: { accept: readonly { column: string; tag: string }[]; reject: readonly { column: string; tag: string }[] }, by?: string): Promise<unknown> {
     scope.describe('admin', `classification ${name}: accept ${decisions.accept.map((d) => `${d.column}=${d.tag}`).join(' ')}; reject ${decisions.reject.map((d) => `${d.column}=${d.tag}`).join(' ')}`);
     scope.datasets = [name.toLowerCase()];
     await this.requireSteward(scope, name);
-    decideClassification(this.runtime.catalog, this.runtime.controlDb, checkedName(name), { accept: [...decisions.accept], reject: [...decisions.reject] }, by ?? scope.requirePrincipal().user);
-    return classifyDataset(this.runtime.catalog, this.runtime.engine, this.runtime.controlDb, checkedName(name));
+    await decideClassification(this.runtime.catalog, this.runtime.classificationDecisions, checkedName(name), { accept: [...decisions.accept], reject: [...decisions.reject] }, by ?? scope.requirePrincipal().user);
+    return classifyDataset(this.runtime.catalog, this.runtime.engine, this.runtime.classificationDecisions, checkedName(name));
   }
 
   /** `onProgress` hears of each candidate as the crawl goes (after the admin check and the prefix's validation). */
   async crawl(scope: RequestScope, prefix: string, options: { database: string; owner?: string; onProgress?: CrawlProgressListener }): Promise<CrawlReport> {
     scope.describe('admin', `crawl ${prefix} into ${options.database}`);
     this.authorization.requireAdmin(scope);
-    const { catalog, engine, controlDb, home } = this.runtime;
-    const report = await crawlUri({ catalog, engine, state: new SqliteCrawlState(controlDb), storageRoot: home.storageRoot }, prefix, options);
+    const { catalog, engine, crawlState, home } = this.runtime;
+    const report = await crawlUri({ catalog, engine, state: crawlState, storageRoot: home.storageRoot }, prefix, options);
     scope.datasets = report.registered.map((r) => r.dataset);
     return report;
   }
@@ -110,7 +110,7 @@ export class CatalogOperations {
     this.authorization.requireAdmin(scope);
     const dataset = await this.runtime.catalog.register(input);
     if (options.classify === false) return adminView(dataset);
-    const classification = await classifyDataset(this.runtime.catalog, this.runtime.engine, this.runtime.controlDb, fullName(dataset)).catch(() => null);
+    const classification = await classifyDataset(this.runtime.catalog, this.runtime.engine, this.runtime.classificationDecisions, fullName(dataset)).catch(() => null);
     return { ...adminView(dataset), classification };
   }
 

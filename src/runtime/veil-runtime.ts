@@ -2,7 +2,9 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { CacheManifest, ColumnarCache } from '../cache/index.ts';
 import { AuditLog, AUDIT_DATASET_COLUMNS, AUDIT_DATASET_NAMES, AUDIT_DATASETS, canonicalJson, OpenLineageWriter } from '../audit/index.ts';
-import { CatalogService, DatasetStore, fullName, isS3Location, LocalFileStorage, parseS3Settings, RoutedStorage, S3Mirror, sourceViewName } from '../catalog/index.ts';
+import { CatalogService, DatasetStore, fullName, isS3Location, LocalFileStorage, parseS3Settings, RoutedStorage, S3Mirror, sourceViewName, type ClassificationDecisions, type CrawlState } from '../catalog/index.ts';
+import { SqliteClassificationDecisions } from '../sqlite/classification-decisions.ts';
+import { SqliteCrawlState } from '../sqlite/crawl-state-repository.ts';
 import { DuckDbEngine } from '../engine/index.ts';
 import { VeilHome, type VeilSettings } from '../home/index.ts';
 import { ApiTokenStore, Authenticator, LocalTokenIssuer, OidcProvider, parseOidcProviders, UserStore } from '../identity/index.ts';
@@ -22,6 +24,10 @@ export interface VeilRuntime {
   readonly cache: ColumnarCache;
   readonly users: UserStore;
   readonly policies: PolicyRepository;
+  /** What each crawled dataset's files looked like at the last crawl. */
+  readonly crawlState: CrawlState;
+  /** Stewards' decisions on classification proposals. */
+  readonly classificationDecisions: ClassificationDecisions;
   readonly issuer: LocalTokenIssuer;
   readonly authenticator: Authenticator;
   readonly apiTokens: ApiTokenStore;
@@ -205,6 +211,8 @@ export async function openRuntime(homeDir: string | undefined, options: RuntimeO
     cache,
     users,
     policies,
+    crawlState: new SqliteCrawlState(controlDb),
+    classificationDecisions: new SqliteClassificationDecisions(controlDb),
     issuer,
     authenticator: new Authenticator(issuer, users, apiTokens, identityProviders, settings.adminGroups),
     apiTokens,
