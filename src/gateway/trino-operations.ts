@@ -105,7 +105,7 @@ export class TrinoOperations {
     try {
       return await this.translatedFilters(principal, effective);
     } catch (error) {
-      if (error instanceof TrinoTranslationError || (isVeilError(error) && error.code === 'POLICY_NOT_APPLICABLE')) return nothing;
+      if (isRefusal(error)) return nothing;
       throw error;
     }
   }
@@ -237,7 +237,7 @@ export class TrinoOperations {
     entries.set(key, computed);
     computed.catch((error: unknown) => {
       // Only refusals are answers; anything else is tried again next time.
-      if (!(error instanceof TrinoTranslationError || (isVeilError(error) && error.code === 'POLICY_NOT_APPLICABLE'))) entries.delete(key);
+      if (!isRefusal(error)) entries.delete(key);
     });
     return computed;
   }
@@ -249,7 +249,7 @@ export class TrinoOperations {
       for (const entry of effective.columns) if (entry.access === 'masked') await this.maskExpression(principal, effective, entry, trinoTypeOf(entry.column.type));
       return true;
     } catch (error) {
-      if (error instanceof TrinoTranslationError || (isVeilError(error) && error.code === 'POLICY_NOT_APPLICABLE')) return false;
+      if (isRefusal(error)) return false;
       throw error;
     }
   }
@@ -310,6 +310,11 @@ export function trinoTypeOf(duckdbType: string): string {
     FLOAT: 'real', DOUBLE: 'double', DATE: 'date', TIMESTAMP: 'timestamp(6)', 'TIMESTAMP WITH TIME ZONE': 'timestamp(6) with time zone',
   };
   return known[duckdbType] ?? duckdbType.toLowerCase();
+}
+
+/** A policy without an exact Trino form (TrinoTranslationError carries the same code), as opposed to a failure. */
+function isRefusal(error: unknown): boolean {
+  return isVeilError(error) && error.code === 'POLICY_NOT_APPLICABLE';
 }
 
 function resourceName(resource: TrinoResource): string {

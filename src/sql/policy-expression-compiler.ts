@@ -35,7 +35,11 @@ export async function compilePolicyPredicate(
   const key = JSON.stringify([predicate, principal, [...columns].sort()]);
   const known = COMPILED.get(key);
   if (known !== undefined) return known;
-  const compiled = await compileUncached(engine, predicate, principal, columns, context);
+  const expression = await bindPolicyPredicate(engine, predicate, principal, columns, context, RAW_ALIAS);
+  const printed = await printSelect(engine, selectOf(expression));
+  const match = /^SELECT ([\s\S]*)$/.exec(printed);
+  if (!match?.[1]) throw new PolicyNotApplicableError(context.policy, context.dataset, 'predicate could not be printed');
+  const compiled = match[1];
   if (COMPILED.size >= COMPILED_LIMIT) COMPILED.delete(COMPILED.keys().next().value as string);
   COMPILED.set(key, compiled);
   return compiled;
@@ -44,20 +48,6 @@ export async function compilePolicyPredicate(
 /** Compiled predicates by their inputs (least recently added dropped first). */
 const COMPILED = new Map<string, string>();
 const COMPILED_LIMIT = 20_000;
-
-async function compileUncached(
-  engine: DuckDbEngine,
-  predicate: string,
-  principal: Principal,
-  columns: ReadonlySet<string>,
-  context: { policy: string; dataset: string },
-): Promise<string> {
-  const expression = await bindPolicyPredicate(engine, predicate, principal, columns, context, RAW_ALIAS);
-  const printed = await printSelect(engine, selectOf(expression));
-  const match = /^SELECT ([\s\S]*)$/.exec(printed);
-  if (!match?.[1]) throw new PolicyNotApplicableError(context.policy, context.dataset, 'predicate could not be printed');
-  return match[1];
-}
 
 /**
  * The checks of compilePolicyPredicate, returning DuckDB's syntax tree with identity functions

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { AccessDeniedError, InvalidRequestError } from '../errors/index.ts';
+import { AccessDeniedError, InvalidRequestError, isVeilError } from '../errors/index.ts';
 import type { TrinoQuestion, TrinoResource, VeilGateway } from '../gateway/index.ts';
 
 /**
@@ -132,7 +132,8 @@ async function answer(gateway: VeilGateway, req: IncomingMessage, res: ServerRes
     send(res, 200, { result });
   } catch (error) {
     const code = gateway.finish(scope, error);
-    send(res, 500, { error: code ?? 'INTERNAL', message: error instanceof Error ? error.message : 'internal error' });
+    // Veil's own errors say what was refused; anything else is not described (it could name server paths).
+    send(res, 500, { error: code ?? 'INTERNAL', message: isVeilError(error) ? error.message : 'internal error' });
   }
 }
 
