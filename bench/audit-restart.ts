@@ -64,8 +64,8 @@ async function restart(home: string): Promise<{ ms: number; answered: number; ru
   const started = performance.now();
   const runtime = await openRuntime(home);
   runtime.audit.warmMirror();
-  if (!runtime.users.find('auditor')) runtime.users.put({ name: 'auditor', groups: ['compliance'], attributes: {} });
-  const answered = await firstNumber(runtime, principalOf(runtime.users.get('auditor')), `SELECT count(*) FROM veil_system.audit_log WHERE "user" = 'user7'`);
+  if ((await runtime.users.find('auditor')) === undefined) await runtime.users.put({ name: 'auditor', groups: ['compliance'], attributes: {} });
+  const answered = await firstNumber(runtime, principalOf(await runtime.users.get('auditor')), `SELECT count(*) FROM veil_system.audit_log WHERE "user" = 'user7'`);
   return { ms: performance.now() - started, answered, runtime };
 }
 
@@ -87,10 +87,10 @@ export async function runAuditRestartBenchmark(options: AuditRestartOptions): Pr
   mkdirSync(empty, { recursive: true });
   {
     const runtime = await openRuntime(home);
-    const present = runtime.audit.recordCount();
+    const present = await runtime.audit.recordCount();
     if (present < options.records) {
       progress(`audit restart: writing ${(options.records - present).toLocaleString('en-US')} audit records (kept for later runs) …`);
-      for (let i = present; i < options.records; i += BATCH) runtime.audit.recordMany(trail(i, Math.min(BATCH, options.records - i)));
+      for (let i = present; i < options.records; i += BATCH) await runtime.audit.recordMany(trail(i, Math.min(BATCH, options.records - i)));
     }
     await runtime.close();
     await (await openRuntime(empty)).close();

@@ -155,8 +155,8 @@ export async function runDeliveryBenchmark(options: DeliveryOptions): Promise<De
     check('generated rows', csvRows === options.rows, `CSV source has ${csvRows} rows, expected ${options.rows}`);
     check('parquet copy rows', parquetRows === csvRows, `Parquet source has ${parquetRows} rows, CSV ${csvRows}`);
 
-    const alice = principalOf(runtime.users.get('alice'));
-    const erin = principalOf(runtime.users.get('erin'));
+    const alice = principalOf(await runtime.users.get('alice'));
+    const erin = principalOf(await runtime.users.get('erin'));
     const region = alice.attributes['region']?.[0];
     if (region === undefined) throw new Error('demo user alice has no region attribute');
     const sources: Source[] = [];
@@ -164,7 +164,7 @@ export async function runDeliveryBenchmark(options: DeliveryOptions): Promise<De
       sources.push({
         source,
         dataset,
-        file: datasetFile(runtime, dataset),
+        file: await datasetFile(runtime, dataset),
         region,
         alice: await runtime.queries.prepare(alice, `SELECT * FROM ${dataset}`),
         erin: await runtime.queries.prepare(erin, `SELECT * FROM ${dataset} WHERE country = ${sqlString(region)}`),
@@ -377,7 +377,7 @@ async function copyToFile(runtime: VeilRuntime, selectSql: string, timeoutMs: nu
 async function untilFresh(runtime: VeilRuntime, dataset: string, prepared: PreparedQuery, timeoutMs: number): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   while (performance.now() < deadline) {
-    const [status] = runtime.cache.status([dataset]);
+    const [status] = await runtime.cache.status([dataset]);
     if (status?.state === 'fresh' && (await sourceViewSql(runtime, dataset)).includes('read_parquet')) return;
     await runtime.queries.describe(prepared); // a use: decides the view again
     await new Promise((resolve) => setTimeout(resolve, 200));
@@ -385,8 +385,8 @@ async function untilFresh(runtime: VeilRuntime, dataset: string, prepared: Prepa
   throw new Error(`the copy of ${dataset} was not rebuilt within ${timeoutMs} ms`);
 }
 
-function datasetFile(runtime: VeilRuntime, name: string): string {
-  const dataset = runtime.catalog.datasets.get(name);
+async function datasetFile(runtime: VeilRuntime, name: string): Promise<string> {
+  const dataset = await runtime.catalog.datasets.get(name);
   return path.join(runtime.home.storageRoot, dataset.location);
 }
 
@@ -401,7 +401,7 @@ async function countRows(runtime: VeilRuntime, name: string): Promise<number> {
  * column types are the registered ones), registered with the same dataset and column tags.
  */
 async function ensureParquetDataset(runtime: VeilRuntime): Promise<void> {
-  const csv = runtime.catalog.datasets.get(CSV_DATASET);
+  const csv = await runtime.catalog.datasets.get(CSV_DATASET);
   const target = path.join(runtime.home.storageRoot, PARQUET_LOCATION);
   if (!existsSync(target)) {
     progress(`delivery: writing the Parquet copy ${target}`);
@@ -418,7 +418,7 @@ async function ensureParquetDataset(runtime: VeilRuntime): Promise<void> {
     }
     progress(`delivery: Parquet copy written in ${formatSeconds(performance.now() - started)} (${formatBytes(statSync(target).size)})`);
   }
-  if (runtime.catalog.datasets.find(PARQUET_DATASET) !== undefined) return;
+  if ((await runtime.catalog.datasets.find(PARQUET_DATASET)) !== undefined) return;
   const columnTags: Record<string, string[]> = {};
   const columnDescriptions: Record<string, string> = {};
   for (const column of csv.columns) {

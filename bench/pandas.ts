@@ -49,8 +49,8 @@ export async function runPandasBenchmark(options: PandasOptions): Promise<Pandas
   let server: Server | undefined;
   try {
     const demo = await setupDemo(runtime, options.rows, (line) => progress(`pandas: ${line}`));
-    const rawFile = path.join(runtime.home.storageRoot, runtime.catalog.datasets.get(DATASET).location);
-    const region = runtime.users.get('alice').attributes['region'];
+    const rawFile = path.join(runtime.home.storageRoot, (await runtime.catalog.datasets.get(DATASET)).location);
+    const region = (await runtime.users.get('alice')).attributes['region'];
     if (typeof region !== 'string') throw new Error('demo user alice has no single region attribute');
     server = createHttpServer(createGateway(runtime), { logError: (id, error) => progress(`pandas: request ${id} failed: ${errorMessage(error)}`) });
     const listening = server;

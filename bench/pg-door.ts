@@ -156,8 +156,8 @@ export async function runPgDoorBenchmark(options: PgDoorOptions): Promise<PgDoor
   try {
     const demo = await setupDemo(runtime, options.rows, (line) => progress(`pg-door: ${line}`));
     progress(`pg-door: demo data ${demo.generated ? 'generated' : 'reused'}`);
-    const csvFile = path.join(runtime.home.storageRoot, runtime.catalog.datasets.get(DATASET).location);
-    const region = runtime.users.get('alice').attributes['region'];
+    const csvFile = path.join(runtime.home.storageRoot, (await runtime.catalog.datasets.get(DATASET)).location);
+    const region = (await runtime.users.get('alice')).attributes['region'];
     if (typeof region !== 'string') throw new Error('demo user alice has no single region attribute');
 
     const doorErrors: string[] = [];
@@ -528,7 +528,7 @@ async function runPandas(
  * socket). Interleaved, medians.
  */
 async function veilBreakdown(runtime: VeilRuntime, runs: number): Promise<Diagnostic[]> {
-  const alice = principalOf(runtime.users.get('alice'));
+  const alice = principalOf(await runtime.users.get('alice'));
   const prepared = await runtime.queries.prepare(alice, QUERY);
   let encodeRows: ((chunk: import('../src/engine/index.ts').DuckDBDataChunk) => Buffer) | null = null;
   let dataRows: ((chunk: import('../src/engine/index.ts').DuckDBDataChunk) => Buffer) | null = null;

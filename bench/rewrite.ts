@@ -267,7 +267,7 @@ async function setupRewriteHome(runtime: VeilRuntime): Promise<WideColumn[]> {
       columnTags: { label: ['pii.name'], amount: ['finance.amount'] },
     });
   }
-  runtime.users.put({
+  await runtime.users.put({
     name: BENCH_USER,
     groups: ['analysts', 'emea', 'g03', 'g07'],
     attributes: { region: 'US', dept: ['d1', 'd2'], clearance: 'high', cost_center: 'cc7' },
@@ -275,7 +275,7 @@ async function setupRewriteHome(runtime: VeilRuntime): Promise<WideColumn[]> {
   const random = seededRandom(99);
   for (let i = 0; i < 30; i++) {
     const groups = [`g${String(Math.floor(random() * 20)).padStart(2, '0')}`, ...(random() < 0.5 ? ['analysts'] : [])];
-    runtime.users.put({ name: `u${String(i).padStart(2, '0')}`, groups, attributes: { region: pick(random, ['US', 'DE', 'FR', 'JP']) } });
+    await runtime.users.put({ name: `u${String(i).padStart(2, '0')}`, groups, attributes: { region: pick(random, ['US', 'DE', 'FR', 'JP']) } });
   }
   const policies = generatePolicies(columns).map(validatePolicy);
   await runtime.policies.apply(policies);
@@ -296,9 +296,9 @@ export async function runRewriteBenchmark(options: RewriteOptions): Promise<Rewr
     runtime = await openRuntime(home);
     const rt = runtime;
     await setupRewriteHome(rt);
-    const principal: Principal = principalOf(rt.users.get(BENCH_USER));
+    const principal: Principal = principalOf(await rt.users.get(BENCH_USER));
     const policyCount = (await rt.policies.list()).length;
-    const datasetCount = rt.catalog.datasets.list().length;
+    const datasetCount = (await rt.catalog.datasets.list()).length;
     progress(`rewrite: ${datasetCount} datasets, ${policyCount} policies (incl. built-ins), user ${BENCH_USER}`);
 
     const effective = await rt.access.readable(principal, WIDE_DATASET);

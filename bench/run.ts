@@ -35,7 +35,11 @@
  *   (j) Trino's questions to Veil's OPA listener (allow, filters, row filters, masks): p50/p99 next
  *       to the bare HTTP round trip to the same listener.
  *
- *   VEIL_BENCH_PARTS         any of a, b, c, d, e, f, g, h, i, j, comma-separated (default all)
+ *   (k) the control store on PostgreSQL against SQLite: small requests' p50/p99 (interleaved, SQLite
+ *       as the baseline), and whether a change on one replica is seen by the next request on another.
+ *
+ *   VEIL_BENCH_PARTS         any of a, b, c, d, e, f, g, h, i, j, k, comma-separated (default all)
+ *   VEIL_BENCH_STORE_ITERS   rounds of part (k) (default 300)
  *   VEIL_BENCH_TRINO_ITERS   rounds of part (j) (default 300)
  *   VEIL_BENCH_SCALE_SIZES   trial sizes of part (i) (default 1000000,4000000,16000000; homes kept)
  *   VEIL_BENCH_CACHE_ITERS   count queries per side of part (h) (default 200)
@@ -68,13 +72,14 @@ import { FAIRNESS_TARGET_RATIO, formatFairnessReport, runFairnessBenchmark, type
 import { formatPgDoorReport, PG_DOOR_TARGET_RATIO, runPgDoorBenchmark, type PgDoorReport, type SystemSummary } from './pg-door.ts';
 import { formatScaleReport, runScaleBenchmark, scaleJson, type ScaleReport } from './scale.ts';
 import { formatTrinoReport, runTrinoBenchmark, type TrinoBenchReport } from './trino.ts';
+import { formatControlStoreReport, runControlStoreBenchmark, type ControlStoreBenchReport } from './control-store.ts';
 import { cacheJson, formatCacheReport, runColumnarCacheBenchmark, type CacheBenchReport } from './columnar-cache.ts';
 import { envChoice, envInteger, errorMessage, median, progress, round } from './support.ts';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const RESULTS_FILE = path.join(REPO, 'bench', 'results', 'latest.json');
 
-const PARTS = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j'] as const;
+const PARTS = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k'] as const;
 type Part = (typeof PARTS)[number];
 
 interface Config {
@@ -392,6 +397,17 @@ async function main(): Promise<number> {
     }
   }
 
+  let controlStore: ControlStoreBenchReport | undefined;
+  if (config.parts.includes('k')) {
+    try {
+      controlStore = await runControlStoreBenchmark({ iterations: envInteger('VEIL_BENCH_STORE_ITERS', 300, 10) });
+      for (const c of controlStore.checks) if (!c.ok) failures.push(`check ${c.name}: ${c.detail}`);
+    } catch (error) {
+      failures.push(`part (k) failed: ${errorMessage(error)}`);
+      progress(`part (k) failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    }
+  }
+
   const cpus = os.cpus();
   const header = [
     `Veil benchmark  ${started.toISOString()}  commit ${git.commit}${git.dirty === true ? ' + uncommitted changes in src' : ''}`,
@@ -411,6 +427,7 @@ async function main(): Promise<number> {
   if (cache !== undefined) sections.push(formatCacheReport(cache));
   if (scale !== undefined) sections.push(formatScaleReport(scale));
   if (trino !== undefined) sections.push(formatTrinoReport(trino));
+  if (controlStore !== undefined) sections.push(formatControlStoreReport(controlStore));
   if (failures.length > 0) sections.push(`FAILED:\n${failures.map((f) => `  - ${f}`).join('\n')}`);
   process.stdout.write(`\n${sections.join('\n\n')}\n`);
 
@@ -508,6 +525,15 @@ async function main(): Promise<number> {
       trino === undefined
         ? null
         : { iterations: trino.iterations, planning_p50_ms: trino.planningP50Ms, questions: trino.rows.map((r) => ({ kind: r.kind, p50_ms: round(r.latency.p50, 3), p99_ms: round(r.latency.p99, 3), ratio_to_baseline_p50: r.ratio })) },
+    control_store:
+      controlStore === undefined
+        ? null
+        : {
+            skipped: controlStore.skipped ?? null,
+            iterations: controlStore.iterations,
+            requests: controlStore.rows.map((r) => ({ kind: r.kind, sqlite_p50_ms: round(r.sqlite.p50, 3), postgres_p50_ms: round(r.postgres.p50, 3), postgres_p99_ms: round(r.postgres.p99, 3), ratio_p50: r.ratio })),
+            propagation: controlStore.propagation,
+          },
     ok: failures.length === 0,
     failures,
   };

@@ -170,7 +170,7 @@ async function start(home: string, rows: number): Promise<Running> {
   const runtime = await openRuntime(home);
   try {
     await setupDemo(runtime, rows, (line) => progress(`scale ${formatCount(rows)}: ${line}`));
-    const [status] = runtime.cache.status([DATASET]);
+    const [status] = await runtime.cache.status([DATASET]);
     if (status?.state !== 'fresh') {
       progress(`scale ${formatCount(rows)}: building the columnar copy`);
       await runtime.cache.rebuild([DATASET]);
@@ -182,7 +182,7 @@ async function start(home: string, rows: number): Promise<Running> {
     // First use of a copy this process did not build: it is checked before it is read.
     for (let i = 0; i < 600; i++) {
       if ((await sourceViewSql(runtime, DATASET)).includes('read_parquet')) break;
-      await runtime.queries.describe(await runtime.queries.prepareScan(principalOf(runtime.users.get('alice')), DATASET));
+      await runtime.queries.describe(await runtime.queries.prepareScan(principalOf(await runtime.users.get('alice')), DATASET));
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     return side;

@@ -31,7 +31,7 @@ export async function runTrinoBenchmark(options: { iterations: number }): Promis
     await setupDemo(runtime, 2000);
     const listener = await startTrinoListener(createGateway(runtime), { port: 0, host: '127.0.0.1' });
     const base = `http://127.0.0.1:${listener.address.port}/v1/data/veil`;
-    const columns = runtime.catalog.datasets.get('drug_xyz.trial_july2020').columns;
+    const columns = (await runtime.catalog.datasets.get('drug_xyz.trial_july2020')).columns;
     const input = (user: string, action: unknown): string => JSON.stringify({ input: { context: { identity: { user, groups: [] }, softwareStack: { trinoVersion: '476' } }, action } });
     const kinds: { kind: string; endpoint: string; body: string; expect: number }[] = [
       { kind: 'baseline: refused POST (404), the round trip alone', endpoint: 'nothing', body: input('bob', { operation: 'ExecuteQuery' }), expect: 404 },

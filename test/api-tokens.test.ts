@@ -1,7 +1,5 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import Database from 'better-sqlite3';
-import path from 'node:path';
 import { startTestServer, type TestServer } from './support/test-server.ts';
 
 /** API tokens for service accounts: created once, stored as hashes, revoked at once. */
@@ -57,13 +55,9 @@ test('only a hash is stored and listings never show secrets', async () => {
   assert.ok(listing.includes(String(created.body['id'])));
   assert.ok(!listing.includes(secret));
   assert.ok(!listing.includes('secret_hash'));
-  const db = new Database(path.join(s.home, 'veil.db'), { readonly: true });
-  try {
-    const dump = JSON.stringify(db.prepare('SELECT * FROM api_tokens').all());
-    assert.ok(!dump.includes(secret), 'the secret is not in the database');
-  } finally {
-    db.close();
-  }
+  const dump = JSON.stringify(await s.runtime.store.control.all('SELECT * FROM api_tokens'));
+  assert.ok(dump.includes(String(created.body['id'])), 'the token is stored');
+  assert.ok(!dump.includes(secret), 'the secret is not in the database');
 });
 
 test('revocation takes effect on the very next request', async () => {
@@ -112,12 +106,8 @@ test('tampered, unknown, expired and orphaned tokens are rejected alike', async 
     assert.equal(response.status, 401, bad.slice(0, 30));
   }
   // Expiry: set it in the past directly (the API only takes whole days).
-  const db = new Database(path.join(s.home, 'veil.db'));
-  try {
-    db.prepare('UPDATE api_tokens SET expires_at = ? WHERE id = ?').run(new Date(Date.now() - 1000).toISOString(), created.body['id']);
-  } finally {
-    db.close();
-  }
+  const expired = await s.runtime.store.control.run('UPDATE api_tokens SET expires_at = ? WHERE id = ?', [new Date(Date.now() - 1000).toISOString(), String(created.body['id'])]);
+  assert.equal(expired, 1);
   assert.equal((await withToken(token, '/v1/me')).status, 401);
   // A removed user's tokens stop working.
   const temp = await fetch(`${s.url}/v1/users/tmp-bot`, { method: 'PUT', headers: { Authorization: `Bearer ${s.token('erin')}`, 'Content-Type': 'application/json' }, body: '{}' });

@@ -6,13 +6,15 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import Database from 'better-sqlite3';
-import { verifyAuditStore } from '../src/audit/index.ts';
+import { verifyAuditStore, type AuditVerification } from '../src/audit/index.ts';
 import { VeilHome } from '../src/home/index.ts';
+import { openHomeStores } from './support/stores.ts';
 
 /**
  * kill -9 of a busy server: every request that returned any data has its audit record, the chain
- * verifies, and a server restarted on the same home goes on appending to the same chain.
+ * verifies, and a server restarted on the same home goes on appending to the same chain. The home's
+ * audit trail is audit.db (WAL) or, on the PostgreSQL backend, the home's schema: either way the
+ * trail is read after the crash through a connection of its own, as the next process would.
  */
 const run = promisify(execFile);
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -95,21 +97,23 @@ test('kill -9 under load loses no record of a request that returned data; the ch
   assert.ok(outcomes.length >= 5, `${outcomes.length} requests returned data before the kill`);
 
   const key = new VeilHome(home).loadKeys().auditChain;
-  const check = (): { ok: boolean; records: number } => {
-    const db = new Database(path.join(home, 'audit.db'), { readonly: true });
+  const check = async (): Promise<AuditVerification> => {
+    const stores = await openHomeStores(home);
     try {
-      for (const outcome of outcomes) {
-        const row = db.prepare('SELECT request_id FROM audit_log WHERE request_id = ?').get(outcome.requestId);
-        assert.ok(row !== undefined, `request ${outcome.requestId} returned ${outcome.bytes} bytes but has no audit record`);
-      }
-      const result = verifyAuditStore(db, key);
-      assert.equal(result.ok, true, JSON.stringify(result.first_break));
-      return result;
+      return await stores.audit.snapshot(async (db) => {
+        for (const outcome of outcomes) {
+          const row = await db.get('SELECT request_id FROM audit_log WHERE request_id = ?', [outcome.requestId]);
+          assert.ok(row !== undefined, `request ${outcome.requestId} returned ${outcome.bytes} bytes but has no audit record`);
+        }
+        const result = await verifyAuditStore(db, key);
+        assert.equal(result.ok, true, JSON.stringify(result.first_break));
+        return result;
+      });
     } finally {
-      db.close();
+      await stores.close();
     }
   };
-  const afterCrash = check();
+  const afterCrash = await check();
 
   // Restart on the same home: the chain goes on from its head.
   const second = await startServer();
@@ -119,6 +123,6 @@ test('kill -9 under load loses no record of a request that returned data; the ch
     second.child.kill('SIGTERM');
     await new Promise((r) => second.child.once('exit', r));
   }
-  const afterRestart = check();
+  const afterRestart = await check();
   assert.ok(afterRestart.records > afterCrash.records);
 });

@@ -70,7 +70,7 @@ test('homes with the first built-in audit policies are upgraded, changed ones ar
       validatePolicy({ name: 'veil-audit-own-records', description: 'Every user may read the audit records of their own requests.', subjects: { everyone: true, except: { groups: ['compliance'] } }, resources: [{ dataset: 'veil_system.audit_log' }], row_filter: '"user" = current_user_name()' }),
       validatePolicy({ name: 'veil-audit-compliance', subjects: { groups: ['compliance', 'auditors'] }, resources: [{ dataset: 'veil_system.audit_log' }] }),
     ]);
-    runtime.controlDb.prepare(`UPDATE meta SET value = '1' WHERE key = 'builtin_policies'`).run();
+    await runtime.store.control.run(`UPDATE meta SET value = '1' WHERE key = 'builtin_policies'`);
     await runtime.close();
     runtime = await openRuntime(home);
     try {

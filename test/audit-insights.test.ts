@@ -29,8 +29,8 @@ before(async () => {
   s = await startTestServer({ rows: 300 });
   // Earlier than a 30-day window: bob read adverse_events, carol described the trial under compliance-catalog.
   const old = { event_time: OLD, groups: [], client_application: 'old-tool', client_address: null, door: 'http' as const, duration_ms: 1, bytes_returned: 100, error_code: null, decision: 'allowed' as const };
-  s.runtime.audit.record({ ...old, request_id: 'old-1', user: 'bob', statement: `SELECT severity FROM ${EVENTS}`, statement_type: 'query', datasets: [EVENTS], columns: [`${EVENTS}.severity`], policies: ['research-read'], rows_returned: 1000 });
-  s.runtime.audit.record({ ...old, request_id: 'old-2', user: 'carol', statement: `describe ${TRIAL}`, statement_type: 'describe', datasets: [TRIAL], columns: [], policies: ['compliance-catalog'], rows_returned: null });
+  await s.runtime.audit.record({ ...old, request_id: 'old-1', user: 'bob', statement: `SELECT severity FROM ${EVENTS}`, statement_type: 'query', datasets: [EVENTS], columns: [`${EVENTS}.severity`], policies: ['research-read'], rows_returned: 1000 });
+  await s.runtime.audit.record({ ...old, request_id: 'old-2', user: 'carol', statement: `describe ${TRIAL}`, statement_type: 'describe', datasets: [TRIAL], columns: [], policies: ['compliance-catalog'], rows_returned: null });
 
   rows.aliceIdentifiers = await read('alice', `SELECT participant_id, full_name, email, ssn, arm FROM ${TRIAL} LIMIT 5`);
   rows.aliceEmail = await read('alice', `SELECT email, date_of_birth FROM ${TRIAL} WHERE arm = 'treatment' LIMIT 3`);

@@ -5,10 +5,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import Database from 'better-sqlite3';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { openAuditDatabase, pruneAudit, verifyAuditStore } from '../src/audit/index.ts';
+import { pruneAudit, verifyAuditStore } from '../src/audit/index.ts';
 import { VeilHome } from '../src/home/index.ts';
+import type { SqlStore } from '../src/store/index.ts';
+import { copyOfAuditStore, openHomeStores } from './support/stores.ts';
 import { startTestServer, type TestServer } from './support/test-server.ts';
 
 /** Retention keeps the chain verifiable (signed anchor); exports carry every record and its hash. */
@@ -35,49 +36,53 @@ after(async () => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
-let copies = 0;
-async function copyOfStore(): Promise<Database.Database> {
-  const file = path.join(scratch, `audit-${++copies}.db`);
-  const live = new Database(path.join(s.home, 'audit.db'), { readonly: true });
-  await live.backup(file);
-  live.close();
-  return openAuditDatabase(file);
+/** A consistent copy of the live audit store to prune and tamper with. */
+function copyOfStore(): Promise<SqlStore> {
+  return copyOfAuditStore(s.home, scratch);
+}
+
+async function countBefore(db: SqlStore, instant: Date): Promise<number> {
+  const row = await db.get<{ n: number }>('SELECT count(*) AS n FROM audit_log WHERE event_time < ?', [instant.toISOString()]);
+  assert.ok(row !== undefined);
+  return row.n;
 }
 
 test('pruning keeps the rest of the chain verifiable from a signed anchor', async () => {
   const db = await copyOfStore();
   try {
-    const before = db.prepare('SELECT count(*) AS n FROM audit_log WHERE event_time < ?').get(cut.toISOString()) as { n: number };
-    const result = pruneAudit(db, home.loadAuditSigningKey(), cut);
-    assert.equal(result.pruned_records, before.n);
+    const before = await countBefore(db, cut);
+    const result = await pruneAudit(db, home.loadAuditSigningKey(), cut);
+    assert.equal(result.pruned_records, before);
     assert.ok(result.pruned_records >= 5);
-    assert.equal((db.prepare('SELECT count(*) AS n FROM audit_log WHERE event_time < ?').get(cut.toISOString()) as { n: number }).n, 0);
-    const verified = verifyAuditStore(db, home.loadKeys().auditChain, { anchorKey: home.loadAuditSigningKey() });
+    assert.equal(await countBefore(db, cut), 0);
+    const verified = await verifyAuditStore(db, home.loadKeys().auditChain, { anchorKey: home.loadAuditSigningKey() });
     assert.equal(verified.ok, true, JSON.stringify(verified.first_break));
     assert.equal(verified.anchor?.signature, 'valid');
     assert.equal(verified.anchor?.pruned_records, result.pruned_records);
     // Pruning again with the same cut changes nothing and still verifies.
-    assert.equal(pruneAudit(db, home.loadAuditSigningKey(), cut).pruned_records, 0);
-    assert.equal(verifyAuditStore(db, home.loadKeys().auditChain, { anchorKey: home.loadAuditSigningKey() }).ok, true);
+    assert.equal((await pruneAudit(db, home.loadAuditSigningKey(), cut)).pruned_records, 0);
+    assert.equal((await verifyAuditStore(db, home.loadKeys().auditChain, { anchorKey: home.loadAuditSigningKey() })).ok, true);
   } finally {
-    db.close();
+    await db.close();
   }
 });
 
 test('deleting events right after the anchor, or editing the anchor, is found', async () => {
   const db = await copyOfStore();
   try {
-    pruneAudit(db, home.loadAuditSigningKey(), cut);
-    const anchor = db.prepare('SELECT anchor FROM audit_anchor').get() as { anchor: string };
+    await pruneAudit(db, home.loadAuditSigningKey(), cut);
+    const anchor = await db.get<{ anchor: string }>('SELECT anchor FROM audit_anchor');
+    assert.ok(anchor !== undefined);
     const edited = JSON.parse(anchor.anchor) as Record<string, unknown>;
-    db.prepare('UPDATE audit_anchor SET anchor = ?').run(JSON.stringify({ ...edited, pruned_records: 0 }));
-    assert.match(verifyAuditStore(db, home.loadKeys().auditChain, { anchorKey: home.loadAuditSigningKey() }).first_break?.reason ?? '', /anchor is not signed/);
-    db.prepare('UPDATE audit_anchor SET anchor = ?').run(anchor.anchor);
-    const first = db.prepare('SELECT min(seq) AS seq FROM audit_chain').get() as { seq: number };
-    db.prepare('DELETE FROM audit_chain WHERE seq = ?').run(first.seq);
-    assert.match(verifyAuditStore(db, home.loadKeys().auditChain, { anchorKey: home.loadAuditSigningKey() }).first_break?.reason ?? '', /right after the retention anchor are missing/);
+    await db.run('UPDATE audit_anchor SET anchor = ?', [JSON.stringify({ ...edited, pruned_records: 0 })]);
+    assert.match((await verifyAuditStore(db, home.loadKeys().auditChain, { anchorKey: home.loadAuditSigningKey() })).first_break?.reason ?? '', /anchor is not signed/);
+    await db.run('UPDATE audit_anchor SET anchor = ?', [anchor.anchor]);
+    const first = await db.get<{ seq: number }>('SELECT min(seq) AS seq FROM audit_chain');
+    assert.ok(first !== undefined);
+    await db.run('DELETE FROM audit_chain WHERE seq = ?', [first.seq]);
+    assert.match((await verifyAuditStore(db, home.loadKeys().auditChain, { anchorKey: home.loadAuditSigningKey() })).first_break?.reason ?? '', /right after the retention anchor are missing/);
   } finally {
-    db.close();
+    await db.close();
   }
 });
 
@@ -85,9 +90,13 @@ test('export to JSON Lines and Parquet carries every record with its hash; files
   const jsonl = path.join(scratch, 'audit.jsonl');
   await veil('audit', 'export', '--home', s.home, '--out', jsonl);
   const lines = readFileSync(jsonl, 'utf8').trimEnd().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
-  const db = new Database(path.join(s.home, 'audit.db'), { readonly: true });
-  const count = (db.prepare('SELECT count(*) AS n FROM audit_log').get() as { n: number }).n;
-  db.close();
+  const stores = await openHomeStores(s.home);
+  let count: number;
+  try {
+    count = (await stores.audit.get<{ n: number }>('SELECT count(*) AS n FROM audit_log'))?.n ?? 0;
+  } finally {
+    await stores.close();
+  }
   assert.ok(lines.length > 0 && lines.length <= count);
   for (const line of lines) {
     assert.match(String(line['record_hash']), /^[0-9a-f]{64}$/);

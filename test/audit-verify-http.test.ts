@@ -1,7 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import path from 'node:path';
-import Database from 'better-sqlite3';
+import { openHomeStores } from './support/stores.ts';
 import { startTestServer, type TestServer } from './support/test-server.ts';
 
 /**
@@ -50,14 +49,15 @@ test('only compliance and administrators verify; the answer says the chain is in
 });
 
 test('a record edited behind Veil’s back is reported as a break naming it', async () => {
-  const db = new Database(path.join(s.home, 'audit.db'));
+  const stores = await openHomeStores(s.home);
   let victim: number;
   try {
-    const row = db.prepare("SELECT seq FROM audit_log WHERE \"user\" = 'bob' ORDER BY seq LIMIT 1").get() as { seq: number };
+    const row = await stores.audit.get<{ seq: number }>("SELECT seq FROM audit_log WHERE \"user\" = 'bob' ORDER BY seq LIMIT 1");
+    assert.ok(row !== undefined);
     victim = row.seq;
-    db.prepare('UPDATE audit_log SET rows_returned = 999 WHERE seq = ?').run(victim);
+    assert.equal(await stores.audit.run('UPDATE audit_log SET rows_returned = 999 WHERE seq = ?', [victim]), 1);
   } finally {
-    db.close();
+    await stores.close();
   }
   const { status, body } = await verify('carol');
   assert.equal(status, 200);

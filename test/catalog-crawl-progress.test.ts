@@ -2,7 +2,6 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { startTestServer, type TestServer } from './support/test-server.ts';
 import type { CrawlReport } from '../src/catalog/index.ts';
 
@@ -22,8 +21,8 @@ interface ProgressLine {
 let s: TestServer & { internalErrors: unknown[] };
 before(async () => {
   s = await startTestServer({ demo: false });
-  s.runtime.users.put({ name: 'erin', groups: ['stewards'], attributes: {} });
-  s.runtime.users.put({ name: 'alice', groups: ['data_science'], attributes: {} });
+  await s.runtime.users.put({ name: 'erin', groups: ['stewards'], attributes: {} });
+  await s.runtime.users.put({ name: 'alice', groups: ['data_science'], attributes: {} });
   // Two identical trees: one crawled streaming, the other plainly, to compare their reports.
   for (const tree of ['batch', 'batch-copy']) writeStudies(tree, FILES);
   writeStudies('failing', 5);
@@ -47,13 +46,24 @@ function parseLines(body: string): ProgressLine[] {
     .map((line) => JSON.parse(line) as ProgressLine);
 }
 
-function auditRecord(requestId: string): { decision: string; error_code: string | null; bytes_returned: number | null; statement_type: string } | undefined {
-  const db = new Database(path.join(s.home, 'audit.db'), { readonly: true, fileMustExist: true });
-  try {
-    return db.prepare('SELECT decision, error_code, bytes_returned, statement_type FROM audit_log WHERE request_id = ?').get(requestId) as ReturnType<typeof auditRecord>;
-  } finally {
-    db.close();
+interface AuditRecord {
+  decision: string;
+  error_code: string | null;
+  bytes_returned: number | null;
+  statement_type: string;
+}
+
+/**
+ * The request's audit record. A streamed answer is recorded once its last line has left (the record
+ * holds the bytes sent), so the client may finish reading first: waits for it, bounded.
+ */
+async function auditRecord(requestId: string): Promise<AuditRecord | undefined> {
+  for (let i = 0; i < 200; i++) {
+    const record = await s.runtime.store.audit.get<AuditRecord>('SELECT decision, error_code, bytes_returned, statement_type FROM audit_log WHERE request_id = ?', [requestId]);
+    if (record !== undefined) return record;
+    await new Promise((resolve) => setTimeout(resolve, 25));
   }
+  return undefined;
 }
 
 test('a streamed crawl reports each candidate once, in order, then the report a plain crawl gives', async () => {
@@ -88,7 +98,7 @@ test('a streamed crawl reports each candidate once, in order, then the report a 
     .replaceAll('batch-copy', 'batch');
   assert.deepEqual(streamed, JSON.parse(copy));
 
-  const record = auditRecord(response.headers.get('x-request-id') ?? '');
+  const record = await auditRecord(response.headers.get('x-request-id') ?? '');
   assert.deepEqual(record, { decision: 'allowed', error_code: null, bytes_returned: Buffer.byteLength(body), statement_type: 'admin' });
 });
 
@@ -105,7 +115,7 @@ test('refusals and bad prefixes answer with their status and a JSON error, not a
     const answer = (await response.json()) as { error?: { code: string } };
     assert.equal(answer.error?.code, c.code);
   }
-  assert.equal(s.runtime.catalog.datasets.list().filter((d) => ['refused', 'climbed', 'nowhere'].includes(d.database)).length, 0);
+  assert.equal((await s.runtime.catalog.datasets.list()).filter((d) => ['refused', 'climbed', 'nowhere'].includes(d.database)).length, 0);
 });
 
 test('a crawl that fails after streaming began ends with an error line, is audited as an error, and leaks nothing', async () => {
@@ -133,7 +143,10 @@ test('a crawl that fails after streaming began ends with an error line, is audit
   assert.deepEqual(lines.map((l) => l.progress?.done), [0, 1, 2, undefined], 'progress up to the failure, then the error');
   assert.deepEqual(lines.at(-1), { error: { code: 'INTERNAL', message: `internal error (request ${requestId})` } });
   assert.doesNotMatch(body, /secret internal detail|at .*\.ts/);
-  assert.equal(auditRecord(requestId)?.decision, 'error');
-  assert.equal(auditRecord(requestId)?.error_code, 'INTERNAL');
+  const record = await auditRecord(requestId);
+  assert.equal(record?.decision, 'error');
+  assert.equal(record?.error_code, 'INTERNAL');
+  // Logged once the audit record is written, which may be after the client read the last line.
+  for (let i = 0; i < 200 && s.internalErrors.length === errorsBefore; i++) await new Promise((resolve) => setTimeout(resolve, 25));
   assert.equal(s.internalErrors.length, errorsBefore + 1, 'the internal error is logged with its request id');
 });

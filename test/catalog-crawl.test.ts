@@ -11,8 +11,8 @@ let s: TestServer;
 let lake: string;
 before(async () => {
   s = await startTestServer({ demo: false });
-  s.runtime.users.put({ name: 'erin', groups: ['stewards'], attributes: {} });
-  s.runtime.users.put({ name: 'alice', groups: ['data_science'], attributes: {} });
+  await s.runtime.users.put({ name: 'erin', groups: ['stewards'], attributes: {} });
+  await s.runtime.users.put({ name: 'alice', groups: ['data_science'], attributes: {} });
   await s.runtime.policies.apply([validatePolicy({ name: 'stewards-read-lake', subjects: { groups: ['stewards'] }, resources: [{ database: 'lake' }] })]);
   lake = path.join(s.home, 'storage', 'lake');
   mkdirSync(path.join(lake, 'sales', 'orders'), { recursive: true });
@@ -43,10 +43,10 @@ test('a first crawl registers file, directory and partitioned datasets with infe
     ['lake.sales_orders', 'csv'],
   ]);
   assert.deepEqual(report.errors, []);
-  const orders = s.runtime.catalog.datasets.get('lake.sales_orders');
+  const orders = await s.runtime.catalog.datasets.get('lake.sales_orders');
   assert.deepEqual(orders.columns.map((c) => c.name), ['order_id', 'amount', 'customer_email']);
   assert.equal(orders.owner, 'data-eng');
-  const events = s.runtime.catalog.datasets.get('lake.events');
+  const events = await s.runtime.catalog.datasets.get('lake.events');
   assert.ok(events.columns.some((c) => c.name === 'region' && c.partition === true));
   assert.deepEqual(await s.rows('erin', 'SELECT count(*) FROM lake.sales_orders'), [[3]]);
   assert.deepEqual(await s.rows('erin', 'SELECT region, count(*) FROM lake.events GROUP BY ALL ORDER BY ALL'), [['eu', 2], ['us', 2]]);
@@ -68,10 +68,10 @@ test('a re-crawl reports new, changed, drifted and missing data and never overwr
   assert.deepEqual(report.changed.find((c) => c.dataset === 'lake.sales_orders'), { dataset: 'lake.sales_orders', files_added: 0, files_changed: 1, files_removed: 0 });
   assert.deepEqual(report.drift, [{ dataset: 'lake.products', added_columns: ['price'], removed_columns: [], changed_types: [] }]);
   assert.deepEqual(report.missing, ['lake.events']);
-  const orders = s.runtime.catalog.datasets.get('lake.sales_orders');
+  const orders = await s.runtime.catalog.datasets.get('lake.sales_orders');
   assert.equal(orders.description, 'Orders, as the shop exports them.');
   assert.equal(orders.columns.find((c) => c.name === 'amount')?.description, 'EUR');
-  assert.deepEqual(s.runtime.catalog.datasets.get('lake.products').columns.map((c) => c.name), ['sku', 'name'], 'drift is reported, not applied');
+  assert.deepEqual((await s.runtime.catalog.datasets.get('lake.products')).columns.map((c) => c.name), ['sku', 'name'], 'drift is reported, not applied');
   const again = await crawl({ prefix: 'lake', database: 'lake' });
   assert.ok(again.report.unchanged.includes('lake.sales_orders'));
 });

@@ -71,8 +71,8 @@ test('popularity counts distinct readers and only from five on: one colleague\'s
     decision: 'allowed' as const, rows_returned: 1, bytes_returned: 1, duration_ms: 1, error_code: null,
   });
   const before = await s.runtime.audit.datasetPopularity(30);
-  s.runtime.audit.recordMany(Array.from({ length: 5 }, () => read('bob', 'drug_xyz.adverse_events')));
+  await s.runtime.audit.recordMany(Array.from({ length: 5 }, () => read('bob', 'drug_xyz.adverse_events')));
   assert.equal((await s.runtime.audit.datasetPopularity(30)).get('drug_xyz.adverse_events'), before.get('drug_xyz.adverse_events'));
-  s.runtime.audit.recordMany(['u1', 'u2', 'u3', 'u4', 'u5'].map((u) => read(u, 'drug_xyz.adverse_events')));
+  await s.runtime.audit.recordMany(['u1', 'u2', 'u3', 'u4', 'u5'].map((u) => read(u, 'drug_xyz.adverse_events')));
   assert.ok(((await s.runtime.audit.datasetPopularity(30)).get('drug_xyz.adverse_events') ?? 0) >= 5);
 });

@@ -38,7 +38,7 @@ interface ManifestRow {
 }
 
 function manifestRow(runtime: VeilRuntime, dataset: string): ManifestRow | undefined {
-  return runtime.controlDb.prepare('SELECT state, file, file_bytes, row_count, stamp_digest FROM columnar_cache WHERE dataset = ?').get(dataset) as ManifestRow | undefined;
+  return runtime.store.local.prepare('SELECT state, file, file_bytes, row_count, stamp_digest FROM columnar_cache WHERE dataset = ?').get(dataset) as ManifestRow | undefined;
 }
 
 /** What the dataset's internal view reads now (its CREATE VIEW statement). */
@@ -55,12 +55,12 @@ async function viewSql(runtime: VeilRuntime, dataset: string): Promise<string> {
 async function untilCached(runtime: VeilRuntime, dataset: string, options: { use?: () => Promise<unknown>; accept?: (row: ManifestRow) => boolean } = {}): Promise<ManifestRow> {
   for (let i = 0; i < 600; i++) {
     const row = manifestRow(runtime, dataset);
-    const [status] = runtime.cache.status([dataset]);
+    const [status] = await runtime.cache.status([dataset]);
     if (row?.file !== null && row?.file !== undefined && status?.state === 'fresh' && (options.accept?.(row) ?? true) && (await viewSql(runtime, dataset)).includes(row.file)) return row;
     if (options.use !== undefined && i % 5 === 0) await options.use();
     await sleep(50);
   }
-  throw new Error(`${dataset} was not cached in time: ${JSON.stringify(runtime.cache.status([dataset]))}, view ${await viewSql(runtime, dataset)}`);
+  throw new Error(`${dataset} was not cached in time: ${JSON.stringify(await runtime.cache.status([dataset]))}, view ${await viewSql(runtime, dataset)}`);
 }
 
 function cacheFile(home: string, row: ManifestRow): string {
@@ -105,7 +105,7 @@ describe('the demo trial through the cache', () => {
       }
     }
     // Dropped copies stay dropped: queries read the source and queue nothing.
-    assert.equal(s.runtime.cache.status([TRIAL])[0]?.state, 'dropped');
+    assert.equal((await s.runtime.cache.status([TRIAL]))[0]?.state, 'dropped');
     assert.match(await viewSql(s.runtime, TRIAL), /read_csv/);
     assert.deepEqual(s.internalErrors, []);
   });
@@ -115,7 +115,7 @@ describe('the demo trial through the cache', () => {
     assert.equal((await s.post('alice', '/v1/cache/rebuild', { datasets: [TRIAL] })).status, 403);
     const listed = (await (await s.get('erin', '/v1/cache')).json()) as { datasets: { dataset: string; state: string }[] };
     assert.deepEqual(listed.datasets.map((d) => d.dataset).sort(), [ADVERSE, TRIAL], 'every CSV dataset, with its state');
-    const builtAt = (): string | undefined => (s.runtime.controlDb.prepare('SELECT built_at FROM columnar_cache WHERE dataset = ?').get(TRIAL) as { built_at: string | null } | undefined)?.built_at ?? undefined;
+    const builtAt = (): string | undefined => (s.runtime.store.local.prepare('SELECT built_at FROM columnar_cache WHERE dataset = ?').get(TRIAL) as { built_at: string | null } | undefined)?.built_at ?? undefined;
     const before = builtAt();
     const started = await s.post('erin', '/v1/cache/rebuild', { datasets: [TRIAL] });
     assert.equal(started.status, 202);
@@ -164,7 +164,7 @@ describe('the demo trial through the cache', () => {
     // Only a touch (new modification time): the copy is stale at once, then rebuilt.
     const future = new Date(Date.now() + 60_000);
     utimesSync(csv, future, future);
-    assert.equal(s.runtime.cache.status([TRIAL])[0]?.state, 'stale');
+    assert.equal((await s.runtime.cache.status([TRIAL]))[0]?.state, 'stale');
     assert.deepEqual(await s.rows('erin', `SELECT count(*) FROM ${TRIAL}`), [[3001]]);
     await untilCached(s.runtime, TRIAL, { accept: (row) => row.file !== third.file });
     // Replaced files are removed.
@@ -244,7 +244,7 @@ describe('the demo trial through the cache', () => {
     assert.deepEqual(await perSite(), [['S2', 150], ['S3', 100], ['S4', 10]]);
     // A file that does not match the pattern changes nothing.
     writeFileSync(path.join(dir, 'notes.csv'), 'a\n1\n');
-    assert.equal(s.runtime.cache.status(['drug_xyz.sites'])[0]?.state, 'fresh');
+    assert.equal((await s.runtime.cache.status(['drug_xyz.sites']))[0]?.state, 'fresh');
   });
 });
 
@@ -296,11 +296,11 @@ describe('JSON, nested and recast types, unsupported types, S3', () => {
     writeFileSync(path.join(dir, 'data.csv'), 'id,big\n1,170141183460469231731687303715884105727\n2,-5\n');
     await s.runtime.catalog.register({ name: 'drug_xyz.wide', location: 'wide/data.csv', format: 'csv', columnTypes: { big: 'HUGEINT' } });
     const sql = 'SELECT CAST(big AS VARCHAR) FROM drug_xyz.wide ORDER BY id';
-    for (let i = 0; i < 400 && s.runtime.cache.status(['drug_xyz.wide'])[0]?.state !== 'unsupported'; i++) {
+    for (let i = 0; i < 400 && (await s.runtime.cache.status(['drug_xyz.wide']))[0]?.state !== 'unsupported'; i++) {
       if (i % 5 === 0) await s.rows('erin', sql);
       await sleep(50);
     }
-    const [status] = s.runtime.cache.status(['drug_xyz.wide']);
+    const [status] = await s.runtime.cache.status(['drug_xyz.wide']);
     assert.equal(status?.state, 'unsupported');
     assert.match(status?.detail ?? '', /big is HUGEINT/);
     assert.deepEqual(await s.rows('erin', sql), [['170141183460469231731687303715884105727'], ['-5']]);
@@ -314,7 +314,7 @@ describe('JSON, nested and recast types, unsupported types, S3', () => {
     await s.runtime.catalog.register({ name: 'lake.countries', location: 's3://lake/ref/countries.csv', format: 'csv' });
     const names = (): Promise<unknown[][]> => s.rows('erin', 'SELECT name FROM lake.countries ORDER BY code');
     const first = await untilCached(s.runtime, 'lake.countries', { use: names });
-    const stamp = JSON.parse((s.runtime.controlDb.prepare('SELECT source_stamp FROM columnar_cache WHERE dataset = ?').get('lake.countries') as { source_stamp: string }).source_stamp) as { etags?: Record<string, string> };
+    const stamp = JSON.parse((s.runtime.store.local.prepare('SELECT source_stamp FROM columnar_cache WHERE dataset = ?').get('lake.countries') as { source_stamp: string }).source_stamp) as { etags?: Record<string, string> };
     assert.deepEqual(Object.keys(stamp.etags ?? {}), ['ref/countries.csv']);
     assert.deepEqual(await names(), [['Germany'], ['United States']]);
     await put('ref/countries.csv', 'code,name\nDE,Deutschland\nFR,France\nUS,United States\n');
@@ -364,7 +364,7 @@ describe('disk budget', () => {
     // second copy even once the adverse events are gone (T + 2C).
     const budget = trialBytes + copyBytes + Math.floor((adverseBytes + copyBytes) / 2);
     const { home, runtime: rt } = await open(`cache_max_bytes: ${budget}\n`, measured.home);
-    const erin = principalOf(rt.users.get('erin'));
+    const erin = principalOf(await rt.users.get('erin'));
     const count = async (dataset: string): Promise<number> => Number((await collectRows(rt.queries, await rt.queries.prepare(erin, `SELECT count(*) FROM ${dataset}`)))[0]?.[0]);
     const copies = ['drug_xyz.trial_copy_a', 'drug_xyz.trial_copy_b'];
     for (const name of copies) {
@@ -375,22 +375,22 @@ describe('disk budget', () => {
     await untilCached(rt, ADVERSE);
     await rt.catalog.register({ name: copies[0] as string, location: `${copies[0]}/data.csv`, format: 'csv' });
     await untilCached(rt, copies[0] as string);
-    const states = (): Record<string, string> => Object.fromEntries(rt.cache.status().map((st) => [st.dataset, st.state]));
-    assert.deepEqual(states(), { [ADVERSE]: 'fresh', [copies[0] as string]: 'fresh', [TRIAL]: 'fresh' });
+    const states = async (): Promise<Record<string, string>> => Object.fromEntries((await rt.cache.status()).map((st) => [st.dataset, st.state]));
+    assert.deepEqual(await states(), { [ADVERSE]: 'fresh', [copies[0] as string]: 'fresh', [TRIAL]: 'fresh' });
 
     // The trial is used; the first copy and the adverse events are not: they go first.
     assert.equal(await count(TRIAL), 3000);
     await rt.catalog.register({ name: copies[1] as string, location: `${copies[1]}/data.csv`, format: 'csv' });
     await untilCached(rt, copies[1] as string);
-    assert.deepEqual(states(), { [ADVERSE]: 'evicted', [copies[0] as string]: 'evicted', [copies[1] as string]: 'fresh', [TRIAL]: 'fresh' });
+    assert.deepEqual(await states(), { [ADVERSE]: 'evicted', [copies[0] as string]: 'evicted', [copies[1] as string]: 'fresh', [TRIAL]: 'fresh' });
     assert.match(await viewSql(rt, copies[0] as string), /read_csv/);
 
     // An evicted dataset reads its source, right, and is copied again on use: now the trial is the oldest.
     assert.equal(await count(copies[0] as string), 3000);
     await untilCached(rt, copies[0] as string);
-    assert.equal(states()[TRIAL], 'evicted');
+    assert.equal((await states())[TRIAL], 'evicted');
     assert.equal(await count(TRIAL), 3000);
-    const held = rt.cache.status().reduce((sum, st) => sum + (st.state === 'fresh' ? (st.file_bytes ?? 0) : 0), 0);
+    const held = (await rt.cache.status()).reduce((sum, st) => sum + (st.state === 'fresh' ? (st.file_bytes ?? 0) : 0), 0);
     assert.ok(held <= budget, `${held} bytes held of ${budget}`);
   });
 
@@ -409,7 +409,7 @@ describe('disk budget', () => {
     utimesSync(file, atime, mtime);
     runtime = await openRuntime(home);
     const rt = runtime;
-    const erin = principalOf(rt.users.get('erin'));
+    const erin = principalOf(await rt.users.get('erin'));
     const sql = `SELECT participant_id, dose_mg FROM ${TRIAL} ORDER BY participant_id`;
     const rows = await collectRows(rt.queries, await rt.queries.prepare(erin, sql));
     assert.equal(rows.length, 3000);
@@ -442,7 +442,7 @@ describe('veil cache status|rebuild|drop, with a server on the same home', () =>
 
     runtime = await openRuntime(home);
     const rt = runtime;
-    const erin = principalOf(rt.users.get('erin'));
+    const erin = principalOf(await rt.users.get('erin'));
     const query = async (): Promise<unknown[][]> => collectRows(rt.queries, await rt.queries.prepare(erin, `SELECT count(*), sum(dose_mg) FROM ${TRIAL}`));
     const expected = await query();
     const built = await untilCached(rt, TRIAL, { use: query });
@@ -453,7 +453,7 @@ describe('veil cache status|rebuild|drop, with a server on the same home', () =>
     assert.deepEqual(await query(), expected);
     assert.match(await viewSql(rt, TRIAL), /read_csv/, 'the server reads the source as soon as another process dropped the copy');
     assert.ok(!existsSync(cacheFile(home, built)));
-    assert.equal(rt.cache.status([TRIAL])[0]?.state, 'dropped');
+    assert.equal((await rt.cache.status([TRIAL]))[0]?.state, 'dropped');
 
     await veil('cache', 'rebuild', TRIAL);
     const again = await untilCached(rt, TRIAL, { use: query, accept: (row) => row.file !== built.file });

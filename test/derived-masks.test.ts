@@ -26,7 +26,7 @@ let alice: Principal;
 
 before(async () => {
   server = await startTestServer({ rows: ROWS });
-  alice = principalOf(server.runtime.users.get('alice'));
+  alice = principalOf(await server.runtime.users.get('alice'));
 });
 
 after(async () => {
@@ -44,12 +44,12 @@ async function viewSql(): Promise<string> {
 /** Waits (bounded) until the view reads a fresh copy, querying as alice between polls (first use queues the work). */
 async function untilCopyRead(): Promise<void> {
   for (let i = 0; i < 600; i++) {
-    const [status] = server.runtime.cache.status([TRIAL]);
+    const [status] = await server.runtime.cache.status([TRIAL]);
     if (status?.state === 'fresh' && (await viewSql()).includes('read_parquet')) return;
     if (i % 10 === 0) await aliceRows('SELECT count(*) FROM drug_xyz.trial_july2020');
     await sleep(100);
   }
-  throw new Error(`the copy of ${TRIAL} was not read in time: ${JSON.stringify(server.runtime.cache.status([TRIAL]))}`);
+  throw new Error(`the copy of ${TRIAL} was not read in time: ${JSON.stringify(await server.runtime.cache.status([TRIAL]))}`);
 }
 
 async function aliceRows(sql: string): Promise<unknown[][]> {
@@ -152,13 +152,13 @@ test('a Parquet dataset with costly masks gets a copy holding them; without such
   const columnTags = { participant_id: ['pii.id'], email: ['pii.email'], ssn: ['pii.ssn'], full_name: ['pii.name'] };
   await server.runtime.catalog.register({ name: 'drug_xyz.trial_parquet', location: 'parquet-trial/trial.parquet', format: 'parquet', columnTags });
   await server.runtime.catalog.register({ name: 'drug_xyz.plain_parquet', location: 'parquet-trial/trial.parquet', format: 'parquet' });
-  const statusOf = (name: string): string => server.runtime.cache.status([name])[0]?.state ?? '';
-  for (let i = 0; i < 600 && statusOf('drug_xyz.trial_parquet') !== 'fresh'; i++) {
+  const statusOf = async (name: string): Promise<string> => (await server.runtime.cache.status([name]))[0]?.state ?? '';
+  for (let i = 0; i < 600 && (await statusOf('drug_xyz.trial_parquet')) !== 'fresh'; i++) {
     if (i % 10 === 0) await aliceRows('SELECT count(*) FROM drug_xyz.trial_parquet');
     await sleep(100);
   }
-  assert.equal(statusOf('drug_xyz.trial_parquet'), 'fresh');
-  assert.equal(statusOf('drug_xyz.plain_parquet'), 'in_place');
+  assert.equal(await statusOf('drug_xyz.trial_parquet'), 'fresh');
+  assert.equal(await statusOf('drug_xyz.plain_parquet'), 'in_place');
   const got = (await aliceRows('SELECT participant_id, email, ssn, site_id FROM drug_xyz.trial_parquet')).map((row) => JSON.stringify(row)).sort();
   const expected = (await reference(REFERENCE_MASKED, '')).sort();
   assert.equal(got.length, ROWS);

@@ -4,9 +4,9 @@ import { execFile } from 'node:child_process';
 import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { openAuditDatabase } from '../src/audit/index.ts';
 import { startTestServer, type TestServer } from './support/test-server.ts';
 import { DOORS, type DoorOutcome } from './support/doors.ts';
+import { auditLogRows } from './support/audit-trail.ts';
 
 /**
  * One table of cases through every door (HTTP, the CLI, the PostgreSQL wire): each must reach the
@@ -44,14 +44,9 @@ const CASES: readonly Case[] = [
 /** The fields every door must record identically. */
 const COMPARED = ['user', 'groups', 'statement', 'statement_type', 'datasets', 'columns', 'policies', 'decision', 'rows_returned', 'error_code'] as const;
 
-function auditRecords(door: string, statement: string): Record<string, unknown>[] {
-  const db = openAuditDatabase(path.join(server.home, 'audit.db'), { readonly: true });
-  try {
-    const rows = db.prepare('SELECT * FROM audit_log WHERE door = ? AND statement = ? ORDER BY seq').all(door, statement) as Record<string, unknown>[];
-    return rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, ['groups', 'datasets', 'columns', 'policies'].includes(k) && typeof v === 'string' ? JSON.parse(v) : v])));
-  } finally {
-    db.close();
-  }
+async function auditRecords(door: string, statement: string): Promise<Record<string, unknown>[]> {
+  const rows = await auditLogRows(server.home, 'door = ? AND statement = ?', [door, statement]);
+  return rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, ['groups', 'datasets', 'columns', 'policies'].includes(k) && typeof v === 'string' ? JSON.parse(v) : v])));
 }
 
 for (const c of CASES) {
@@ -62,7 +57,7 @@ for (const c of CASES) {
     for (const door of DOORS) {
       const outcome = outcomes.get(door.name)!;
       assert.equal(outcome.errorCode, c.errorCode, `${door.name}: ${JSON.stringify(outcome).slice(0, 300)}`);
-      const found = auditRecords(door.audited, c.sql);
+      const found = await auditRecords(door.audited, c.sql);
       assert.equal(found.length, 1, `${door.name} leaves exactly one record: ${JSON.stringify(found).slice(0, 2000)}`);
       records.set(door.name, found[0]!);
       assert.equal(found[0]!['decision'], c.decision, `${door.name} records decision ${c.decision}`);

@@ -139,11 +139,11 @@ before(async () => {
   const source = 'veil_internal."src__drug_xyz__trial_july2020"';
   await runtime.engine.runInternal(`COPY (SELECT * FROM ${source}) TO '${path.join(probeDir, 'trial.parquet')}' (FORMAT parquet, ROW_GROUP_SIZE 20000)`);
   await runtime.engine.runInternal(`COPY (SELECT * FROM ${source} LIMIT 0) TO '${path.join(probeDir, 'empty.parquet')}' (FORMAT parquet)`);
-  const csv = runtime.catalog.datasets.get(CSV);
+  const csv = await runtime.catalog.datasets.get(CSV);
   const columnTags = Object.fromEntries(csv.columns.map((c) => [c.name, [...c.tags]]));
   await runtime.catalog.register({ name: PARQUET, location: 'probe/trial.parquet', format: 'parquet', columnTags });
   await runtime.catalog.register({ name: EMPTY, location: 'probe/empty.parquet', format: 'parquet', columnTags });
-  runtime.users.put({ name: 'zed', groups: ['data_science'], attributes: { region: 'XX' } });
+  await runtime.users.put({ name: 'zed', groups: ['data_science'], attributes: { region: 'XX' } });
   await runtime.policies.apply([
     validatePolicy({
       name: 'probe-own-region',
@@ -155,11 +155,11 @@ before(async () => {
       row_filter: "country = user_attribute('region') OR site_id = 'none'",
     }),
   ]);
-  alice = principalOf(runtime.users.get('alice'));
-  zed = principalOf(runtime.users.get('zed'));
+  alice = principalOf(await runtime.users.get('alice'));
+  zed = principalOf(await runtime.users.get('zed'));
   // A large trail: bob searched for SSNs 200,000 times; alice's own 500 requests are interleaved
   // with his, as requests of several users are (so no block of the table holds only bob's).
-  runtime.audit.recordMany(trail(200_500, (i) => (i % 401 === 0 ? 'alice' : 'bob')));
+  await runtime.audit.recordMany(trail(200_500, (i) => (i % 401 === 0 ? 'alice' : 'bob')));
 
   // Discovery runs on its own DuckDB (it needs duckdb_functions(), which user queries never reach).
   const instance = await DuckDBInstance.create(':memory:', { threads: '1', memory_limit: '512MB' });

@@ -98,7 +98,7 @@ test('a client that goes away before the first byte stops its query, running or 
   await s.runtime.audit.syncMirror();
   const outcome = await pipelineOutcome(
     s.runtime.queries,
-    principalOf(s.runtime.users.get('bob')),
+    principalOf(await s.runtime.users.get('bob')),
     `SELECT error_code FROM veil_system.audit_log WHERE statement LIKE '%gone_%' ORDER BY statement`,
   );
   assert.ok('rows' in outcome, JSON.stringify(outcome));

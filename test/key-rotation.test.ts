@@ -96,11 +96,11 @@ test('after `veil keys rotate`, the running server gives every token under the n
 
   // Once the copy is rebuilt under the new names, the same new tokens come from it.
   for (let i = 0; i < 300; i++) {
-    const [status] = server.runtime.cache.status([TRIAL]);
+    const [status] = await server.runtime.cache.status([TRIAL]);
     if (status?.state === 'fresh') break;
     await server.rows('alice', `SELECT count(*) FROM ${TRIAL}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  assert.equal(server.runtime.cache.status([TRIAL])[0]?.state, 'fresh');
+  assert.equal((await server.runtime.cache.status([TRIAL]))[0]?.state, 'fresh');
   assert.deepEqual(await server.rows('alice', TOKENS), after);
 });

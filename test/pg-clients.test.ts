@@ -7,8 +7,9 @@ import path from 'node:path';
 import pg from 'pg';
 import Cursor from 'pg-cursor';
 import { stringify } from 'yaml';
-import { openAuditDatabase } from '../src/audit/index.ts';
+import type { SqlValue } from '../src/store/index.ts';
 import { startTestServer, type TestServer } from './support/test-server.ts';
+import { auditLogRows } from './support/audit-trail.ts';
 
 /**
  * Veil's PostgreSQL door with real clients nobody here wrote: psql, psycopg2 and pandas, pgJDBC,
@@ -145,13 +146,8 @@ function copyCsvLine(fields: readonly (string | null)[]): string {
 
 // ---- audit ---------------------------------------------------------------------------------
 
-function auditRecords(where: string, ...params: unknown[]): Record<string, unknown>[] {
-  const db = openAuditDatabase(path.join(s.home, 'audit.db'), { readonly: true });
-  try {
-    return db.prepare(`SELECT * FROM audit_log WHERE ${where} ORDER BY seq`).all(...params) as Record<string, unknown>[];
-  } finally {
-    db.close();
-  }
+function auditRecords(where: string, ...params: SqlValue[]): Promise<Record<string, unknown>[]> {
+  return auditLogRows(s.home, where, params);
 }
 
 // =============================================================================================
@@ -547,28 +543,28 @@ test('audit: statements from the clients are recorded with door pg, the user and
   const psqlRun = await psql('erin', ['-A', '-t', '-c', marker]);
   assert.equal(psqlRun.code, 0, describeChild(psqlRun));
 
-  const byPsql = auditRecords('statement = ?', marker);
+  const byPsql = await auditRecords('statement = ?', marker);
   assert.equal(byPsql.length, 1, JSON.stringify(byPsql));
   assert.deepEqual([byPsql[0]!['door'], byPsql[0]!['user'], byPsql[0]!['client_application'], byPsql[0]!['decision']], ['pg', 'erin', 'psql', 'allowed']);
   assert.equal(Number(byPsql[0]!['rows_returned']), 1);
 
   // pgJDBC (ApplicationName=veil-jdbc-check), as alice and bob in the JDBC tests.
   for (const user of ['alice', 'bob']) {
-    const jdbc = auditRecords("door = 'pg' AND user = ? AND statement LIKE ?", user, 'SELECT site_id, enrolled_at, dose_mg, consent_research FROM drug_xyz.trial_july2020%');
+    const jdbc = await auditRecords(`door = 'pg' AND "user" = ? AND statement LIKE ?`, user, 'SELECT site_id, enrolled_at, dose_mg, consent_research FROM drug_xyz.trial_july2020%');
     assert.ok(jdbc.length >= 1, `a JDBC record for ${user} (needs the JDBC test to have run)`);
     for (const record of jdbc) assert.deepEqual([record['door'], record['user'], record['client_application'], record['decision']], ['pg', user, 'veil-jdbc-check', 'allowed']);
-    const hidden = auditRecords("user = ? AND client_application = 'veil-jdbc-check' AND statement = ?", user, `SELECT ssn FROM ${TRIAL}`);
+    const hidden = await auditRecords(`"user" = ? AND client_application = 'veil-jdbc-check' AND statement = ?`, user, `SELECT ssn FROM ${TRIAL}`);
     assert.equal(hidden.length, 1, `the JDBC hidden-column query for ${user}`);
     assert.equal(hidden[0]!['door'], 'pg');
     assert.equal(hidden[0]!['decision'], user === 'bob' ? 'denied' : 'allowed');
   }
 
   // psycopg2 and npm pg name themselves too; the failed logins are recorded without a user.
-  const psycopgRecords = auditRecords("door = 'pg' AND client_application = 'veil-psycopg-check'");
+  const psycopgRecords = await auditRecords("door = 'pg' AND client_application = 'veil-psycopg-check'");
   assert.deepEqual([...new Set(psycopgRecords.map((r) => r['user']))].sort(), ['alice', 'bob'], 'psycopg2 records (alice, and bob for the refusals)');
-  const npmRecords = auditRecords("door = 'pg' AND client_application = 'veil-pg-clients-test'");
+  const npmRecords = await auditRecords("door = 'pg' AND client_application = 'veil-pg-clients-test'");
   assert.ok(npmRecords.some((r) => r['user'] === 'dave' && r['error_code'] === 'DATASET_NOT_FOUND'), 'npm pg records');
-  const refused = auditRecords("door = 'pg' AND statement_type = 'auth'");
+  const refused = await auditRecords("door = 'pg' AND statement_type = 'auth'");
   assert.ok(refused.length >= 2, `failed logins are recorded: ${JSON.stringify(refused)}`);
   for (const record of refused) {
     assert.equal(record['decision'], 'denied');

@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type pg from 'pg';
 import { startTestServer, type QueryBody, type TestServer } from './support/test-server.ts';
-import { connectPg, pgQuery, RawPgClient, dataRows, errorsOf, readCursor, auditMark, awaitAudit, type PgAnswer } from './support/pg-wire.ts';
+import { connectPg, pgQuery, RawPgClient, dataRows, errorsOf, readCursor, type PgAnswer } from './support/pg-wire.ts';
+import { auditMark, awaitAudit } from './support/audit-trail.ts';
 import { serialize } from 'pg-protocol';
 
 /**
@@ -354,7 +355,7 @@ describe('formats and limits', () => {
   });
 
   test('a statement over pg leaves its audit record with door pg, user and row count', async () => {
-    const mark = auditMark(s.home);
+    const mark = await auditMark(s.home);
     const sql = `SELECT count(*) FROM ${TRIAL} /* pg-demo-audit */`;
     await pgOk('bob', sql);
     const records = await awaitAudit(s.home, mark, (r) => r.statement === sql && r.door === 'pg' && r.rows_returned !== null);

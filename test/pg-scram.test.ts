@@ -4,8 +4,8 @@ import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import Database from 'better-sqlite3';
 import { startTestServer, type TestServer } from './support/test-server.ts';
+import { auditLogRows } from './support/audit-trail.ts';
 
 /**
  * SCRAM-SHA-256 against API tokens (pg_auth: scram-sha-256; by default the method of plain
@@ -19,7 +19,7 @@ let tokenId: string;
 
 before(async () => {
   server = await startTestServer({ rows: 300, prepareHome: (home) => writeFileSync(path.join(home, 'config.yaml'), 'pg_auth: scram-sha-256\n') });
-  const { token: created, info } = server.runtime.apiTokens.create({ user: 'bob', label: 'scram test', createdBy: 'test' });
+  const { token: created, info } = await server.runtime.apiTokens.create({ user: 'bob', label: 'scram test', createdBy: 'test' });
   token = created;
   tokenId = info.id;
 });
@@ -80,12 +80,10 @@ test('revoking the token ends its access on the open session’s next statement'
       }
     });
   });
-  server.runtime.apiTokens.revoke(tokenId);
+  await server.runtime.apiTokens.revoke(tokenId);
   child.stdin.end('\n');
   await new Promise((resolve) => child.once('close', resolve));
   assert.match(output, /REFUSED 28P01/, output);
-  const db = new Database(path.join(server.home, 'audit.db'), { readonly: true });
-  const records = db.prepare("SELECT decision, error_code FROM audit_log WHERE door = 'pg' AND user = 'bob' AND error_code = 'INVALID_TOKEN'").all();
-  db.close();
+  const records = await auditLogRows(server.home, `door = 'pg' AND "user" = 'bob' AND error_code = 'INVALID_TOKEN'`);
   assert.ok(records.length >= 1, 'the refusal is audited');
 });

@@ -15,11 +15,9 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type pg from 'pg';
 import { serialize } from 'pg-protocol';
+import { VeilHome, type VeilSettings } from '../src/home/index.ts';
 import { startTestServer, type TestServer } from './support/test-server.ts';
 import {
-  auditMark,
-  auditSince,
-  awaitAudit,
   connectPg,
   dataRows,
   differenceFromHttp,
@@ -34,6 +32,8 @@ import {
   type RawMessage,
 } from './support/pg-wire.ts';
 import { GroundTruth } from './support/pg-ground-truth.ts';
+import { auditMark, auditSince, awaitAudit } from './support/audit-trail.ts';
+import { testBackend } from './support/stores.ts';
 import { CTE_SCOPE_ESCAPES, ENGINE_ESCAPES, HIDDEN_USES, NON_US_COUNTS, WHOLE_ROW_FORMS } from './support/escape-probes.ts';
 
 const DS = 'drug_xyz.trial_july2020';
@@ -85,7 +85,8 @@ async function pgRecords(mark: number, user: string | null, statement: (text: st
 /** Asserts that the wire attack left a record with door 'pg' that is not 'allowed'. */
 async function assertRefusalAudited(mark: number, user: string, marker: string, context: string): Promise<AuditRecord> {
   const records = await pgRecords(mark, user, (text) => text.includes(marker));
-  assert.ok(records.length >= 1, `no audit record with door 'pg' for ${user}'s refused ${context} (statement containing ${JSON.stringify(marker)}); records since: ${JSON.stringify(auditSince(s.home, mark).map((r) => [r.door, r.user, r.statement?.slice(0, 60), r.decision, r.error_code]))}`);
+  const since = records.length >= 1 ? [] : await auditSince(s.home, mark);
+  assert.ok(records.length >= 1, `no audit record with door 'pg' for ${user}'s refused ${context} (statement containing ${JSON.stringify(marker)}); records since: ${JSON.stringify(since.map((r) => [r.door, r.user, r.statement?.slice(0, 60), r.decision, r.error_code]))}`);
   for (const r of records) assert.notEqual(r.decision, 'allowed', `${context} is recorded as allowed: ${JSON.stringify(r)}`);
   return records[0]!;
 }
@@ -95,7 +96,7 @@ async function assertRefusalAudited(mark: number, user: string, marker: string, 
  * after theirs; returns the names of the statements without a pg record (none may be 'allowed').
  */
 async function unauditedRefusals(user: string, cases: readonly (readonly [name: string, sql: string, marker: string])[], run: (sql: string) => Promise<void>, finish: () => Promise<void>): Promise<string[]> {
-  const mark = auditMark(s.home);
+  const mark = await auditMark(s.home);
   const sentinel = `sentinel-${randomBytes(4).toString('hex')}`;
   try {
     for (const [, sql] of cases) await run(sql);
@@ -104,7 +105,7 @@ async function unauditedRefusals(user: string, cases: readonly (readonly [name: 
     await finish();
   }
   assert.equal((await pgRecords(mark, user, (t) => t.includes(sentinel))).length, 1, 'the sentinel statement is audited');
-  const records = auditSince(s.home, mark).filter((r) => r.door === 'pg' && r.user === user);
+  const records = (await auditSince(s.home, mark)).filter((r) => r.door === 'pg' && r.user === user);
   const missing: string[] = [];
   for (const [name, , marker] of cases) {
     const found = records.filter((r) => (r.statement ?? '').includes(marker));
@@ -289,7 +290,7 @@ describe('1b. what HTTP audits, pg audits', () => {
       ['bob', 'SELECT * FROM duckdb_settings() /* 1b-i */'],
       ['bob', `SELECT * FROM ${DS} t, range(3) r /* 1b-j */`],
     ];
-    const mark = auditMark(s.home);
+    const mark = await auditMark(s.home);
     for (const [user, sql] of cases) {
       await s.query(user, sql);
       await pgOnce(s, user, sql);
@@ -368,7 +369,7 @@ describe('2. parameters are bound, never spliced', () => {
   });
 
   test('audited as the statement with placeholders (door pg), never with the value spliced in', async () => {
-    const mark = auditMark(s.home);
+    const mark = await auditMark(s.home);
     const sql = `SELECT arm FROM ${DS} WHERE arm = $1 /* param-audit */`;
     const answer = await pgOnce(s, 'bob', sql, [INJECTIONS[1]]);
     assert.ok(answer.ok);
@@ -376,7 +377,7 @@ describe('2. parameters are bound, never spliced', () => {
     assert.equal(records.length, 1, JSON.stringify(records));
     assert.equal(records[0]?.statement, sql);
     assert.equal(records[0]?.decision, 'allowed');
-    assert.ok(!auditSince(s.home, mark).some((r) => (r.statement ?? '').includes("'; SELECT ssn")), 'a record holds the spliced value');
+    assert.ok(!(await auditSince(s.home, mark)).some((r) => (r.statement ?? '').includes("'; SELECT ssn")), 'a record holds the spliced value');
   });
 });
 
@@ -386,7 +387,7 @@ describe('2. parameters are bound, never spliced', () => {
 
 describe('3. multi-statement simple queries: each statement checked alone', () => {
   test('bob: SELECT 1; SELECT ssn … → the first answers, the second is refused 42501, no ssn value', async () => {
-    const mark = auditMark(s.home);
+    const mark = await auditMark(s.home);
     const raw = await RawPgClient.connect(s.pgPort, 'bob', s.token('bob'));
     try {
       const messages = await raw.simple(`SELECT 1 AS one /* ms-1 */; SELECT ssn FROM ${DS} /* ms-2 */`);
@@ -973,7 +974,7 @@ describe('7. catalog queries reveal no invisible dataset and no hidden column', 
   });
 
   test('a refused mixed catalog/data statement is audited with door pg', async () => {
-    const mark = auditMark(s.home);
+    const mark = await auditMark(s.home);
     const sql = `SELECT c.relname, t.arm FROM pg_catalog.pg_class c JOIN ${DS} t ON true /* mixed-audit */`;
     const answer = await pgOnce(s, 'bob', sql);
     assert.equal(answer.ok, false);
@@ -981,7 +982,7 @@ describe('7. catalog queries reveal no invisible dataset and no hidden column', 
   });
 
   test('catalog queries are audited with door pg (allowed ones with their row count)', async () => {
-    const mark = auditMark(s.home);
+    const mark = await auditMark(s.home);
     const sql = 'SELECT relname FROM pg_catalog.pg_class /* catalog-audit */';
     const answer = await pgOnce(s, 'dave', sql);
     assert.ok(answer.ok);
@@ -997,6 +998,7 @@ describe('7. catalog queries reveal no invisible dataset and no hidden column', 
 // =================================================================================================
 
 describe('8. catalog sandbox escapes: refused or harmless', () => {
+  const postgresSettings = (): VeilSettings => new VeilHome(s.home).loadSettings();
   const probes = (): [string, string][] => [
     ['read_csv', "SELECT * FROM read_csv('/etc/passwd')"],
     ['read_csv beside pg_class', "SELECT c.relname, f.* FROM pg_catalog.pg_class c, read_csv('/etc/passwd') f"],
@@ -1012,6 +1014,8 @@ describe('8. catalog sandbox escapes: refused or harmless', () => {
     ['glob beside pg_class', "SELECT c.relname, g.* FROM pg_catalog.pg_class c, glob('/*') g"],
     ['glob scalar in a catalog query', "SELECT relname, (SELECT count(*) FROM glob('/*')) FROM pg_catalog.pg_class"],
     ['sqlite_scan of the audit store beside pg_class', `SELECT * FROM pg_catalog.pg_class c, sqlite_scan('${s.home}/audit.db', 'audit_log') a`],
+    // On the PostgreSQL backend the audit trail is a schema of that server.
+    ...(testBackend() === 'postgres' ? [['postgres_scan of the audit store beside pg_class', `SELECT * FROM pg_catalog.pg_class c, postgres_scan('${postgresSettings().postgresUrl}', '${postgresSettings().postgresSchema}', 'audit_log') a`] as [string, string]] : []),
     ['current_setting(home_directory)', "SELECT current_setting('home_directory')"],
     ['current_setting(temp_directory)', "SELECT current_setting('temp_directory')"],
     ['current_setting(allowed_directories)', "SELECT current_setting('allowed_directories')"],
@@ -1091,7 +1095,7 @@ describe('9. authentication: the token decides who the session is', () => {
   }
 
   test('a startup user that differs from the token\'s user is refused (28P01), without echoing the token', async () => {
-    const mark = auditMark(s.home);
+    const mark = await auditMark(s.home);
     const erinToken = s.token('erin');
     for (const [user, password] of [['alice', erinToken], ['erin', s.token('alice')], ['Erin', erinToken], ['erin ', erinToken]] as const) {
       const result = await refusedConnection(user, password);
@@ -1140,7 +1144,7 @@ describe('9. authentication: the token decides who the session is', () => {
   });
 
   test('control characters in application_name reach the audit record verbatim, as one record', async () => {
-    const mark = auditMark(s.home);
+    const mark = await auditMark(s.home);
     const application = 'evil\r\n2020-01-01 user=erin decision=allowed\t"x"';
     const client = await connectPg(s, 'alice', { applicationName: application });
     try {
@@ -1152,7 +1156,7 @@ describe('9. authentication: the token decides who the session is', () => {
     assert.equal(records.length, 1);
     // PostgreSQL truncates application_name to 63 bytes; what is kept is kept verbatim.
     assert.ok(application.startsWith(records[0]!.client_application ?? '\u0000'), JSON.stringify(records[0]));
-    assert.equal(auditSince(s.home, mark).filter((r) => r.user === 'erin').length, 0);
+    assert.equal((await auditSince(s.home, mark)).filter((r) => r.user === 'erin').length, 0);
   });
 
   test('a revoked API token is refused at connect, and an open session of that token stops reading', async () => {
@@ -1253,8 +1257,9 @@ describe('10. CancelRequest: only the right key cancels, and only its own sessio
   });
 
   test('cancelled and timed-out queries are audited with door pg, not as allowed', async () => {
-    const by = (m: string): AuditRecord | undefined => auditSince(t.home, 0).find((r) => r.door === 'pg' && (r.statement ?? '').includes(m));
     for (const m of ['wrong-key', 'right-key', 'other-session']) await awaitAudit(t.home, 0, (r) => r.door === 'pg' && (r.statement ?? '').includes(m));
+    const records = await auditSince(t.home, 0);
+    const by = (m: string): AuditRecord | undefined => records.find((r) => r.door === 'pg' && (r.statement ?? '').includes(m));
     for (const m of ['wrong-key', 'right-key', 'other-session']) {
       assert.ok(by(m), `no pg record of the ${m} query`);
       assert.notEqual(by(m)?.decision, 'allowed', `${m} recorded as allowed: ${JSON.stringify(by(m))}`);

@@ -550,12 +550,12 @@ interface PrincipalSpec {
   dept: string[];
 }
 
-function principalFor(spec: PrincipalSpec): Principal {
+async function principalFor(spec: PrincipalSpec): Promise<Principal> {
   const attributes: Record<string, string | string[]> = {};
   if (spec.region.length > 0) attributes['region'] = spec.region.length === 1 ? (spec.region[0] as string) : spec.region;
   if (spec.dept.length > 0) attributes['dept'] = spec.dept.length === 1 ? (spec.dept[0] as string) : spec.dept;
-  runtime.users.put({ name: spec.user, groups: spec.groups, attributes });
-  return principalOf(runtime.users.get(spec.user));
+  await runtime.users.put({ name: spec.user, groups: spec.groups, attributes });
+  return principalOf(await runtime.users.get(spec.user));
 }
 
 function describeCase(title: string, p: Principal, policies: readonly AuthoredPolicy[], sql: string, expected: unknown, actual: unknown): string {
@@ -814,7 +814,7 @@ const SEED = process.env['VEIL_PBT_SEED'] === undefined ? undefined : Number(pro
 
 test('sanity: with a plain grant every raw row comes back unchanged', async () => {
   await applyPolicies(authored([BASE_GRANT], Date.now()));
-  const result = await runQuery(principalFor({ user: 'alice', groups: [], region: [], dept: [] }), `SELECT * FROM ${DATASET} ORDER BY id`);
+  const result = await runQuery(await principalFor({ user: 'alice', groups: [], region: [], dept: [] }), `SELECT * FROM ${DATASET} ORDER BY id`);
   assert.ok('rows' in result, JSON.stringify(result));
   assert.deepEqual(result.rows, RAW.map((r) => COLS.map((c) => r[c])));
 });
@@ -828,7 +828,7 @@ test('differential: queries over random policies match the plain-TypeScript refe
       const now = Date.now();
       const policies = authored(specs, now);
       await applyPolicies(policies);
-      const p = principalFor(who);
+      const p = await principalFor(who);
       for (const q of queries) {
         const sql = querySql(q);
         const expected = expectedOutcome(policies, p, q, now);
@@ -873,7 +873,7 @@ test('metamorphic: the result does not depend on the order in which policies wer
       const now = Date.now();
       const policies = authored(specs, now);
       const sql = querySql(q);
-      const p = principalFor(who);
+      const p = await principalFor(who);
       await createInOrder(policies);
       const first = await runQuery(p, sql);
       await createInOrder([...policies].reverse());
@@ -898,7 +898,7 @@ test('EXCLUDE: naming a hidden column in EXCLUDE answers COLUMN_ACCESS_DENIED, l
       const now = Date.now();
       const policies: AuthoredPolicy[] = [{ ...authored([BASE_GRANT], now)[0] as AuthoredPolicy, hide }];
       await applyPolicies(policies);
-      const p = principalFor({ user: 'bob', groups: [], region: [], dept: [] });
+      const p = await principalFor({ user: 'bob', groups: [], region: [], dept: [] });
       const q: QuerySpec = { kind: 'exclude', cols: [col], where: null, probe: null, orderById: false, alias };
       const sql = querySql(q);
       const expected = expectedOutcome(policies, p, q, now);
@@ -930,7 +930,7 @@ test('parameterised transforms: of several masks of one transform, the least rev
         })),
       ];
       await applyPolicies(policies);
-      const p = principalFor({ user: 'bob', groups: [], region: [], dept: [] });
+      const p = await principalFor({ user: 'bob', groups: [], region: [], dept: [] });
       const q: QuerySpec = { kind: 'cols', cols: ['id', 'name', 'score'], where: null, probe: null, orderById: true, alias: false };
       const sql = querySql(q);
       const expected = expectedOutcome(policies, p, q, now);
@@ -966,7 +966,7 @@ test('cross-type masks: a conditional string transform on a non-string column ma
         })),
       ];
       await applyPolicies(policies);
-      const p = principalFor({ user: 'bob', groups: [], region: [], dept: [] });
+      const p = await principalFor({ user: 'bob', groups: [], region: [], dept: [] });
       const sql = `SELECT * FROM ${DATASET}`;
       const ref = referenceView(policies, p, now);
       assert.ok('view' in ref);

@@ -100,14 +100,14 @@ test('a kept result is never read once the source changed', async () => {
 test('a change of policy or identity is in force at once, whatever was kept', async () => {
   for (let i = 0; i < 3; i++) await rows('alice', COUNT);
   const us = String((await rows('alice', COUNT))[0]?.[0]);
-  const alice = server.runtime.users.get('alice');
-  server.runtime.users.put({ ...alice, attributes: { ...alice.attributes, region: 'DE' } });
+  const alice = await server.runtime.users.get('alice');
+  await server.runtime.users.put({ ...alice, attributes: { ...alice.attributes, region: 'DE' } });
   try {
     const de = await truth(`SELECT count(*) FROM $CSV WHERE arm = 'placebo' AND country = 'DE'`);
-    assert.equal(principalOf(server.runtime.users.get('alice')).attributes['region']?.[0], 'DE');
+    assert.equal(principalOf(await server.runtime.users.get('alice')).attributes['region']?.[0], 'DE');
     for (let i = 0; i < 3; i++) assert.equal(String((await rows('alice', COUNT))[0]?.[0]), String(de[0]?.[0]));
   } finally {
-    server.runtime.users.put(alice);
+    await server.runtime.users.put(alice);
   }
   assert.equal(String((await rows('alice', COUNT))[0]?.[0]), us);
   // A policy that adds a row filter: the next answer is filtered.
@@ -136,7 +136,7 @@ test('statements whose answer varies from run to run are never kept', async () =
     `SELECT uuid() IS NOT NULL FROM ${TRIAL} LIMIT 1`,
     `SELECT count(*) FROM veil_system.audit_log`,
   ]) {
-    const prepared = await server.runtime.queries.prepare(principalOf(server.runtime.users.get('alice')), sql);
+    const prepared = await server.runtime.queries.prepare(principalOf(await server.runtime.users.get('alice')), sql);
     assert.equal(prepared.reusable && !sql.includes('audit_log'), false, sql);
     for (let i = 0; i < 3; i++) assert.equal((await server.query('alice', sql)).status, 200, sql);
   }
@@ -185,7 +185,7 @@ test('CSV delivery reads a kept result too, byte for byte the same, and every re
 });
 
 test("a kept result is answered at once while the user's engine share is full; other queries wait for it", async () => {
-  const alice = principalOf(server.runtime.users.get('alice'));
+  const alice = principalOf(await server.runtime.users.get('alice'));
   for (let i = 0; i < 3; i++) await rows('alice', COUNT); // kept
   const expected = await rows('alice', COUNT);
   // Two of alice's full scans hold both of her engine slots (max_concurrent_queries_per_user: 2).

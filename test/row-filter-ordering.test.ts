@@ -13,7 +13,7 @@ let s: TestServer;
 
 before(async () => {
   s = await startTestServer({ rows: 3000 });
-  s.runtime.users.put({ name: 'zoe', groups: ['zoe_group'], attributes: { regions: ['US', 'FR'] } });
+  await s.runtime.users.put({ name: 'zoe', groups: ['zoe_group'], attributes: { regions: ['US', 'FR'] } });
   await s.runtime.policies.apply([
     validatePolicy({
       name: 'zoe-regions',

@@ -13,13 +13,14 @@ import type { Server } from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { verifyAuditStore } from '../src/audit/index.ts';
 import { VeilHome } from '../src/home/index.ts';
 import { setupDemo } from '../src/demo/demo-setup.ts';
 import { createHttpServer } from '../src/http/index.ts';
 import { openRuntime, type VeilRuntime } from '../src/runtime/index.ts';
 import { startTestServer, type TestServer } from './support/test-server.ts';
+import { readAuditStore } from './support/audit-trail.ts';
+import { testBackend } from './support/stores.ts';
 import { createGateway } from '../src/gateway/index.ts';
 import { CTE_SCOPE_ESCAPES, ENGINE_ESCAPES, HIDDEN_USES, NON_US_COUNTS, WHOLE_ROW_FORMS } from './support/escape-probes.ts';
 
@@ -930,13 +931,8 @@ describe('7. audit: structured, complete, private and out of reach', () => {
     const response = await s.post('alice', '/v1/query', { sql: `SELECT count(*) FROM ${DS}` });
     await response.text();
     const id = response.headers.get('x-request-id') ?? '';
-    const db = new Database(path.join(s.home, 'audit.db'), { readonly: true, fileMustExist: true });
-    try {
-      const row = db.prepare('SELECT "user", decision FROM audit_log WHERE request_id = ?').get(id) as { user: string; decision: string } | undefined;
-      assert.deepEqual(row, { user: 'alice', decision: 'allowed' });
-    } finally {
-      db.close();
-    }
+    const row = await readAuditStore(s.home, (audit) => audit.get<{ user: string; decision: string }>('SELECT "user", decision FROM audit_log WHERE request_id = ?', [id]));
+    assert.deepEqual(row, { user: 'alice', decision: 'allowed' });
   });
 
   test("alice sees only her own audit records, bob's stay out of reach through every construct", async () => {
@@ -966,7 +962,18 @@ describe('7. audit: structured, complete, private and out of reach', () => {
 
   test('the audit store cannot be read or written through user SQL', async () => {
     const auditFile = path.join(s.home, 'audit.db');
+    // On the PostgreSQL backend the audit trail is a schema of that server: reaching it is tried too.
+    const settings = new VeilHome(s.home).loadSettings();
+    const postgresProbes =
+      testBackend() === 'postgres'
+        ? [
+            `SELECT * FROM postgres_scan('${settings.postgresUrl}', '${settings.postgresSchema}', 'audit_log')`,
+            `ATTACH '${settings.postgresUrl}' AS a (TYPE postgres)`,
+            `SELECT * FROM postgres_query('${settings.postgresUrl}', 'SELECT * FROM ${settings.postgresSchema}.audit_log')`,
+          ]
+        : [];
     for (const sql of [
+      ...postgresProbes,
       `SELECT * FROM read_blob('${auditFile}')`,
       `SELECT * FROM read_text('${auditFile}')`,
       `SELECT * FROM read_csv('${auditFile}')`,
@@ -984,16 +991,11 @@ describe('7. audit: structured, complete, private and out of reach', () => {
     }
   });
 
-  test('audit records form a tamper-evident chain that verifies after everything above', () => {
-    const db = new Database(path.join(s.home, 'audit.db'), { readonly: true, fileMustExist: true });
-    try {
-      const result = verifyAuditStore(db, new VeilHome(s.home).loadKeys().auditChain);
-      assert.equal(result.ok, true, JSON.stringify(result.first_break));
-      assert.equal(result.unchained_records, 0);
-      assert.ok(result.records > 100, `${result.records} records`);
-    } finally {
-      db.close();
-    }
+  test('audit records form a tamper-evident chain that verifies after everything above', async () => {
+    const result = await readAuditStore(s.home, (audit) => audit.snapshot((view) => verifyAuditStore(view, new VeilHome(s.home).loadKeys().auditChain)));
+    assert.equal(result.ok, true, JSON.stringify(result.first_break));
+    assert.equal(result.unchained_records, 0);
+    assert.ok(result.records > 100, `${result.records} records`);
   });
 });
 

@@ -6,13 +6,13 @@ import { request as httpsRequest } from 'node:https';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { openAuditDatabase } from '../src/audit/index.ts';
 import { setupDemo } from '../src/demo/demo-setup.ts';
 import { createGateway } from '../src/gateway/index.ts';
 import { principalOf } from '../src/identity/index.ts';
 import { validatePolicy } from '../src/policy/index.ts';
 import { openRuntime, type VeilRuntime } from '../src/runtime/index.ts';
 import { startTrinoListener, type TrinoListener } from '../src/trino/index.ts';
+import { readAuditStore } from './support/audit-trail.ts';
 
 /**
  * The Trino door against the OPA plugin's documented request and response shapes
@@ -62,7 +62,7 @@ async function allow(user: string, action: Record<string, unknown>): Promise<unk
   return answer.body.result;
 }
 
-const trialColumns = (): string[] => runtime.catalog.datasets.get('drug_xyz.trial_july2020').columns.map((c) => c.name);
+const trialColumns = async (): Promise<string[]> => (await runtime.catalog.datasets.get('drug_xyz.trial_july2020')).columns.map((c) => c.name);
 
 test('allow decisions: a known user may run queries and reach the veil catalog only; unknown users and other catalogs are denied', async () => {
   assert.equal(await allow('bob', { operation: 'ExecuteQuery' }), true);
@@ -97,9 +97,9 @@ test('batched filters answer the allowed indices; FilterColumns indexes the one 
   assert.deepEqual(schemas.body, { result: [1, 2] });
   const tables = await ask('batch', 'dave', { operation: 'FilterTables', filterResources: [{ table: TRIAL }] });
   assert.deepEqual(tables.body, { result: [] }, 'dave has no policy: the table does not exist for him');
-  const columns = trialColumns();
+  const columns = await trialColumns();
   const bob = await ask('batch', 'bob', { operation: 'FilterColumns', filterResources: [{ table: { ...TRIAL, columns } }] });
-  const visible = (await runtime.access.effective(principalOf(runtime.users.get('bob')), 'drug_xyz.trial_july2020')).columns.filter((c) => c.access !== 'hidden').map((c) => c.column.name);
+  const visible = (await runtime.access.effective(principalOf(await runtime.users.get('bob')), 'drug_xyz.trial_july2020')).columns.filter((c) => c.access !== 'hidden').map((c) => c.column.name);
   assert.deepEqual((bob.body.result as number[]).map((i) => columns[i]), visible);
   assert.ok(!visible.includes('ssn') && visible.includes('outcome_score'));
   const empty = await ask('batch', 'bob', { operation: 'FilterTables', filterResources: [] });
@@ -158,9 +158,9 @@ test('column masks in Trino\'s dialect, by index; a mask without a Trino form fa
 });
 
 test('every demo user\'s Trino answers agree with Veil\'s own explain of the trial', async () => {
-  const columns = trialColumns();
+  const columns = await trialColumns();
   for (const user of DEMO_USERS) {
-    const principal = principalOf(runtime.users.get(user));
+    const principal = principalOf(await runtime.users.get(user));
     // What Veil's own doors say (POST /v1/explain): undefined when the user may not read the trial.
     const explained = await runtime.queries.explain(principal, 'SELECT * FROM drug_xyz.trial_july2020').then(
       (e) => e.datasets.find((d) => d.dataset === 'drug_xyz.trial_july2020'),
@@ -218,14 +218,8 @@ test('malformed requests and unknown paths are errors, never decisions', async (
 
 test('every answer is audited with door trino, Trino\'s query id, and denials as denials', async () => {
   await ask('allow', 'dave', { operation: 'SelectFromColumns', resource: { table: { ...TRIAL, columns: ['arm'] } } });
-  const db = openAuditDatabase(path.join(home, 'audit.db'), { readonly: true });
-  let records: { user: string; statement: string | null; decision: string; datasets: string[] }[];
-  try {
-    const rows = db.prepare("SELECT user, statement, decision, datasets FROM audit_log WHERE door = 'trino' ORDER BY seq").all() as { user: string; statement: string | null; decision: string; datasets: string }[];
-    records = rows.map((r) => ({ ...r, datasets: JSON.parse(r.datasets) as string[] }));
-  } finally {
-    db.close();
-  }
+  const rows = await readAuditStore(home, (audit) => audit.all<{ user: string; statement: string | null; decision: string; datasets: string }>(`SELECT "user", statement, decision, datasets FROM audit_log WHERE door = 'trino' ORDER BY seq`));
+  const records = rows.map((r) => ({ ...r, datasets: JSON.parse(r.datasets) as string[] }));
   assert.ok(records.length > 10);
   const dave = records.filter((r) => r.user === 'dave' && r.statement?.startsWith('SelectFromColumns'));
   assert.ok(dave.length > 0);
@@ -288,7 +282,7 @@ test('with trino_trust_groups, the groups Trino sends count: a user Veil does no
     try {
       return await ops.allow(scope, question(user, groups));
     } finally {
-      gateway.finish(scope);
+      await gateway.finish(scope);
     }
   };
   assert.equal(await ask(trusting, 'trino-service-user', ['stewards']), true, 'stewards read the trial unmasked');

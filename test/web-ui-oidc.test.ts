@@ -7,6 +7,8 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { stringify } from 'yaml';
 import { openRuntime } from '../src/runtime/index.ts';
+import { postgresSchemaOfHomeExists } from './support/stores.ts';
+import { testBackend } from './support/stores.ts';
 import { startTestOidcServer, type TestOidcServer } from './support/test-oidc-server.ts';
 import { startTestServer, type TestServer } from './support/test-server.ts';
 import { accessibilityViolations, launchBrowserWithUi, shot } from './support/web-ui-browser.ts';
@@ -378,6 +380,7 @@ describe('configuration', () => {
         await assert.rejects(openRuntime(home), message);
         // Configuration is checked before anything opens: a refusal leaves no database behind.
         assert.equal(existsSync(path.join(home, 'veil.db')), false, 'nothing opened');
+        if (testBackend() === 'postgres') assert.equal(await postgresSchemaOfHomeExists(home), false, 'no PostgreSQL schema created');
       } finally {
         rmSync(home, { recursive: true, force: true });
       }

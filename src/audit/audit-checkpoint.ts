@@ -1,5 +1,5 @@
 import { createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
-import type Database from 'better-sqlite3';
+import type { SqlExecutor } from '../store/index.ts';
 import { InvalidRequestError } from '../errors/index.ts';
 import { canonicalJson } from './audit-chain.ts';
 
@@ -26,10 +26,10 @@ function signedText(c: Pick<AuditCheckpoint, 'format' | 'event_seq' | 'hash' | '
   return Buffer.from(canonicalJson({ format: c.format, event_seq: c.event_seq, hash: c.hash, records: c.records, created_at: c.created_at }), 'utf8');
 }
 
-export function createCheckpoint(db: Database.Database, signingKey: KeyObject, now = new Date()): AuditCheckpoint {
-  const head = db.prepare('SELECT seq, hash FROM audit_chain ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined;
+export async function createCheckpoint(db: SqlExecutor, signingKey: KeyObject, now = new Date()): Promise<AuditCheckpoint> {
+  const head = await db.get<{ seq: number; hash: string }>('SELECT seq, hash FROM audit_chain ORDER BY seq DESC LIMIT 1');
   if (head === undefined) throw new InvalidRequestError('the audit chain is empty: nothing to checkpoint yet');
-  const records = (db.prepare('SELECT count(*) AS n FROM audit_log').get() as { n: number }).n;
+  const records = (await db.get<{ n: number }>('SELECT count(*) AS n FROM audit_log'))?.n ?? 0;
   const body = { format: CHECKPOINT_FORMAT, event_seq: head.seq, hash: head.hash, records, created_at: now.toISOString() } as const;
   return {
     ...body,
@@ -53,7 +53,7 @@ export function parseCheckpoint(text: string, source: string): AuditCheckpoint {
 }
 
 /** Checks the signature with the key the verifier trusts, then that the chain still has that head. */
-export function verifyCheckpoint(db: Database.Database, checkpoint: AuditCheckpoint, trusted: KeyObject): { ok: boolean; reason: string } {
+export async function verifyCheckpoint(db: SqlExecutor, checkpoint: AuditCheckpoint, trusted: KeyObject): Promise<{ ok: boolean; reason: string }> {
   const trustedKey = trusted.type === 'private' ? createPublicKey(trusted) : trusted;
   const trustedPem = trustedKey.export({ type: 'spki', format: 'pem' }).toString();
   if (checkpoint.public_key.trim() !== trustedPem.trim()) return { ok: false, reason: 'the checkpoint was signed with another key than this home\'s audit key' };
@@ -64,7 +64,7 @@ export function verifyCheckpoint(db: Database.Database, checkpoint: AuditCheckpo
     valid = false;
   }
   if (!valid) return { ok: false, reason: 'the checkpoint signature is invalid (the file was altered)' };
-  const event = db.prepare('SELECT hash FROM audit_chain WHERE seq = ?').get(checkpoint.event_seq) as { hash: string } | undefined;
+  const event = await db.get<{ hash: string }>('SELECT hash FROM audit_chain WHERE seq = ?', [checkpoint.event_seq]);
   if (event === undefined) return { ok: false, reason: `event ${checkpoint.event_seq} of the checkpoint is missing: the chain was truncated` };
   if (event.hash !== checkpoint.hash) return { ok: false, reason: `event ${checkpoint.event_seq} no longer has the checkpoint's hash: the chain was rewritten` };
   return { ok: true, reason: `the chain up to event ${checkpoint.event_seq} (${checkpoint.created_at}) is the one checkpointed` };

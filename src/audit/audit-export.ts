@@ -1,7 +1,7 @@
 import { closeSync, copyFileSync, mkdtempSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type Database from 'better-sqlite3';
+import type { SqlExecutor, SqlValue } from '../store/index.ts';
 import { DuckDbEngine, sqlString } from '../engine/index.ts';
 import { InvalidRequestError } from '../errors/index.ts';
 import { AUDIT_DATASET_COLUMNS, AUDIT_LIST_FIELDS } from './audit-types.ts';
@@ -28,19 +28,33 @@ function checkedInstant(value: string | undefined, name: string): string | undef
   return new Date(time).toISOString();
 }
 
+const EXPORT_PAGE_ROWS = 10_000;
+
 /** Writes the selected records to `target` (never overwriting); returns how many. */
-export async function exportAudit(db: Database.Database, target: string, options: AuditExportOptions): Promise<number> {
+export async function exportAudit(db: SqlExecutor, target: string, options: AuditExportOptions): Promise<number> {
   const since = checkedInstant(options.since, '--since');
   const until = checkedInstant(options.until, '--until');
-  const conditions = [since === undefined ? null : 'event_time >= @since', until === undefined ? null : 'event_time < @until'].filter((c) => c !== null);
-  const select = db.prepare(`SELECT * FROM audit_log${conditions.length === 0 ? '' : ` WHERE ${conditions.join(' AND ')}`} ORDER BY seq`);
+  const conditions = ['seq > ?'];
+  const bounds: SqlValue[] = [];
+  if (since !== undefined) {
+    conditions.push('event_time >= ?');
+    bounds.push(since);
+  }
+  if (until !== undefined) {
+    conditions.push('event_time < ?');
+    bounds.push(until);
+  }
+  // Pages by sequence number: memory stays flat whatever the size of the trail.
+  const page = (after: number): Promise<Record<string, unknown>[]> =>
+    db.all<Record<string, unknown>>(`SELECT * FROM audit_log WHERE ${conditions.join(' AND ')} ORDER BY seq LIMIT ${EXPORT_PAGE_ROWS}`, [after, ...bounds]);
   const work = mkdtempSync(path.join(os.tmpdir(), 'veil-audit-export-'));
   try {
     const jsonl = path.join(work, 'audit.jsonl');
     const fd = openSync(jsonl, 'wx');
     let count = 0;
     try {
-      for (const row of select.iterate({ since, until }) as Iterable<Record<string, unknown>>) {
+      for (let rows = await page(0); rows.length > 0; rows = await page(Number(rows[rows.length - 1]?.['seq']))) {
+        for (const row of rows) {
         const record: Record<string, unknown> = {};
         for (const column of AUDIT_DATASET_COLUMNS) {
           const value = row[column.name] ?? null;
@@ -48,6 +62,7 @@ export async function exportAudit(db: Database.Database, target: string, options
         }
         writeSync(fd, `${JSON.stringify(record)}\n`);
         count++;
+        }
       }
     } finally {
       closeSync(fd);

@@ -19,9 +19,9 @@ import type { StoredPolicy } from '../policy/index.ts';
 export interface InsightsRuntime {
   readonly audit: { syncMirror(): Promise<void> };
   readonly engine: { runInternal<T>(sql: string): Promise<T[]> };
-  readonly catalog: { readonly datasets: { list(): readonly Dataset[] } };
+  readonly catalog: { readonly datasets: { list(): Promise<readonly Dataset[]> } };
   readonly policies: { list(): Promise<readonly StoredPolicy[]> };
-  readonly users: { list(): readonly UserRecord[] };
+  readonly users: { list(): Promise<readonly UserRecord[]> };
   readonly access: { visibleDatasets(principal: Principal): Promise<readonly { readonly readable: boolean; readonly dataset: Dataset }[]> };
 }
 
@@ -145,7 +145,7 @@ export async function computeInsights(runtime: InsightsRuntime, options: Insight
   await runtime.audit.syncMirror();
   const sql = new InsightsSql(sourceViewName({ database: 'veil_system', name: 'audit_log' }), from, to);
   const run = <T>(text: string) => runtime.engine.runInternal<T>(text);
-  const tagged = sensitiveColumns(runtime.catalog.datasets.list());
+  const tagged = sensitiveColumns(await runtime.catalog.datasets.list());
 
   const [byDataset, byUser, byClient, sensitive, denied, policyUse, reads, topDatasets, topColumns] = await Promise.all([
     run<[string, string, string, string, string]>(sql.accessesByDataset()),
@@ -231,7 +231,7 @@ async function findUnusedGrants(runtime: InsightsRuntime, use: readonly [string,
 async function findUnusedAccess(runtime: InsightsRuntime, reads: readonly [string, string, string, boolean][]): Promise<{ rows: UnusedAccessRow[]; truncated: boolean }> {
   const byPair = new Map(reads.map(([user, dataset, last, inWindow]) => [`${user}\u0000${dataset}`, { last, inWindow }]));
   const rows: UnusedAccessRow[] = [];
-  const users = [...runtime.users.list()].sort((a, b) => a.name.localeCompare(b.name));
+  const users = [...(await runtime.users.list())].sort((a, b) => a.name.localeCompare(b.name));
   for (const user of users) {
     const readable = (await runtime.access.visibleDatasets(principalOf(user)))
       .filter((e) => e.readable && e.dataset.system !== true)

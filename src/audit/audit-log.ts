@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto';
-import Database from 'better-sqlite3';
 import { INTERNAL_SCHEMA, sqlString, type DuckDbEngine } from '../engine/index.ts';
+import type { SqlExecutor, SqlStore, SqlValue } from '../store/index.ts';
 import { canonicalJson, eventHash, GENESIS_HASH, type ChainEventKind } from './audit-chain.ts';
 import { pruneAudit, type PruneResult } from './audit-retention.ts';
 import type { OpenLineageWriter } from './openlineage.ts';
@@ -56,14 +56,12 @@ export interface AuditLogOptions {
  * (by this server or the CLI), so it costs the same with a thousand records or millions.
  */
 export class AuditLog {
-  private readonly db: Database.Database;
-  private readonly insert: Database.Statement;
-  private readonly complete: Database.Statement;
   /** Records to copy into the mirror at the next flush. */
   private readonly dirty = new Set<number>();
   /**
    * The last chain event the mirror has seen. Chain events name every record begun or completed,
-   * by this process or another one sharing the home (the CLI), so the mirror follows them all.
+   * by this process or another one sharing the store (the CLI, other replicas), so the mirror
+   * follows them all.
    */
   private mirroredChainSeq = 0;
   /** Highest record seq in the mirror: newer records are appended in bulk, older ones upserted. */
@@ -83,63 +81,22 @@ export class AuditLog {
   private readonly lineage: OpenLineageWriter | undefined;
   private readonly mirrorFile: string | undefined;
 
-  private readonly appendEvent: (kind: ChainEventKind, recordSeq: number, payload: string) => string;
-  private readonly beginTransaction: (row: Record<string, unknown>, payload: string) => number;
-  private readonly beginManyTransaction: (rows: readonly { row: Record<string, unknown>; payload: string }[]) => number[];
-  private readonly finishTransaction: (seq: number, completion: AuditCompletion) => void;
-
   constructor(
-    file: string,
+    /** The audit tables (audit.db in a home, or the shared PostgreSQL schema). */
+    private readonly store: SqlStore,
     private readonly engine: DuckDbEngine,
     /** HMAC key of the chain (keys/audit-chain.key). */
-    chainKey: Buffer,
+    private readonly chainKey: Buffer,
     options: AuditLogOptions = {},
   ) {
     this.lineage = options.lineage;
     this.mirrorFile = options.mirrorFile;
-    this.db = openAuditDatabase(file);
-    const names = AUDIT_COLUMNS.map((c) => `"${c.name}"`).join(', ');
-    this.insert = this.db.prepare(`INSERT INTO audit_log (${names}) VALUES (${AUDIT_COLUMNS.map((c) => `@${c.name}`).join(', ')})`);
-    this.complete = this.db.prepare(
-      `UPDATE audit_log SET decision = @decision, rows_returned = @rows_returned, bytes_returned = @bytes_returned,
-       duration_ms = @duration_ms, error_code = @error_code, record_hash = @record_hash WHERE seq = @seq`,
-    );
-    const head = this.db.prepare('SELECT hash FROM audit_chain ORDER BY seq DESC LIMIT 1');
-    const insertEvent = this.db.prepare('INSERT INTO audit_chain (kind, record_seq, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?)');
-    const setHash = this.db.prepare('UPDATE audit_log SET record_hash = ? WHERE seq = ?');
-    this.appendEvent = (kind, recordSeq, payload) => {
-      const prev = (head.get() as { hash: string } | undefined)?.hash ?? GENESIS_HASH;
-      const hash = eventHash(chainKey, prev, kind, recordSeq, payload);
-      insertEvent.run(kind, recordSeq, payload, prev, hash);
-      return hash;
-    };
-    const begin = this.db.transaction((row: Record<string, unknown>, payload: string) => {
-      const seq = Number(this.insert.run(row).lastInsertRowid);
-      setHash.run(this.appendEvent('begin', seq, payload), seq);
-      return seq;
-    });
-    this.beginTransaction = (row, payload) => begin.immediate(row, payload);
-    const beginMany = this.db.transaction((rows: readonly { row: Record<string, unknown>; payload: string }[]) => {
-      const seqs: number[] = [];
-      for (const { row, payload } of rows) {
-        const seq = Number(this.insert.run(row).lastInsertRowid);
-        setHash.run(this.appendEvent('begin', seq, payload), seq);
-        seqs.push(seq);
-      }
-      return seqs;
-    });
-    this.beginManyTransaction = (rows) => beginMany.immediate(rows);
-    const finish = this.db.transaction((seq: number, completion: AuditCompletion) => {
-      const recordHash = this.appendEvent('finish', seq, canonicalJson(completion));
-      this.complete.run({ seq, ...completion, record_hash: recordHash });
-    });
-    this.finishTransaction = (seq, completion) => finish.immediate(seq, completion);
   }
 
   /** Durably records an access before it proceeds. Returns the record's sequence number. */
-  begin(record: AuditRecord): number {
-    const { row, payload } = storedForm(record);
-    const seq = this.beginTransaction(row, payload);
+  async begin(record: AuditRecord): Promise<number> {
+    const stored = storedForm(record);
+    const seq = await this.store.transaction((tx) => appendRecord(tx, this.chainKey, stored));
     this.dirty.add(seq);
     this.lineage?.started(seq, record);
     return seq;
@@ -149,22 +106,33 @@ export class AuditLog {
    * Writes finished records in one durable transaction, each chained exactly like record():
    * imports of an existing trail, and benchmarks and tests that need a large one.
    */
-  recordMany(records: readonly AuditRecord[]): number[] {
-    const seqs = this.beginManyTransaction(records.map(storedForm));
+  async recordMany(records: readonly AuditRecord[]): Promise<number[]> {
+    const seqs = await this.store.transaction(async (tx) => {
+      const appended: number[] = [];
+      for (const record of records) appended.push(await appendRecord(tx, this.chainKey, storedForm(record)));
+      return appended;
+    });
     for (const seq of seqs) this.dirty.add(seq);
     return seqs;
   }
 
   /** Adds the outcome (rows, bytes, duration, error) once the response is finished. */
-  finish(seq: number, completion: AuditCompletion): void {
+  async finish(seq: number, completion: AuditCompletion): Promise<void> {
     const { decision, rows_returned, bytes_returned, duration_ms, error_code } = completion;
-    this.finishTransaction(seq, { decision, rows_returned, bytes_returned, duration_ms, error_code });
+    const outcome = { decision, rows_returned, bytes_returned, duration_ms, error_code };
+    await this.store.transaction(async (tx) => {
+      const recordHash = await appendEvent(tx, this.chainKey, 'finish', seq, canonicalJson(outcome));
+      await tx.run(
+        'UPDATE audit_log SET decision = ?, rows_returned = ?, bytes_returned = ?, duration_ms = ?, error_code = ?, record_hash = ? WHERE seq = ?',
+        [decision, rows_returned, bytes_returned, duration_ms, error_code, recordHash, seq],
+      );
+    });
     this.dirty.add(seq);
     this.lineage?.finished(seq, completion);
   }
 
   /** Writes a finished record in one step (denials, failures before execution, metadata calls). */
-  record(record: AuditRecord): number {
+  record(record: AuditRecord): Promise<number> {
     return this.begin(record);
   }
 
@@ -184,11 +152,11 @@ export class AuditLog {
     await this.engine.runInternal(`CREATE TABLE IF NOT EXISTS ${MIRROR_CATALOG}.main.mirror_state (id INTEGER PRIMARY KEY, chain_seq BIGINT, chain_hash VARCHAR)`);
     const [state] = await this.engine.runInternal<[number | string, string]>(`SELECT chain_seq, chain_hash FROM ${MIRROR_CATALOG}.main.mirror_state WHERE id = 1`);
     const chainSeq = state === undefined ? 0 : Number(state[0]);
-    const event = this.db.prepare('SELECT hash FROM audit_chain WHERE seq = ?').get(chainSeq) as { hash: string } | undefined;
+    const event = await this.store.get<{ hash: string }>('SELECT hash FROM audit_chain WHERE seq = ?', [chainSeq]);
     if (state !== undefined && event?.hash === state[1]) {
       // The mirror followed this very chain up to chainSeq. Records pruned since (a prefix) go.
       this.mirroredChainSeq = chainSeq;
-      const oldest = (this.db.prepare('SELECT min(seq) AS seq FROM audit_log').get() as { seq: number | null }).seq;
+      const oldest = (await this.store.get<{ seq: number | null }>('SELECT min(seq) AS seq FROM audit_log'))?.seq ?? null;
       await this.engine.runInternal(`DELETE FROM ${this.mirror.table} WHERE seq < ?`, [oldest ?? Number.MAX_SAFE_INTEGER]);
       const [max] = await this.engine.runInternal<[number | string | null]>(`SELECT max(seq) FROM ${this.mirror.table}`);
       this.mirroredMaxSeq = Number(max?.[0] ?? 0);
@@ -212,8 +180,8 @@ export class AuditLog {
   }
 
   /** Records in the trail (audit.db), whatever the mirror holds. */
-  recordCount(): number {
-    return (this.db.prepare('SELECT count(*) AS n FROM audit_log').get() as { n: number }).n;
+  async recordCount(): Promise<number> {
+    return (await this.store.get<{ n: number }>('SELECT count(*) AS n FROM audit_log'))?.n ?? 0;
   }
 
   /** Where the mirror lives and what its last catch-up did. */
@@ -253,7 +221,7 @@ export class AuditLog {
    * the queryable mirror too.
    */
   async prune(signingKey: KeyObject, before: Date): Promise<PruneResult> {
-    const result = pruneAudit(this.db, signingKey, before);
+    const result = await pruneAudit(this.store, signingKey, before);
     if (result.pruned_records > 0 && result.anchor !== null) {
       const upTo = result.anchor.last_record_seq;
       this.mirrorQueue = this.mirrorQueue.then(async () => {
@@ -264,9 +232,9 @@ export class AuditLog {
     return result;
   }
 
+  /** Stops mirroring; the store itself belongs to whoever opened it. */
   close(): void {
     this.closed = true;
-    this.db.close();
     if (this.mirror.persistent && this.mirrorFile !== undefined) attachedMirrorFiles.delete(this.mirrorFile);
   }
 
@@ -290,21 +258,20 @@ export class AuditLog {
     this.mirrorLoaded = true;
     if (full || records > 0) this.lastCatchUp = { kind: full ? 'full' : 'incremental', records, ms: performance.now() - started };
     if (this.mirror.persistent && !this.closed) {
-      const hash = (this.db.prepare('SELECT hash FROM audit_chain WHERE seq = ?').get(this.mirroredChainSeq) as { hash: string } | undefined)?.hash ?? '';
+      const hash = (await this.store.get<{ hash: string }>('SELECT hash FROM audit_chain WHERE seq = ?', [this.mirroredChainSeq]))?.hash ?? '';
       await this.engine.runInternal(`INSERT OR REPLACE INTO ${MIRROR_CATALOG}.main.mirror_state VALUES (1, ?, ?)`, [this.mirroredChainSeq, hash]);
     }
   }
 
   /** The whole trail, through DuckDB's appender: what the chain holds now, then whatever follows. */
   private async loadAll(): Promise<number> {
-    const head = (this.db.prepare('SELECT coalesce(max(seq), 0) AS seq FROM audit_chain').get() as { seq: number }).seq;
+    const head = (await this.store.get<{ seq: number }>('SELECT coalesce(max(seq), 0) AS seq FROM audit_chain'))?.seq ?? 0;
     // Pages read whole, never an open cursor across an await: requests keep writing records on
     // this same connection meanwhile, and better-sqlite3 refuses writes while a statement iterates.
-    const page = this.db.prepare(`SELECT * FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ${LOAD_PAGE_ROWS}`);
     let max = 0;
     let loaded = 0;
     for (;;) {
-      const rows = page.all(max) as Record<string, unknown>[];
+      const rows = await this.store.all<Record<string, unknown>>(`SELECT * FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ${LOAD_PAGE_ROWS}`, [max]);
       if (rows.length === 0) break;
       loaded += await this.engine.appendRows({ catalog: this.mirror.catalog, schema: this.mirror.schema, name: 'audit_records' }, rows.map(mirrorValues));
       max = Number(rows[rows.length - 1]!['seq']);
@@ -318,7 +285,7 @@ export class AuditLog {
 
   /** Copies the records named by chain events since the last catch-up; returns how many. */
   private async flushDirty(): Promise<number> {
-    const changed = this.db.prepare('SELECT seq, record_seq FROM audit_chain WHERE seq > ? ORDER BY seq').all(this.mirroredChainSeq) as { seq: number; record_seq: number }[];
+    const changed = await this.store.all<{ seq: number; record_seq: number }>('SELECT seq, record_seq FROM audit_chain WHERE seq > ? ORDER BY seq', [this.mirroredChainSeq]);
     for (const event of changed) {
       this.dirty.add(event.record_seq);
       this.mirroredChainSeq = event.seq;
@@ -330,15 +297,16 @@ export class AuditLog {
     const fresh = seqs.filter((seq) => seq > this.mirroredMaxSeq);
     const known = seqs.filter((seq) => seq <= this.mirroredMaxSeq);
     if (fresh.length > 0) {
-      const select = this.db.prepare('SELECT * FROM audit_log WHERE seq >= ? AND seq <= ? ORDER BY seq');
       const wanted = new Set(fresh);
-      const rows = (select.all(fresh[0], fresh[fresh.length - 1]) as Record<string, unknown>[]).filter((row) => wanted.has(Number(row['seq'])));
+      const rows = (await this.store.all<Record<string, unknown>>('SELECT * FROM audit_log WHERE seq >= ? AND seq <= ? ORDER BY seq', [fresh[0]!, fresh[fresh.length - 1]!])).filter((row) =>
+        wanted.has(Number(row['seq'])),
+      );
       await this.engine.appendRows({ catalog: this.mirror.catalog, schema: this.mirror.schema, name: 'audit_records' }, rows.map(mirrorValues));
       if (rows.length > 0) this.mirroredMaxSeq = Number(rows[rows.length - 1]?.['seq']);
     }
     for (let i = 0; i < known.length; i += UPSERT_BATCH) {
       const batch = known.slice(i, i + UPSERT_BATCH);
-      const rows = this.db.prepare(`SELECT * FROM audit_log WHERE seq IN (${batch.map(() => '?').join(',')})`).all(...batch) as Record<string, unknown>[];
+      const rows = await this.store.all<Record<string, unknown>>(`SELECT * FROM audit_log WHERE seq IN (${batch.map(() => '?').join(',')})`, batch);
       if (rows.length === 0) continue;
       const width = AUDIT_DATASET_COLUMNS.length + 1;
       const placeholders = rows.map(() => `(${Array.from({ length: width }, () => '?').join(', ')})`).join(', ');
@@ -351,16 +319,49 @@ export class AuditLog {
   }
 }
 
-/** A record as stored in audit.db (lists as JSON text) and as chained (the canonical payload). */
-function storedForm(record: AuditRecord): { row: Record<string, unknown>; payload: string } {
-  const row: Record<string, unknown> = {};
+/** A record as stored (lists as JSON text, columns in AUDIT_COLUMNS order) and as chained (the canonical payload). */
+interface StoredRecord {
+  readonly values: SqlValue[];
+  readonly payload: string;
+}
+
+function storedForm(record: AuditRecord): StoredRecord {
+  const values: SqlValue[] = [];
   const payload: Record<string, unknown> = {};
   for (const column of AUDIT_COLUMNS) {
-    const value = record[column.name];
-    row[column.name] = LIST_FIELDS.has(column.name) ? JSON.stringify(value) : value;
+    const raw = record[column.name];
+    // PostgreSQL's text cannot hold U+0000 (a refused statement may carry one): it is recorded as
+    // U+FFFD on every backend, in the row and in the chained payload alike, so that the record of
+    // such a request is never lost and a trail reads the same wherever it is kept. Lists are
+    // stored as JSON, where it is escaped anyway.
+    const value = typeof raw === 'string' ? raw.replaceAll('\u0000', '\uFFFD') : raw;
+    values.push(LIST_FIELDS.has(column.name) ? JSON.stringify(value) : (value as SqlValue));
     payload[column.name] = value;
   }
-  return { row, payload: canonicalJson(payload) };
+  return { values, payload: canonicalJson(payload) };
+}
+
+const INSERT_RECORD = `INSERT INTO audit_log (${AUDIT_COLUMNS.map((c) => `"${c.name}"`).join(', ')}) VALUES (${AUDIT_COLUMNS.map(() => '?').join(', ')}) RETURNING seq`;
+
+/**
+ * Appends a record and its `begin` event. Runs inside the writers' transaction (SQLite: BEGIN
+ * IMMEDIATE; PostgreSQL: the writers' advisory lock), so the chain head read here is still the head
+ * when the event is written: writers of every process and replica append one after another and the
+ * chain never forks.
+ */
+async function appendRecord(tx: SqlExecutor, chainKey: Buffer, stored: StoredRecord): Promise<number> {
+  const inserted = await tx.get<{ seq: number }>(INSERT_RECORD, stored.values);
+  if (inserted === undefined) throw new Error('the audit store returned no sequence number');
+  const seq = Number(inserted.seq);
+  await tx.run('UPDATE audit_log SET record_hash = ? WHERE seq = ?', [await appendEvent(tx, chainKey, 'begin', seq, stored.payload), seq]);
+  return seq;
+}
+
+async function appendEvent(tx: SqlExecutor, chainKey: Buffer, kind: ChainEventKind, recordSeq: number, payload: string): Promise<string> {
+  const prev = (await tx.get<{ hash: string }>('SELECT hash FROM audit_chain ORDER BY seq DESC LIMIT 1'))?.hash ?? GENESIS_HASH;
+  const hash = eventHash(chainKey, prev, kind, recordSeq, payload);
+  await tx.run('INSERT INTO audit_chain (kind, record_seq, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?)', [kind, recordSeq, payload, prev, hash]);
+  return hash;
 }
 
 /** The mirror columns of a stored record, in table order (seq first). */
@@ -371,37 +372,4 @@ function mirrorValues(row: Record<string, unknown>): (string | number | null)[] 
     values.push(value === undefined || value === null ? null : typeof value === 'number' ? value : String(value));
   }
   return values;
-}
-
-/**
- * Opens (and creates or upgrades) an audit store. Homes from before the chain get the chain table
- * and the record_hash column; their earlier records stay, reported by verification as unchained.
- */
-export function openAuditDatabase(file: string, options: { readonly?: boolean } = {}): Database.Database {
-  const db = new Database(file, options.readonly === true ? { readonly: true, fileMustExist: true } : {});
-  db.pragma('busy_timeout = 5000');
-  if (options.readonly === true) return db;
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
-  db.exec(`CREATE TABLE IF NOT EXISTS audit_log (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    ${AUDIT_COLUMNS.map((c) => `"${c.name}" ${sqliteType(c.type)}`).join(',\n    ')}
-  )`);
-  const present = new Set((db.prepare('PRAGMA table_info(audit_log)').all() as { name: string }[]).map((c) => c.name));
-  if (!present.has('record_hash')) db.exec('ALTER TABLE audit_log ADD COLUMN record_hash TEXT');
-  db.exec(`CREATE TABLE IF NOT EXISTS audit_chain (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    kind TEXT NOT NULL,
-    record_seq INTEGER NOT NULL,
-    payload TEXT NOT NULL,
-    prev_hash TEXT NOT NULL,
-    hash TEXT NOT NULL
-  )`);
-  db.exec('CREATE TABLE IF NOT EXISTS audit_anchor (id INTEGER PRIMARY KEY CHECK (id = 1), anchor TEXT NOT NULL)');
-  return db;
-}
-
-function sqliteType(duckdbType: string): string {
-  if (duckdbType.startsWith('VARCHAR') || duckdbType === 'TIMESTAMP') return 'TEXT';
-  return duckdbType === 'DOUBLE' ? 'REAL' : 'INTEGER';
 }

@@ -1,5 +1,5 @@
 import { createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
-import type Database from 'better-sqlite3';
+import type { SqlExecutor, SqlStore } from '../store/index.ts';
 import { InvalidRequestError } from '../errors/index.ts';
 import { canonicalJson } from './audit-chain.ts';
 
@@ -34,8 +34,8 @@ function signedText(a: Omit<AuditAnchor, 'public_key' | 'signature'>): Buffer {
   return Buffer.from(canonicalJson({ format, event_seq, hash, last_record_seq, pruned_records, pruned_before, created_at }), 'utf8');
 }
 
-export function readAnchor(db: Database.Database): AuditAnchor | undefined {
-  const row = db.prepare('SELECT anchor FROM audit_anchor WHERE id = 1').get() as { anchor: string } | undefined;
+export async function readAnchor(db: SqlExecutor): Promise<AuditAnchor | undefined> {
+  const row = await db.get<{ anchor: string }>('SELECT anchor FROM audit_anchor WHERE id = 1');
   return row === undefined ? undefined : (JSON.parse(row.anchor) as AuditAnchor);
 }
 
@@ -55,21 +55,22 @@ export function anchorSignatureValid(anchor: AuditAnchor, trusted: KeyObject): b
  * The cut is at the first record that is kept: every event before it goes (outcomes of pruned
  * records that arrived later stay in the chain, since removing them would break it).
  */
-export function pruneAudit(db: Database.Database, signingKey: KeyObject, before: Date, now = new Date()): PruneResult {
+export async function pruneAudit(store: SqlStore, signingKey: KeyObject, before: Date, now = new Date()): Promise<PruneResult> {
   if (Number.isNaN(before.getTime())) throw new InvalidRequestError('the retention cut-off is not a valid date');
-  return db.transaction((): PruneResult => {
-    const firstKept = db.prepare('SELECT min(seq) AS seq FROM audit_log WHERE event_time >= ?').get(before.toISOString()) as { seq: number | null };
-    const cutRecord = firstKept.seq ?? (db.prepare('SELECT coalesce(max(seq), 0) + 1 AS seq FROM audit_log').get() as { seq: number }).seq;
-    const cutEvent = firstKept.seq === null
-      ? (db.prepare('SELECT coalesce(max(seq), 0) + 1 AS seq FROM audit_chain').get() as { seq: number }).seq
-      : (db.prepare("SELECT seq FROM audit_chain WHERE kind = 'begin' AND record_seq = ?").get(cutRecord) as { seq: number } | undefined)?.seq;
+  return store.transaction(async (db): Promise<PruneResult> => {
+    const firstKept = (await db.get<{ seq: number | null }>('SELECT min(seq) AS seq FROM audit_log WHERE event_time >= ?', [before.toISOString()]))?.seq ?? null;
+    const cutRecord = firstKept ?? (await db.get<{ seq: number }>('SELECT coalesce(max(seq), 0) + 1 AS seq FROM audit_log'))?.seq ?? 1;
+    const cutEvent =
+      firstKept === null
+        ? ((await db.get<{ seq: number }>('SELECT coalesce(max(seq), 0) + 1 AS seq FROM audit_chain'))?.seq ?? 1)
+        : (await db.get<{ seq: number }>("SELECT seq FROM audit_chain WHERE kind = 'begin' AND record_seq = ?", [cutRecord]))?.seq;
     if (cutEvent === undefined) throw new InvalidRequestError('the first record to keep has no chain event: run `veil audit verify` first');
-    const last = db.prepare('SELECT seq, hash FROM audit_chain WHERE seq < ? ORDER BY seq DESC LIMIT 1').get(cutEvent) as { seq: number; hash: string } | undefined;
-    if (last === undefined) return { pruned_records: 0, pruned_events: 0, anchor: readAnchor(db) ?? null };
-    const lastRecord = (db.prepare("SELECT coalesce(max(record_seq), 0) AS seq FROM audit_chain WHERE kind = 'begin' AND seq <= ?").get(last.seq) as { seq: number }).seq;
-    const prunedRecords = db.prepare('DELETE FROM audit_log WHERE seq <= ?').run(lastRecord).changes;
-    const prunedEvents = db.prepare('DELETE FROM audit_chain WHERE seq <= ?').run(last.seq).changes;
-    const previous = readAnchor(db);
+    const last = await db.get<{ seq: number; hash: string }>('SELECT seq, hash FROM audit_chain WHERE seq < ? ORDER BY seq DESC LIMIT 1', [cutEvent]);
+    if (last === undefined) return { pruned_records: 0, pruned_events: 0, anchor: (await readAnchor(db)) ?? null };
+    const lastRecord = (await db.get<{ seq: number }>("SELECT coalesce(max(record_seq), 0) AS seq FROM audit_chain WHERE kind = 'begin' AND seq <= ?", [last.seq]))?.seq ?? 0;
+    const prunedRecords = await db.run('DELETE FROM audit_log WHERE seq <= ?', [lastRecord]);
+    const prunedEvents = await db.run('DELETE FROM audit_chain WHERE seq <= ?', [last.seq]);
+    const previous = await readAnchor(db);
     const body = {
       format: 'veil-audit-anchor/1' as const,
       event_seq: last.seq,
@@ -84,7 +85,7 @@ export function pruneAudit(db: Database.Database, signingKey: KeyObject, before:
       public_key: createPublicKey(signingKey).export({ type: 'spki', format: 'pem' }).toString(),
       signature: sign(null, signedText(body), signingKey).toString('base64url'),
     };
-    db.prepare('INSERT INTO audit_anchor (id, anchor) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET anchor = excluded.anchor').run(JSON.stringify(anchor));
+    await db.run('INSERT INTO audit_anchor (id, anchor) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET anchor = excluded.anchor', [JSON.stringify(anchor)]);
     return { pruned_records: prunedRecords, pruned_events: prunedEvents, anchor };
-  }).immediate();
+  });
 }

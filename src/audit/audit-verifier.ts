@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import type Database from 'better-sqlite3';
+import type { SqlExecutor } from '../store/index.ts';
 import { canonicalJson, eventHash, GENESIS_HASH, type ChainEvent } from './audit-chain.ts';
 import { anchorSignatureValid, readAnchor } from './audit-retention.ts';
 import { AUDIT_COLUMNS, AUDIT_LIST_FIELDS } from './audit-types.ts';
@@ -35,10 +35,10 @@ const COMPLETION_FIELDS = ['decision', 'rows_returned', 'bytes_returned', 'durat
  * replaying the events must give exactly the rows of audit_log, field by field, no row more and
  * none less. Reports the first break in the chain, else the first record that differs.
  */
-export function verifyAuditStore(db: Database.Database, chainKey: Buffer, options: { anchorKey?: KeyObject } = {}): AuditVerification {
-  const anchor = readAnchor(db);
-  const events = db.prepare('SELECT seq, kind, record_seq, payload, prev_hash, hash FROM audit_chain ORDER BY seq').all() as ChainEvent[];
-  const rows = db.prepare('SELECT * FROM audit_log ORDER BY seq').all() as Record<string, unknown>[];
+export async function verifyAuditStore(db: SqlExecutor, chainKey: Buffer, options: { anchorKey?: KeyObject } = {}): Promise<AuditVerification> {
+  const anchor = await readAnchor(db);
+  const events = await db.all<ChainEvent>('SELECT seq, kind, record_seq, payload, prev_hash, hash FROM audit_chain ORDER BY seq');
+  const rows = await db.all<Record<string, unknown>>('SELECT * FROM audit_log ORDER BY seq');
   const rowBySeq = new Map(rows.map((row) => [Number(row['seq']), row]));
   const requestIdOf = (recordSeq: number | null): string | null => {
     const value = recordSeq === null ? undefined : rowBySeq.get(recordSeq)?.['request_id'];

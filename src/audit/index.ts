@@ -1,4 +1,4 @@
-export { AuditLog, AUDIT_TABLE, openAuditDatabase } from './audit-log.ts';
+export { AuditLog, AUDIT_TABLE } from './audit-log.ts';
 export { AUDIT_COLUMNS, AUDIT_DATASET_COLUMNS } from './audit-types.ts';
 export { canonicalJson, eventHash, GENESIS_HASH, type ChainEvent, type ChainEventKind } from './audit-chain.ts';
 export type { AuditRecord, AuditCompletion, AuditDecision, Door } from './audit-types.ts';

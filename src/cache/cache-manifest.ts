@@ -1,4 +1,4 @@
-import type { SqliteDatabase } from '../store/index.ts';
+import type Database from 'better-sqlite3';
 import type { SourceStamp } from './source-stamp.ts';
 
 /** What the manifest can say of a dataset's copy (cache-types.ts tells what each means to users). */
@@ -56,7 +56,7 @@ export class CacheManifest {
   private readonly getStatement;
   private readonly allStatement;
 
-  constructor(private readonly db: SqliteDatabase) {
+  constructor(private readonly db: Database.Database) {
     this.getStatement = db.prepare('SELECT * FROM columnar_cache WHERE dataset = ?');
     this.allStatement = db.prepare('SELECT * FROM columnar_cache ORDER BY dataset');
   }

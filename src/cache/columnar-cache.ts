@@ -22,7 +22,7 @@ import { decideView } from './view-decision.ts';
 export interface CacheCatalog {
   sourceRead(name: string): SourceRead | undefined;
   pointView(name: string, relation: string | undefined): Promise<void>;
-  readonly datasets: { list(): Dataset[]; find(name: string): Dataset | undefined };
+  readonly datasets: { list(): Promise<Dataset[]>; find(name: string): Promise<Dataset | undefined> };
 }
 
 export interface ColumnarCacheOptions {
@@ -146,8 +146,13 @@ export class ColumnarCache {
 
   /** A dataset was registered: build its copy in the background. */
   registered(name: string): void {
-    const dataset = this.catalog.datasets.find(name);
-    if (this.enabled && !this.closed && dataset !== undefined && this.cacheable(dataset)) void this.queue.add(name, 'build');
+    if (!this.enabled || this.closed) return;
+    this.catalog.datasets
+      .find(name)
+      .then((dataset) => {
+        if (!this.closed && dataset !== undefined && this.cacheable(dataset)) void this.queue.add(name, 'build');
+      })
+      .catch((error: unknown) => this.options.log?.(`columnar cache: ${name} not queued`, error));
   }
 
   /** A dataset was dropped: its copy goes too. */
@@ -164,8 +169,8 @@ export class ColumnarCache {
     return this.progress.listen(listener);
   }
 
-  status(names?: readonly string[]): CacheStatus[] {
-    return this.targets(names, false).map((dataset) => {
+  async status(names?: readonly string[]): Promise<CacheStatus[]> {
+    return (await this.targets(names, false)).map((dataset) => {
       const name = fullName(dataset);
       const entry = this.manifest.get(name);
       const source = this.catalog.sourceRead(name);
@@ -197,7 +202,7 @@ export class ColumnarCache {
   /** Builds copies now, even of datasets that have one or were dropped, and waits for them. */
   async rebuild(names?: readonly string[], onProgress?: BuildProgressListener): Promise<CacheStatus[]> {
     if (!this.enabled) throw new InvalidRequestError('the columnar cache is off (setting columnar_cache: false)');
-    const targets = this.targets(names, true).map(fullName);
+    const targets = (await this.targets(names, true)).map(fullName);
     const stop = onProgress === undefined ? undefined : this.onProgress(onProgress);
     try {
       await Promise.all(targets.map((name) => this.queue.add(name, 'build', true)));
@@ -209,7 +214,7 @@ export class ColumnarCache {
 
   /** Removes copies; a dropped dataset reads its source until `rebuild` (or a drop of the dataset). */
   async drop(names?: readonly string[]): Promise<CacheStatus[]> {
-    for (const dataset of this.targets(names, true)) {
+    for (const dataset of await this.targets(names, true)) {
       const name = fullName(dataset);
       this.queue.cancel(name);
       this.verified.delete(name);
@@ -237,10 +242,10 @@ export class ColumnarCache {
    * process are removed, the budget is enforced, and existing copies are verified so that the
    * first queries can read them.
    */
-  warm(): void {
+  async warm(): Promise<void> {
     if (!this.enabled || this.closed) return;
     this.files.sweep(new Set(this.manifest.list().flatMap((e) => (e.file === null ? [] : [e.file]))));
-    const known = new Set(this.catalog.datasets.list().map(fullName));
+    const known = new Set((await this.catalog.datasets.list()).map(fullName));
     for (const entry of this.manifest.list()) if (!known.has(entry.dataset)) this.forget(entry.dataset);
     void this.budget.enforce().catch((error: unknown) => this.options.log?.('columnar cache: budget enforcement failed', error));
     for (const entry of this.manifest.list()) {
@@ -340,7 +345,7 @@ export class ColumnarCache {
 
   private async build(name: string, force: boolean, signal: AbortSignal): Promise<void> {
     const source = this.catalog.sourceRead(name);
-    const dataset = this.catalog.datasets.find(name);
+    const dataset = await this.catalog.datasets.find(name);
     if (source === undefined || dataset === undefined || !this.cacheable(dataset)) return;
     const definition = this.sources.definition(source);
     let before: SourceStamp;
@@ -449,8 +454,8 @@ export class ColumnarCache {
     return isCacheable(dataset, this.catalog.sourceRead(fullName(dataset))?.derived.size ?? 0);
   }
 
-  private targets(names: readonly string[] | undefined, cacheableOnly: boolean): Dataset[] {
-    const all = this.catalog.datasets.list().filter((d) => !d.system);
+  private async targets(names: readonly string[] | undefined, cacheableOnly: boolean): Promise<Dataset[]> {
+    const all = (await this.catalog.datasets.list()).filter((d) => !d.system);
     if (names === undefined || names.length === 0) return cacheableOnly ? all.filter((d) => this.cacheable(d)) : all;
     return names.map((raw) => {
       const name = raw.toLowerCase();

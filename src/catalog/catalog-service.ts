@@ -1,6 +1,6 @@
 import { InvalidDatasetError, InvalidRequestError, StorageError, VeilError } from '../errors/index.ts';
 import { sqlIdentifier, sqlString, type DuckDbEngine } from '../engine/index.ts';
-import { DatasetStore } from './dataset-store.ts';
+import type { DatasetRepository } from './dataset-store.ts';
 import { CERTIFICATION_STATUSES, fullName, NAME_PATTERN, TAG_PATTERN, type CertificationStatus, type CsvOptions, type Dataset, type DatasetColumn, type DatasetFormat } from './dataset-types.ts';
 import { DERIVED_SOURCE_ALIAS, derivedKey, DIRECTORY_FILE_PATTERN, readFunctionSql, sourceViewName, type CsvDialect } from './source-relation.ts';
 import type { ResolvedLocation, StorageBackend } from './storage.ts';
@@ -90,7 +90,7 @@ export class CatalogService {
   private derivedColumns: DerivedColumnSource = () => Promise.resolve([]);
 
   constructor(
-    readonly datasets: DatasetStore,
+    readonly datasets: DatasetRepository,
     readonly storage: StorageBackend,
     private readonly engine: DuckDbEngine,
   ) {}
@@ -122,7 +122,7 @@ export class CatalogService {
     await this.engine.describeQuery(`SELECT * FROM ${readFunctionSql(format, location, csv, columns)}`).catch((error: unknown) => {
       throw new InvalidDatasetError(`the data cannot be read with the given column types: ${errorText(error)}`);
     });
-    const dataset = this.datasets.insert({
+    const dataset = await this.datasets.insert({
       database,
       name,
       location: input.location,
@@ -217,16 +217,19 @@ export class CatalogService {
   }
 
   /** Registers a built-in dataset served from an internal table (idempotent). */
-  registerSystemDataset(dataset: Omit<Dataset, 'createdAt' | 'updatedAt'>): void {
-    const existing = this.datasets.find(fullName(dataset));
+  async registerSystemDataset(dataset: Omit<Dataset, 'createdAt' | 'updatedAt'>): Promise<void> {
+    const existing = await this.datasets.find(fullName(dataset));
     if (existing === undefined) {
-      this.datasets.insert(dataset);
+      // Replicas starting together may both insert: the loser finds it there.
+      await this.datasets.insert(dataset).catch(async (error: unknown) => {
+        if ((await this.datasets.find(fullName(dataset))) === undefined) throw error;
+      });
       return;
     }
     const sameColumns = JSON.stringify(existing.columns.map((c) => [c.name, c.type])) === JSON.stringify(dataset.columns.map((c) => [c.name, c.type]));
     if (!sameColumns) {
       // keep tags and descriptions people wrote, take the new shape
-      this.datasets.update(fullName(dataset), (current) => ({
+      await this.datasets.update(fullName(dataset), (current) => ({
         ...current,
         columns: dataset.columns.map((c) => ({ ...c, tags: current.columns.find((old) => old.name === c.name)?.tags ?? c.tags })),
       }));
@@ -243,7 +246,7 @@ export class CatalogService {
       /** A new certification status, with who sets it (recorded with the time). */
       certification?: { status: string; by: string; note?: string };
     },
-  ): Dataset {
+  ): Promise<Dataset> {
     const certification = change.certification;
     if (certification !== undefined && !(CERTIFICATION_STATUSES as readonly string[]).includes(certification.status)) {
       throw new InvalidRequestError(`certification status must be one of ${CERTIFICATION_STATUSES.join(', ')}`);
@@ -275,7 +278,7 @@ export class CatalogService {
     });
   }
 
-  tag(name: string, change: TagChange): Dataset {
+  tag(name: string, change: TagChange): Promise<Dataset> {
     return this.datasets.update(name, (current) => {
       for (const column of Object.keys(change.columns ?? {})) {
         if (!current.columns.some((c) => c.name === column)) throw new InvalidDatasetError(`column ${column} is not in ${name}`);
@@ -292,9 +295,9 @@ export class CatalogService {
   }
 
   async drop(name: string): Promise<void> {
-    const dataset = this.datasets.get(name);
+    const dataset = await this.datasets.get(name);
     if (dataset.system) throw new InvalidDatasetError(`${name} is built in and cannot be dropped`);
-    this.datasets.delete(name);
+    await this.datasets.delete(name);
     this.sources.delete(name);
     await (this.viewChains.get(name) ?? Promise.resolve());
     await this.engine.runInternal(`DROP VIEW IF EXISTS ${sourceViewName(dataset)}`);
@@ -306,7 +309,7 @@ export class CatalogService {
   /** Creates or replaces the internal view of every dataset whose definition changed. */
   async ensureSourceViews(): Promise<void> {
     const seen = new Set<string>();
-    for (const dataset of this.datasets.list()) {
+    for (const dataset of await this.datasets.list()) {
       const name = fullName(dataset);
       seen.add(name);
       if (dataset.system) continue;

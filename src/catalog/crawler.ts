@@ -106,7 +106,7 @@ export async function crawl(
   const candidates = findCandidates(real, real, { count: 0 }).map((c) => ({ ...c, location: locationOf(path.relative(realRoot, path.join(real, c.location)) || '.') }));
   const rootLocation = locationOf(path.relative(realRoot, real) || '.');
   const tally: CrawlTally = { registered: [], unchanged: [], changed: [], drift: [], errors: [], seen: new Set() };
-  const existing = new Map(catalog.datasets.list().filter((d) => !d.system).map((d) => [normalized(d.location), d]));
+  const existing = new Map((await catalog.datasets.list()).filter((d) => !d.system).map((d) => [normalized(d.location), d]));
   const context = { catalog, engine, state, database: options.database, ...(options.owner === undefined ? {} : { owner: options.owner }) };
 
   onProgress({ done: 0, total: candidates.length, location: rootLocation, phase: 'listed' });
@@ -136,7 +136,7 @@ async function crawlCandidate(
   const { catalog, engine, state } = context;
   try {
     if (current === undefined) {
-      const name = uniqueName(catalog, context.database, candidate.name);
+      const name = await uniqueName(catalog, context.database, candidate.name);
       const dataset = await catalog.register({ name: `${context.database}.${name}`, location: candidate.location, format: candidate.format, ...(context.owner === undefined ? {} : { owner: context.owner }) });
       await state.set(fullName(dataset), candidate.files);
       tally.seen.add(fullName(dataset));
@@ -206,10 +206,10 @@ export function datasetNameOf(relativePath: string): string {
   return /^[a-z_]/.test(name) ? name : `d_${name}`;
 }
 
-function uniqueName(catalog: CatalogService, database: string, base: string): string {
+async function uniqueName(catalog: CatalogService, database: string, base: string): Promise<string> {
   for (let i = 1; ; i++) {
     const name = i === 1 ? base : `${base}_${i}`;
-    if (catalog.datasets.find(`${database}.${name}`) === undefined) return name;
+    if ((await catalog.datasets.find(`${database}.${name}`)) === undefined) return name;
   }
 }
 

@@ -36,7 +36,7 @@ export interface ClassificationDecisions {
 }
 
 export async function classifyDataset(catalog: CatalogService, engine: DuckDbEngine, decisionStore: ClassificationDecisions, name: string): Promise<DatasetClassification> {
-  const dataset = catalog.datasets.get(name);
+  const dataset = await catalog.datasets.get(name);
   if (dataset.system) throw new InvalidRequestError('system datasets are not classified');
   const columns = dataset.columns;
   const select = columns.map((c) => `CAST(${sqlIdentifier(c.name)} AS VARCHAR)`).join(', ');
@@ -57,7 +57,7 @@ export async function decideClassification(
   decisions: { accept?: readonly { column: string; tag: string }[]; reject?: readonly { column: string; tag: string }[] },
   by: string,
 ): Promise<void> {
-  const dataset = catalog.datasets.get(name);
+  const dataset = await catalog.datasets.get(name);
   const all: ClassificationDecision[] = [
     ...(decisions.accept ?? []).map((d) => ({ ...d, decision: 'accepted' as const })),
     ...(decisions.reject ?? []).map((d) => ({ ...d, decision: 'rejected' as const })),
@@ -72,7 +72,7 @@ export async function decideClassification(
     (d.decision === 'accepted' ? change.add : change.remove).push(d.tag);
   }
   // Tag first (it validates tag names), then record the decisions.
-  catalog.tag(fullName(dataset), { columns });
+  await catalog.tag(fullName(dataset), { columns });
   await decisionStore.record(fullName(dataset), all, by, now);
 }
 

@@ -1,6 +1,6 @@
 export { CatalogService, splitDatasetName } from './catalog-service.ts';
 export type { CatalogEvents, DerivedColumnSource, RegisterDatasetInput, SourceDerivedColumn, SourceRead, TagChange } from './catalog-service.ts';
-export { DatasetStore } from './dataset-store.ts';
+export type { DatasetRepository, StoredDataset } from './dataset-store.ts';
 export { LocalFileStorage } from './storage.ts';
 export type { StorageBackend, ResolvedLocation } from './storage.ts';
 export { DERIVED_SOURCE_ALIAS, derivedKey, sourceViewName } from './source-relation.ts';

@@ -47,12 +47,12 @@ export function parseMapping(value: unknown, source: string): ClassificationMapp
   return mapping;
 }
 
-export function exportMetadata(catalog: CatalogService, mapping: ClassificationMapping = {}): MetadataAsset[] {
+export async function exportMetadata(catalog: CatalogService, mapping: ClassificationMapping = {}): Promise<MetadataAsset[]> {
   const reverse = new Map<string, string[]>();
   for (const [name, tag] of Object.entries(mapping)) reverse.set(tag, [...(reverse.get(tag) ?? []), name]);
   const classificationsOf = (tags: readonly string[]): string[] => tags.flatMap((t) => reverse.get(t)?.slice(0, 1) ?? []);
   const assets: MetadataAsset[] = [];
-  for (const d of catalog.datasets.list().filter((x) => !x.system)) {
+  for (const d of (await catalog.datasets.list()).filter((x) => !x.system)) {
     assets.push({
       asset_type: 'dataset',
       full_name: fullName(d),
@@ -75,7 +75,7 @@ export function exportMetadata(catalog: CatalogService, mapping: ClassificationM
  * left as they are. Classifications become tags through the mapping (tags take effect in
  * policies at once); unknown assets and unmapped classifications are reported, never guessed.
  */
-export function importMetadata(catalog: CatalogService, assets: readonly MetadataAsset[], mapping: ClassificationMapping, options: { by: string; dryRun?: boolean }): ImportReport {
+export async function importMetadata(catalog: CatalogService, assets: readonly MetadataAsset[], mapping: ClassificationMapping, options: { by: string; dryRun?: boolean }): Promise<ImportReport> {
   const applied: string[] = [];
   const unknown: string[] = [];
   const unmapped = new Set<string>();
@@ -94,7 +94,7 @@ export function importMetadata(catalog: CatalogService, assets: readonly Metadat
   for (const asset of assets) {
     const parts = asset.full_name.toLowerCase().split('.');
     const datasetName = parts.slice(0, 2).join('.');
-    const dataset = catalog.datasets.find(datasetName);
+    const dataset = await catalog.datasets.find(datasetName);
     const column = asset.asset_type === 'column' ? parts[2] : undefined;
     if (dataset === undefined || dataset.system || (asset.asset_type === 'column' && (parts.length !== 3 || !dataset.columns.some((c) => c.name === column))) || (asset.asset_type === 'dataset' && parts.length !== 2)) {
       unknown.push(asset.full_name);
@@ -111,16 +111,16 @@ export function importMetadata(catalog: CatalogService, assets: readonly Metadat
         if (certification !== undefined && !(CERTIFICATION_STATUSES as readonly string[]).includes(certification)) {
           throw new InvalidRequestError(`certification "${asset.certification}" is not one of ${CERTIFICATION_STATUSES.join(', ')}`);
         }
-        catalog.update(datasetName, {
+        await catalog.update(datasetName, {
           ...(present(asset.description) ? { description: asset.description } : {}),
           ...(present(asset.owner) ? { owner: asset.owner } : {}),
           ...(present(asset.steward) ? { steward: asset.steward } : {}),
           ...(certification === undefined ? {} : { certification: { status: certification, by: options.by, note: 'imported' } }),
         });
-        if (tags.length > 0) catalog.tag(datasetName, { add: tags });
+        if (tags.length > 0) await catalog.tag(datasetName, { add: tags });
       } else {
-        if (present(asset.description)) catalog.update(datasetName, { columnDescriptions: { [column as string]: asset.description } });
-        if (tags.length > 0) catalog.tag(datasetName, { columns: { [column as string]: { add: tags } } });
+        if (present(asset.description)) await catalog.update(datasetName, { columnDescriptions: { [column as string]: asset.description } });
+        if (tags.length > 0) await catalog.tag(datasetName, { columns: { [column as string]: { add: tags } } });
       }
       applied.push(asset.full_name);
     } catch (error) {

@@ -32,8 +32,8 @@ export async function asOperator<T>(values: Record<string, unknown>, work: (gate
 export async function asUser<T>(values: Record<string, unknown>, user: string, work: (gateway: VeilGateway, scope: RequestScope) => Promise<T> | T): Promise<T> {
   return withDeployment(str(values, 'home'), async ({ gateway }) => {
     const scope = gateway.open(CLI_CONTEXT);
-    return gateway.run(scope, (s) => {
-      gateway.actAs(s, user);
+    return gateway.run(scope, async (s) => {
+      await gateway.actAs(s, user);
       return work(gateway, s);
     });
   });

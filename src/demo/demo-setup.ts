@@ -33,9 +33,9 @@ export async function setupDemo(runtime: VeilRuntime, rows: number, log: (line: 
   // Policies first: the views (and the columnar copies built on registration) then hold the masked
   // values the policies ask for from the start, rather than being copied twice.
   const users = parseUserDocument(readFileSync(path.join(DEMO_DIR, 'users.yaml'), 'utf8'));
-  for (const user of users) runtime.users.put(user);
+  for (const user of users) await runtime.users.put(user);
   await runtime.policies.apply(parsePolicyDocuments(readFileSync(path.join(DEMO_DIR, 'policies.yaml'), 'utf8')));
-  const existing = new Set(runtime.catalog.datasets.list().map((d) => `${d.database}.${d.name}`));
+  const existing = new Set((await runtime.catalog.datasets.list()).map((d) => `${d.database}.${d.name}`));
   if (!existing.has('drug_xyz.trial_july2020')) {
     await runtime.catalog.register({
       name: 'drug_xyz.trial_july2020',
@@ -74,6 +74,6 @@ export async function setupDemo(runtime: VeilRuntime, rows: number, log: (line: 
     });
     log('registered drug_xyz.adverse_events');
   }
-  const trial = runtime.catalog.datasets.get('drug_xyz.trial_july2020');
+  const trial = await runtime.catalog.datasets.find('drug_xyz.trial_july2020');
   return { generated, trialRows: trial ? rows : 0, users: users.map((u) => u.name) };
 }

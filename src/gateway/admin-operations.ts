@@ -1,4 +1,4 @@
-import { computeInsights, openAuditDatabase, verifyAuditStore, type AuditInsights, type AuditVerification, type InsightsOptions } from '../audit/index.ts';
+import { computeInsights, verifyAuditStore, type AuditInsights, type AuditVerification, type InsightsOptions } from '../audit/index.ts';
 import { AccessDeniedError, NotFoundError } from '../errors/index.ts';
 import { validateUser, type ApiTokenInfo, type UserRecord } from '../identity/index.ts';
 import { validatePolicy, policyToAuthored, type PolicyApplyResult, type PolicyDefinition, type StoredPolicy } from '../policy/index.ts';
@@ -25,22 +25,22 @@ export class AdminOperations {
     };
   }
 
-  listUsers(scope: RequestScope): UserRecord[] {
+  listUsers(scope: RequestScope): Promise<UserRecord[]> {
     scope.describe('admin', 'list users');
     this.authorization.requireAdmin(scope);
     return this.runtime.users.list();
   }
 
-  putUser(scope: RequestScope, name: string, document: Record<string, unknown>): UserRecord {
+  putUser(scope: RequestScope, name: string, document: Record<string, unknown>): Promise<UserRecord> {
     scope.describe('admin', `put user ${name}`);
     this.authorization.requireAdmin(scope);
     return this.runtime.users.put(validateUser({ ...document, name }));
   }
 
-  deleteUser(scope: RequestScope, name: string): void {
+  async deleteUser(scope: RequestScope, name: string): Promise<void> {
     scope.describe('admin', `delete user ${name}`);
     this.authorization.requireAdmin(scope);
-    this.runtime.users.delete(name);
+    await this.runtime.users.delete(name);
   }
 
   listPolicies(scope: RequestScope): Promise<StoredPolicy[]> {
@@ -70,7 +70,7 @@ export class AdminOperations {
    * own. A request authenticated by an API token cannot mint more tokens, so revoking a leaked
    * token is enough to cut the access it gave.
    */
-  createApiToken(scope: RequestScope, request: { user?: string; label: string; expiresInDays?: number }): { token: string; info: ApiTokenInfo } {
+  async createApiToken(scope: RequestScope, request: { user?: string; label: string; expiresInDays?: number }): Promise<{ token: string; info: ApiTokenInfo }> {
     const principal = scope.operator ? undefined : scope.requirePrincipal();
     const user = request.user ?? principal?.user;
     scope.describe('admin', `create API token "${request.label}" for ${user ?? '?'}`);
@@ -80,11 +80,11 @@ export class AdminOperations {
       if (user !== principal.user && !this.authorization.isAdmin(principal)) throw new AccessDeniedError('only administrators create API tokens for other users');
     }
     // Tokens belong to users Veil stores (service accounts are stored users with their groups).
-    this.runtime.users.get(user);
+    await this.runtime.users.get(user);
     return this.runtime.apiTokens.create({ user, label: request.label, createdBy: principal?.user ?? 'cli', ...(request.expiresInDays === undefined ? {} : { expiresInDays: request.expiresInDays }) });
   }
 
-  listApiTokens(scope: RequestScope, user: string | undefined): ApiTokenInfo[] {
+  async listApiTokens(scope: RequestScope, user: string | undefined): Promise<ApiTokenInfo[]> {
     scope.describe('admin', 'list API tokens');
     if (scope.operator) return this.runtime.apiTokens.list(user);
     const principal = scope.requirePrincipal();
@@ -93,12 +93,12 @@ export class AdminOperations {
     return this.runtime.apiTokens.list(admin ? user : principal.user);
   }
 
-  revokeApiToken(scope: RequestScope, id: string): ApiTokenInfo {
+  async revokeApiToken(scope: RequestScope, id: string): Promise<ApiTokenInfo> {
     scope.describe('admin', `revoke API token ${id}`);
     if (!scope.operator) {
       // A token the caller may not manage is answered like one that does not exist.
       const principal = scope.requirePrincipal();
-      const info = this.runtime.apiTokens.find(id);
+      const info = await this.runtime.apiTokens.find(id);
       if (info === undefined || (info.user !== principal.user && !this.authorization.isAdmin(principal))) throw new NotFoundError(`API token ${id}`);
     }
     return this.runtime.apiTokens.revoke(id);
@@ -109,16 +109,14 @@ export class AdminOperations {
    * administrators (the web UI's verification status). A break is a finding, not an error: it is
    * reported in the answer, naming the first altered record.
    */
-  verifyAudit(scope: RequestScope): AuditVerification & { verified_at: string } {
+  async verifyAudit(scope: RequestScope): Promise<AuditVerification & { verified_at: string }> {
     scope.describe('audit', 'verify the audit chain');
     this.authorization.requireInsights(scope);
-    // A separate read-only connection: verification reads the whole store without holding the writer.
-    const db = openAuditDatabase(this.runtime.home.auditDatabasePath, { readonly: true });
-    try {
-      return { ...verifyAuditStore(db, this.runtime.home.loadKeys().auditChain, { anchorKey: this.runtime.home.loadAuditSigningKey() }), verified_at: new Date().toISOString() };
-    } finally {
-      db.close();
-    }
+    // A snapshot: verification reads the whole trail without holding up the writers.
+    const verification = await this.runtime.store.audit.snapshot((view) =>
+      verifyAuditStore(view, this.runtime.home.loadKeys().auditChain, { anchorKey: this.runtime.home.loadAuditSigningKey() }),
+    );
+    return { ...verification, verified_at: new Date().toISOString() };
   }
 
   /** Authorization before validation: callers without access learn nothing about the parameters. */

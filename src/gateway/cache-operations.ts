@@ -14,7 +14,7 @@ export class CacheOperations {
     private readonly authorization: Authorization,
   ) {}
 
-  status(scope: RequestScope, datasets: readonly string[] = []): CacheStatus[] {
+  status(scope: RequestScope, datasets: readonly string[] = []): Promise<CacheStatus[]> {
     scope.describe('admin', `cache status${suffix(datasets)}`);
     scope.datasets = datasets.map((d) => d.toLowerCase());
     this.authorization.requireAdmin(scope);

@@ -64,7 +64,7 @@ export class CatalogOperations {
   }
 
   /** The stored dataset, for the local operator (CLI without --user). */
-  storedDataset(scope: RequestScope, name: string): Dataset {
+  storedDataset(scope: RequestScope, name: string): Promise<Dataset> {
     this.authorization.requireAdmin(scope);
     scope.describe('describe', `describe ${name}`);
     return this.runtime.catalog.datasets.get(name.toLowerCase());
@@ -120,14 +120,14 @@ export class CatalogOperations {
     // Owner and steward are assigned by administrators; documentation and certification also by the steward.
     if (changes.owner !== undefined || changes.steward !== undefined) this.authorization.requireAdmin(scope);
     else await this.requireSteward(scope, name);
-    return adminView(this.runtime.catalog.update(checkedName(name), changes));
+    return adminView(await this.runtime.catalog.update(checkedName(name), changes));
   }
 
-  tag(scope: RequestScope, name: string, changes: Parameters<VeilRuntime['catalog']['tag']>[1]): Record<string, unknown> {
+  async tag(scope: RequestScope, name: string, changes: Parameters<VeilRuntime['catalog']['tag']>[1]): Promise<Record<string, unknown>> {
     scope.describe('admin', `tag ${name}`);
     scope.datasets = [name.toLowerCase()];
     this.authorization.requireAdmin(scope);
-    return adminView(this.runtime.catalog.tag(checkedName(name), changes));
+    return adminView(await this.runtime.catalog.tag(checkedName(name), changes));
   }
 
   async drop(scope: RequestScope, name: string): Promise<string> {
@@ -139,20 +139,20 @@ export class CatalogOperations {
   }
 
   /** Business metadata of every dataset, for an external catalog. */
-  exportMetadata(scope: RequestScope, mapping: Record<string, string>): MetadataAsset[] {
+  exportMetadata(scope: RequestScope, mapping: Record<string, string>): Promise<MetadataAsset[]> {
     scope.describe('admin', 'export metadata');
     this.authorization.requireAdmin(scope);
     return exportMetadata(this.runtime.catalog, mapping);
   }
 
-  importMetadata(scope: RequestScope, assets: readonly MetadataAsset[], mapping: Record<string, string>, options: { by: string; dryRun?: boolean }): ImportReport {
+  importMetadata(scope: RequestScope, assets: readonly MetadataAsset[], mapping: Record<string, string>, options: { by: string; dryRun?: boolean }): Promise<ImportReport> {
     scope.describe('admin', `import metadata (${assets.length} assets${options.dryRun === true ? ', dry run' : ''})`);
     this.authorization.requireAdmin(scope);
     return importMetadata(this.runtime.catalog, assets, mapping, options);
   }
 
   /** Every stored dataset, for the local operator's listing. */
-  storedDatasets(scope: RequestScope): Dataset[] {
+  storedDatasets(scope: RequestScope): Promise<Dataset[]> {
     scope.describe('list', 'list datasets');
     this.authorization.requireAdmin(scope);
     return this.runtime.catalog.datasets.list();

@@ -65,9 +65,9 @@ export class DataOperations {
    * Names what the request reads, and makes its record durable before any byte of the result
    * leaves (docs/security.md invariant 10). Doors call it once, just before opening the result.
    */
-  startDelivery(scope: RequestScope, prepared: PreparedQuery): void {
+  async startDelivery(scope: RequestScope, prepared: PreparedQuery): Promise<void> {
     this.reads(scope, prepared);
-    if (scope.auditSeq === undefined) scope.auditSeq = this.runtime.audit.begin(scope.auditStart());
+    if (scope.auditSeq === undefined) scope.auditSeq = await this.runtime.audit.begin(scope.auditStart());
   }
 
   /**

@@ -106,7 +106,7 @@ export class GovernanceOperations {
     const deleted = options.prune ? current.filter((p) => !proposedNames.has(p.name)).map((p) => p.name) : [];
     const valid = problems.length === 0 && proposed.length > 0;
     const after: PolicyDefinition[] = options.prune ? [...proposed] : [...current.filter((p) => !proposedNames.has(p.name)), ...proposed];
-    const users = this.runtime.users.list().map(principalOf);
+    const users = (await this.runtime.users.list()).map(principalOf);
     const datasets = [...(await this.runtime.access.snapshot()).datasets.values()];
     const impact = valid ? accessImpact(users, datasets, current, after, this.runtime.access.now()) : [];
     return {
@@ -128,7 +128,7 @@ export class GovernanceOperations {
     scope.describe('preview', `view ${dataset} as ${user}`);
     const viewer = scope.requirePrincipal();
     this.authorization.requireAdmin(scope);
-    const subject = principalOf(this.runtime.users.get(user));
+    const subject = principalOf(await this.runtime.users.get(user));
     const name = dataset.toLowerCase();
     // The administrator must know the dataset exists: otherwise it answers like a missing one.
     const own = await this.runtime.access.effective(viewer, name);
@@ -147,7 +147,7 @@ export class GovernanceOperations {
     const withheld = previewWithheld(own, theirs, viewer.user, user);
     if (withheld !== null) return { ...base, explanation, preview: null, previewWithheld: withheld };
     const prepared = await this.runtime.queries.prepare(subject, `${statement} LIMIT ${VIEW_AS_PREVIEW_ROWS}`);
-    this.data.startDelivery(scope, prepared);
+    await this.data.startDelivery(scope, prepared);
     const stream = await this.data.results.open(prepared);
     const rows: unknown[][] = [];
     try {

@@ -1,9 +1,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createCheckpoint, exportAudit, openAuditDatabase, parseCheckpoint, pruneAudit, verifyAuditStore, verifyCheckpoint, type AuditExportFormat, type PruneResult } from '../audit/index.ts';
+import { createCheckpoint, exportAudit, parseCheckpoint, pruneAudit, verifyAuditStore, verifyCheckpoint, type AuditExportFormat, type PruneResult } from '../audit/index.ts';
 import { AuditTamperedError, InvalidRequestError } from '../errors/index.ts';
 import { VeilHome } from '../home/index.ts';
-import { ApiTokenStore, Authenticator, LocalTokenIssuer, OidcProvider, parseOidcProviders, UserStore, type ApiTokenInfo } from '../identity/index.ts';
-import { bumpGeneration, openControlDatabase } from '../store/index.ts';
+import { Authenticator, LocalTokenIssuer, OidcProvider, parseOidcProviders, type ApiTokenInfo } from '../identity/index.ts';
+import { openControlStore, type ControlStore } from '../runtime/control-store.ts';
+import { bumpGeneration } from '../store/index.ts';
 
 /**
  * What the local operator of a home does without starting the engine, so that it is instant:
@@ -20,9 +21,9 @@ export class HomeOperator {
   }
 
   /** A signed local token for a stored user. */
-  issueToken(user: string, ttlSeconds?: number): string {
-    return this.withControlDb((db) => {
-      new UserStore(db).get(user);
+  async issueToken(user: string, ttlSeconds?: number): Promise<string> {
+    return this.withStore(async (store) => {
+      await store.users.get(user);
       const ttl = ttlSeconds ?? this.home.loadSettings().tokenTtlSeconds;
       if (!Number.isInteger(ttl) || ttl <= 0) throw new InvalidRequestError('--ttl must be a positive number of seconds');
       return new LocalTokenIssuer(this.home.loadKeys().tokenSigning).issue(user, ttl);
@@ -35,9 +36,9 @@ export class HomeOperator {
     const providers = parseOidcProviders(settings.oidcProviders, this.home.root, this.home.settingsPath).map((config) => new OidcProvider(config));
     await Promise.all(providers.map((p) => p.start()));
     try {
-      return this.withControlDb((db) => {
-        const authenticator = new Authenticator(new LocalTokenIssuer(this.home.loadKeys().tokenSigning), new UserStore(db), new ApiTokenStore(db), providers, settings.adminGroups);
-        const { principal, method, via } = authenticator.authenticateCredential(token);
+      return await this.withStore(async (store) => {
+        const authenticator = new Authenticator(new LocalTokenIssuer(this.home.loadKeys().tokenSigning), store.users, store.apiTokens, providers, settings.adminGroups);
+        const { principal, method, via } = await authenticator.authenticateCredential(token);
         return { ...principal, authenticated_by: { method, via } };
       });
     } finally {
@@ -45,71 +46,58 @@ export class HomeOperator {
     }
   }
 
-  createApiToken(user: string, label: string, expiresInDays?: number): { token: string; info: ApiTokenInfo } {
-    return this.withControlDb((db) => {
-      new UserStore(db).get(user);
-      return new ApiTokenStore(db).create({ user, label, createdBy: 'cli', ...(expiresInDays === undefined ? {} : { expiresInDays }) });
+  async createApiToken(user: string, label: string, expiresInDays?: number): Promise<{ token: string; info: ApiTokenInfo }> {
+    return this.withStore(async (store) => {
+      await store.users.get(user);
+      return store.apiTokens.create({ user, label, createdBy: 'cli', ...(expiresInDays === undefined ? {} : { expiresInDays }) });
     });
   }
 
-  listApiTokens(user?: string): ApiTokenInfo[] {
-    return this.withControlDb((db) => new ApiTokenStore(db).list(user));
+  listApiTokens(user?: string): Promise<ApiTokenInfo[]> {
+    return this.withStore((store) => store.apiTokens.list(user));
   }
 
-  revokeApiToken(id: string): ApiTokenInfo {
-    return this.withControlDb((db) => new ApiTokenStore(db).revoke(id));
+  revokeApiToken(id: string): Promise<ApiTokenInfo> {
+    return this.withStore((store) => store.apiTokens.revoke(id));
   }
 
   /** Checks the audit hash chain (and a signed checkpoint); throws AuditTamperedError naming the first altered record. */
-  verifyAudit(checkpointFile?: string): Record<string, unknown> {
-    const db = openAuditDatabase(this.home.auditDatabasePath, { readonly: true });
-    try {
-      const result = verifyAuditStore(db, this.home.loadKeys().auditChain, { anchorKey: this.home.loadAuditSigningKey() });
-      const checkpoint = checkpointFile === undefined ? undefined : verifyCheckpoint(db, parseCheckpoint(readFileSync(checkpointFile, 'utf8'), checkpointFile), this.home.loadAuditSigningKey());
-      const report = { ...result, ...(checkpoint === undefined ? {} : { checkpoint }) };
-      if (result.first_break !== null) {
-        const b = result.first_break;
-        throw new AuditTamperedError(
-          `the audit trail was altered at ${b.record_seq === null ? '' : `record ${b.record_seq}`}${b.request_id === null ? '' : ` (request ${b.request_id})`}${b.event_seq === null ? '' : `, chain event ${b.event_seq}`}: ${b.reason}`,
-          { report },
-        );
-      }
-      if (checkpoint !== undefined && !checkpoint.ok) throw new AuditTamperedError(checkpoint.reason, { report });
-      return report;
-    } finally {
-      db.close();
+  async verifyAudit(checkpointFile?: string): Promise<Record<string, unknown>> {
+    const { result, checkpoint } = await this.withStore((store) =>
+      store.audit.snapshot(async (view) => ({
+        result: await verifyAuditStore(view, this.home.loadKeys().auditChain, { anchorKey: this.home.loadAuditSigningKey() }),
+        checkpoint: checkpointFile === undefined ? undefined : await verifyCheckpoint(view, parseCheckpoint(readFileSync(checkpointFile, 'utf8'), checkpointFile), this.home.loadAuditSigningKey()),
+      })),
+    );
+    const report = { ...result, ...(checkpoint === undefined ? {} : { checkpoint }) };
+    if (result.first_break !== null) {
+      const b = result.first_break;
+      throw new AuditTamperedError(
+        `the audit trail was altered at ${b.record_seq === null ? '' : `record ${b.record_seq}`}${b.request_id === null ? '' : ` (request ${b.request_id})`}${b.event_seq === null ? '' : `, chain event ${b.event_seq}`}: ${b.reason}`,
+        { report },
+      );
     }
+    if (checkpoint !== undefined && !checkpoint.ok) throw new AuditTamperedError(checkpoint.reason, { report });
+    return report;
   }
 
   async exportAudit(out: string, options: { format: AuditExportFormat; since?: string; until?: string }): Promise<number> {
-    const db = openAuditDatabase(this.home.auditDatabasePath, { readonly: true });
-    try {
-      return await exportAudit(db, out, options);
-    } finally {
-      db.close();
-    }
+    return this.withStore((store) => store.audit.snapshot((view) => exportAudit(view, out, options)));
   }
 
   async pruneAudit(before: Date, exportFile?: string): Promise<PruneResult> {
-    const db = openAuditDatabase(this.home.auditDatabasePath);
-    try {
-      if (exportFile !== undefined) await exportAudit(db, exportFile, { format: 'jsonl', until: before.toISOString() });
-      return pruneAudit(db, this.home.loadAuditSigningKey(), before);
-    } finally {
-      db.close();
-    }
+    return this.withStore(async (store) => {
+      if (exportFile !== undefined) await store.audit.snapshot((view) => exportAudit(view, exportFile, { format: 'jsonl', until: before.toISOString() }));
+      return pruneAudit(store.audit, this.home.loadAuditSigningKey(), before);
+    });
   }
 
   /** The chain head signed with the home's audit key, as text; written to `out` (never overwritten) when given. */
-  checkpoint(out?: string): string {
-    const db = openAuditDatabase(this.home.auditDatabasePath, { readonly: true });
-    try {
-      const text = `${JSON.stringify(createCheckpoint(db, this.home.loadAuditSigningKey()), null, 2)}\n`;
-      if (out !== undefined) writeFileSync(out, text, { flag: 'wx' });
-      return text;
-    } finally {
-      db.close();
-    }
+  async checkpoint(out?: string): Promise<string> {
+    const checkpoint = await this.withStore((store) => store.audit.snapshot((view) => createCheckpoint(view, this.home.loadAuditSigningKey())));
+    const text = `${JSON.stringify(checkpoint, null, 2)}\n`;
+    if (out !== undefined) writeFileSync(out, text, { flag: 'wx' });
+    return text;
   }
 
   /**
@@ -117,18 +105,18 @@ export class HomeOperator {
    * bumped so that every server on this home re-reads the key before its next query; copies and
    * kept results computed with the old key are never read again.
    */
-  rotateMaskingKey(): { fingerprint: string } {
+  async rotateMaskingKey(): Promise<{ fingerprint: string }> {
     const fingerprint = this.home.rotateMaskingKey();
-    this.withControlDb((db) => bumpGeneration(db));
+    await this.withStore((store) => bumpGeneration(store.control));
     return { fingerprint };
   }
 
-  private withControlDb<T>(work: (db: ReturnType<typeof openControlDatabase>) => T): T {
-    const db = openControlDatabase(this.home.catalogDatabasePath);
+  private async withStore<T>(work: (store: ControlStore) => Promise<T>): Promise<T> {
+    const store = await openControlStore(this.home, this.home.loadSettings());
     try {
-      return work(db);
+      return await work(store);
     } finally {
-      db.close();
+      await store.close();
     }
   }
 }

@@ -68,7 +68,7 @@ export class TrinoOperations {
   /** An allow decision (opa.policy.uri). */
   async allow(scope: RequestScope, question: TrinoQuestion): Promise<boolean> {
     this.describe(scope, question, question.resource === undefined ? [] : [question.resource]);
-    const principal = this.principal(scope, question);
+    const principal = await this.principal(scope, question);
     if (principal === undefined) return false;
     return this.allowed(principal, question.operation, question.resource);
   }
@@ -77,7 +77,7 @@ export class TrinoOperations {
   async batch(scope: RequestScope, question: TrinoQuestion): Promise<number[]> {
     const items = question.filterResources ?? [];
     this.describe(scope, question, items);
-    const principal = this.principal(scope, question);
+    const principal = await this.principal(scope, question);
     if (principal === undefined) return [];
     // FilterColumns sends one table and asks about the positions of its columns.
     if (question.operation === 'FilterColumns') {
@@ -96,7 +96,7 @@ export class TrinoOperations {
   async rowFilters(scope: RequestScope, question: TrinoQuestion): Promise<TrinoViewExpression[]> {
     const table = question.resource?.table;
     this.describe(scope, question, question.resource === undefined ? [] : [question.resource]);
-    const principal = this.principal(scope, question);
+    const principal = await this.principal(scope, question);
     const nothing = [{ expression: 'FALSE' }];
     if (principal === undefined || table === undefined || table.catalogName !== this.settings.catalog) return nothing;
     if (table.schemaName === METADATA_SCHEMA) return [];
@@ -118,7 +118,7 @@ export class TrinoOperations {
   async columnMasks(scope: RequestScope, question: TrinoQuestion): Promise<{ index: number; viewExpression: TrinoViewExpression }[]> {
     const items = question.filterResources ?? [];
     this.describe(scope, question, items);
-    const principal = this.principal(scope, question);
+    const principal = await this.principal(scope, question);
     const answers: { index: number; viewExpression: TrinoViewExpression }[] = [];
     for (const [index, item] of items.entries()) {
       const column = item.column;
@@ -141,8 +141,8 @@ export class TrinoOperations {
   }
 
   /** Trino's user as a Veil principal: Veil's user store decides, Trino's groups only when trusted. */
-  private principal(scope: RequestScope, question: TrinoQuestion): Principal | undefined {
-    const stored = this.runtime.users.find(question.user);
+  private async principal(scope: RequestScope, question: TrinoQuestion): Promise<Principal | undefined> {
+    const stored = await this.runtime.users.find(question.user);
     let principal: Principal | undefined;
     if (stored !== undefined) {
       const own = principalOf(stored);

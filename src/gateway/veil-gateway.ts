@@ -102,43 +102,43 @@ export class VeilGateway {
   }
 
   /** Checks a raw credential (token, API token, OIDC JWT) and makes its holder the scope's principal. */
-  authenticate(scope: RequestScope, credential: string | undefined): Authentication {
-    const authentication = this.runtime.authenticator.authenticateCredential((credential ?? '').trim());
+  async authenticate(scope: RequestScope, credential: string | undefined): Promise<Authentication> {
+    const authentication = await this.runtime.authenticator.authenticateCredential((credential ?? '').trim());
     this.adopt(scope, authentication);
     return authentication;
   }
 
   /** Same, from an HTTP Authorization header ("Bearer <token>"). */
-  authenticateHeader(scope: RequestScope, header: string | undefined): Authentication {
-    const authentication = this.runtime.authenticator.authenticateRequest(header);
+  async authenticateHeader(scope: RequestScope, header: string | undefined): Promise<Authentication> {
+    const authentication = await this.runtime.authenticator.authenticateRequest(header);
     this.adopt(scope, authentication);
     return authentication;
   }
 
   /** Checks a credential without a request (a connection's startup): who it makes its holder. */
-  verifyCredential(credential: string): Authentication {
+  verifyCredential(credential: string): Promise<Authentication> {
     return this.runtime.authenticator.authenticateCredential(credential.trim());
   }
 
   /** SCRAM-SHA-256 verifiers of a user's API tokens, for a door that checks proofs and never sees secrets. */
-  scramVerifiers(user: string): ScramVerifier[] {
+  scramVerifiers(user: string): Promise<ScramVerifier[]> {
     return this.runtime.apiTokens.scramVerifiers(user);
   }
 
   /** The holder of an API token whose SCRAM proof a door verified: that token's stored user. */
-  acceptScramProof(user: string, tokenId: string): Authentication {
-    const stored = this.runtime.users.find(user);
+  async acceptScramProof(user: string, tokenId: string): Promise<Authentication> {
+    const stored = await this.runtime.users.find(user);
     // A token of a user removed since is no longer valid, as for a presented secret.
     if (stored === undefined) throw new InvalidTokenError('unknown user');
     // Checked again on every statement of a session: revoked or expired tokens stop at once.
-    if (!this.runtime.apiTokens.scramVerifiers(user).some((v) => v.tokenId === tokenId)) throw new InvalidTokenError('API token revoked or expired');
-    this.runtime.apiTokens.markUsed(tokenId);
+    if (!(await this.runtime.apiTokens.scramVerifiers(user)).some((v) => v.tokenId === tokenId)) throw new InvalidTokenError('API token revoked or expired');
+    await this.runtime.apiTokens.markUsed(tokenId);
     return { principal: principalOf(stored), method: 'api_token', via: tokenId };
   }
 
   /** The principal of a stored user, for the local operator acting as them (`veil query --user`). */
-  actAs(scope: RequestScope, user: string): void {
-    this.adopt(scope, { principal: principalOf(this.runtime.users.get(user)), method: 'local', via: 'operator' });
+  async actAs(scope: RequestScope, user: string): Promise<void> {
+    this.adopt(scope, { principal: principalOf(await this.runtime.users.get(user)), method: 'local', via: 'operator' });
   }
 
   /** A request by the local operator of the home (the CLI): administration without an admin group. */
@@ -158,7 +158,7 @@ export class VeilGateway {
    * Ends a request: exactly one audit record, completed with the decision its outcome maps to.
    * Returns the error's stable code for the door to translate (undefined on success).
    */
-  finish(scope: RequestScope, error?: unknown): ErrorCode | undefined {
+  async finish(scope: RequestScope, error?: unknown): Promise<ErrorCode | undefined> {
     const code = error === undefined ? undefined : errorCodeOf(error);
     if (scope.finished) return code;
     scope.finished = true;
@@ -169,8 +169,8 @@ export class VeilGateway {
       duration_ms: Math.round((performance.now() - scope.startedClock) * 1000) / 1000,
       error_code: code ?? null,
     };
-    if (scope.auditSeq !== undefined) this.runtime.audit.finish(scope.auditSeq, completion);
-    else this.runtime.audit.record({ ...scope.auditStart(), ...completion });
+    if (scope.auditSeq !== undefined) await this.runtime.audit.finish(scope.auditSeq, completion);
+    else await this.runtime.audit.record({ ...scope.auditStart(), ...completion });
     return code;
   }
 
@@ -178,10 +178,10 @@ export class VeilGateway {
   async run<T>(scope: RequestScope, operation: (scope: RequestScope) => Promise<T> | T): Promise<T> {
     try {
       const result = await operation(scope);
-      this.finish(scope);
+      await this.finish(scope);
       return result;
     } catch (error) {
-      this.finish(scope, error);
+      await this.finish(scope, error);
       throw error;
     }
   }
@@ -224,10 +224,10 @@ export class VeilGateway {
    * A short-lived Veil token for a demo user, for the demo's sign-in picker. Refused unless the
    * demo is being served and the user is one of its users; recorded like any sign-in.
    */
-  demoSignIn(scope: RequestScope, user: string): { token: string; user: string; expires_in: number } {
+  async demoSignIn(scope: RequestScope, user: string): Promise<{ token: string; user: string; expires_in: number }> {
     scope.describe('auth', `demo sign-in as ${user}`);
     if (!this.demoUsers.includes(user)) throw new AccessDeniedError('demo sign-in is available only for the demo users while the demo is served');
-    this.adopt(scope, { principal: principalOf(this.runtime.users.get(user)), method: 'local', via: 'demo' });
+    this.adopt(scope, { principal: principalOf(await this.runtime.users.get(user)), method: 'local', via: 'demo' });
     const ttl = 3600;
     return { token: this.runtime.issuer.issue(user, ttl), user, expires_in: ttl };
   }
@@ -240,7 +240,7 @@ export class VeilGateway {
   /** Starts background work a long-running server wants (the audit mirror catching up, columnar copies checked). */
   warm(): void {
     this.runtime.audit.warmMirror();
-    this.runtime.cache.warm();
+    this.runtime.cache.warm().catch((error: unknown) => console.error('[veil] columnar cache warm-up failed:', error));
   }
 }
 

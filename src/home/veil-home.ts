@@ -85,6 +85,17 @@ export interface VeilSettings {
   readonly cacheMaxBytes: number;
   /** Results of at most this many rows are kept for repeated queries (docs/performance.md); 0 turns reuse off. */
   readonly resultCacheMaxRows: number;
+  /**
+   * Where catalog, policies, identities and the audit trail live: `sqlite` (files in the home) or
+   * `postgres` (shared by replicas; docs/scale-out.md). Environment: VEIL_CONTROL_STORE.
+   */
+  readonly controlStore: string;
+  /** postgres://user:password@host:port/database; better given as VEIL_POSTGRES_URL than written here. */
+  readonly postgresUrl: string;
+  /** The schema Veil's tables live in; `{home}` stands for a digest of the home's path. Environment: VEIL_POSTGRES_SCHEMA. */
+  readonly postgresSchema: string;
+  /** Connections to PostgreSQL this process keeps at most. */
+  readonly postgresMaxConnections: number;
 }
 
 export const DEFAULT_SETTINGS: VeilSettings = {
@@ -132,6 +143,17 @@ export const DEFAULT_SETTINGS: VeilSettings = {
   columnarCache: true,
   cacheMaxBytes: 10 * 1024 ** 3,
   resultCacheMaxRows: 1000,
+  controlStore: 'sqlite',
+  postgresUrl: '',
+  postgresSchema: 'veil',
+  postgresMaxConnections: 10,
+};
+
+/** Settings the environment may set, over config.yaml: secrets and deployment wiring (docs/scale-out.md). */
+const ENVIRONMENT_SETTINGS: Record<string, 'controlStore' | 'postgresUrl' | 'postgresSchema'> = {
+  VEIL_CONTROL_STORE: 'controlStore',
+  VEIL_POSTGRES_URL: 'postgresUrl',
+  VEIL_POSTGRES_SCHEMA: 'postgresSchema',
 };
 
 const SETTINGS_KEYS: Record<string, keyof VeilSettings> = {
@@ -176,6 +198,10 @@ const SETTINGS_KEYS: Record<string, keyof VeilSettings> = {
   columnar_cache: 'columnarCache',
   cache_max_bytes: 'cacheMaxBytes',
   result_cache_max_rows: 'resultCacheMaxRows',
+  control_store: 'controlStore',
+  postgres_url: 'postgresUrl',
+  postgres_schema: 'postgresSchema',
+  postgres_max_connections: 'postgresMaxConnections',
 };
 
 const MASKING_KEY_FILE = 'masking.key';
@@ -251,10 +277,12 @@ export class VeilHome {
   }
 
   loadSettings(): VeilSettings {
-    if (!existsSync(this.settingsPath)) return DEFAULT_SETTINGS;
-    const parsed: unknown = parseYaml(readFileSync(this.settingsPath, 'utf8'));
-    if (parsed === null || parsed === undefined) return DEFAULT_SETTINGS;
-    if (typeof parsed !== 'object' || Array.isArray(parsed)) {
+    const parsed: unknown = existsSync(this.settingsPath) ? parseYaml(readFileSync(this.settingsPath, 'utf8')) : undefined;
+    return this.checkedSettings(parsed ?? {});
+  }
+
+  private checkedSettings(parsed: unknown): VeilSettings {
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
       throw new InvalidRequestError(`${this.settingsPath}: expected a mapping of settings`);
     }
     const settings: Record<string, unknown> = { ...DEFAULT_SETTINGS };
@@ -272,6 +300,15 @@ export class VeilHome {
       throw new InvalidRequestError(`${this.settingsPath}: public_url must be http(s)://host[:port], e.g. https://veil.example.com`);
     }
     if (!['auto', 'scram-sha-256'].includes(String(settings['pgAuth']))) throw new InvalidRequestError(`${this.settingsPath}: pg_auth must be auto or scram-sha-256`);
+    for (const [variable, target] of Object.entries(ENVIRONMENT_SETTINGS)) {
+      const value = process.env[variable]?.trim();
+      if (value !== undefined && value !== '') settings[target] = value;
+    }
+    if (!['sqlite', 'postgres'].includes(String(settings['controlStore']))) throw new InvalidRequestError(`${this.settingsPath}: control_store must be sqlite or postgres`);
+    settings['postgresSchema'] = String(settings['postgresSchema']).replaceAll('{home}', createHash('sha256').update(this.root).digest('hex').slice(0, 12));
+    if (settings['controlStore'] === 'postgres' && settings['postgresUrl'] === '') {
+      throw new InvalidRequestError(`${this.settingsPath}: control_store postgres needs postgres_url (or VEIL_POSTGRES_URL)`);
+    }
     return settings as unknown as VeilSettings;
   }
 

@@ -9,7 +9,7 @@ export function adminRoutes(gateway: VeilGateway): Route[] {
   const { admin } = gateway;
   return [
     { method: 'GET', path: '/v1/me', handler: async (ctx) => sendJson(ctx, 200, admin.whoami(ctx.scope)) },
-    { method: 'GET', path: '/v1/users', handler: async (ctx) => sendJson(ctx, 200, { users: admin.listUsers(ctx.scope) }) },
+    { method: 'GET', path: '/v1/users', handler: async (ctx) => sendJson(ctx, 200, { users: await admin.listUsers(ctx.scope) }) },
     {
       method: 'PUT',
       path: '/v1/users/{user}',
@@ -18,7 +18,7 @@ export function adminRoutes(gateway: VeilGateway): Route[] {
         // Authorization before reading the body: a refused caller learns nothing about its validation.
         ctx.scope.describe('admin', `put user ${name}`);
         gateway.authorization.requireAdmin(ctx.scope);
-        sendJson(ctx, 200, admin.putUser(ctx.scope, name, await readJsonBody(ctx.req)));
+        sendJson(ctx, 200, await admin.putUser(ctx.scope, name, await readJsonBody(ctx.req)));
       },
     },
     {
@@ -26,7 +26,7 @@ export function adminRoutes(gateway: VeilGateway): Route[] {
       path: '/v1/users/{user}',
       handler: async (ctx) => {
         const name = ctx.params['user'] ?? '';
-        admin.deleteUser(ctx.scope, name);
+        await admin.deleteUser(ctx.scope, name);
         sendJson(ctx, 200, { deleted: name });
       },
     },

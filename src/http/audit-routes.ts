@@ -16,7 +16,7 @@ export function auditRoutes(gateway: VeilGateway): Route[] {
     {
       method: 'GET',
       path: '/v1/audit/verify',
-      handler: async (ctx) => sendJson(ctx, 200, gateway.admin.verifyAudit(ctx.scope)),
+      handler: async (ctx) => sendJson(ctx, 200, await gateway.admin.verifyAudit(ctx.scope)),
     },
   ];
 }

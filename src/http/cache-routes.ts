@@ -13,7 +13,7 @@ export function cacheRoutes(gateway: VeilGateway, logError: (error: unknown) => 
       path: '/v1/cache',
       handler: async (ctx) => {
         const datasets = ctx.url.searchParams.getAll('dataset');
-        sendJson(ctx, 200, { datasets: gateway.cache.status(ctx.scope, datasets) });
+        sendJson(ctx, 200, { datasets: await gateway.cache.status(ctx.scope, datasets) });
       },
     },
     {
@@ -23,7 +23,7 @@ export function cacheRoutes(gateway: VeilGateway, logError: (error: unknown) => 
         const body = await readJsonBody(ctx.req);
         const datasets = optionalStringList(body, 'datasets') ?? [];
         // Authorized and audited now; the builds go on after the answer, one at a time.
-        const status = gateway.cache.status(ctx.scope, datasets);
+        const status = await gateway.cache.status(ctx.scope, datasets);
         gateway.cache.rebuild(ctx.scope, datasets).catch(logError);
         sendJson(ctx, 202, { datasets: status });
       },

@@ -144,7 +144,7 @@ export function catalogRoutes(gateway: VeilGateway): Route[] {
         sendJson(
           ctx,
           200,
-          catalog.tag(ctx.scope, name(ctx), {
+          await catalog.tag(ctx.scope, name(ctx), {
             ...(add === undefined ? {} : { add }),
             ...(remove === undefined ? {} : { remove }),
             ...(isRecord(body['columns']) ? { columns: body['columns'] as Record<string, { add?: string[]; remove?: string[] }> } : {}),

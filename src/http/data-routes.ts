@@ -17,7 +17,7 @@ export function dataRoutes(gateway: VeilGateway, pgAddress?: PgAddress): Route[]
   const deliver = async (ctx: RequestContext, prepared: PreparedQuery, requestedMaxRows: number | undefined): Promise<void> => {
     const format = negotiateFormat(ctx.req.headers.accept);
     const maxRows = Math.min(requestedMaxRows ?? settings.maxResultRows, settings.maxResultRows);
-    gateway.data.startDelivery(ctx.scope, prepared);
+    await gateway.data.startDelivery(ctx.scope, prepared);
     const outcome = await deliverResult(ctx.res, format, prepared, gateway.data.results, { maxRows, rowLimitRequested: requestedMaxRows !== undefined && requestedMaxRows < settings.maxResultRows, maxBytes: settings.maxResultBytes, includeSchema: wantsResultSchema(ctx) }, settings.spoolDirectory, {
       'X-Request-Id': ctx.requestId,
       'X-Veil-Row-Limit': String(maxRows),

@@ -67,12 +67,12 @@ export function createHttpServer(gateway: VeilGateway, options: HttpServerOption
       const match = router.match(req.method ?? 'GET', url.pathname);
       params = match.params;
       audited = !match.route.unaudited;
-      if (!match.route.public) gateway.authenticateHeader(scope, req.headers.authorization);
+      if (!match.route.public) await gateway.authenticateHeader(scope, req.headers.authorization);
       const ctx: RequestContext = { requestId: scope.requestId, req, res, url, params, scope };
       await match.route.handler(ctx);
-      if (audited) gateway.finish(scope);
+      if (audited) await gateway.finish(scope);
     } catch (error) {
-      const code = audited ? (gateway.finish(scope, error) ?? 'INTERNAL') : errorCodeOf(error);
+      const code = audited ? ((await gateway.finish(scope, error)) ?? 'INTERNAL') : errorCodeOf(error);
       if (!isVeilError(error)) logError(scope.requestId, error);
       if (res.headersSent) {
         // Mid-stream failure: the only honest signal left is an incomplete response.

@@ -18,7 +18,7 @@ export function signInRoutes(gateway: VeilGateway): Route[] {
       public: true,
       handler: async (ctx) => {
         const body = await readJsonBody(ctx.req);
-        sendJson(ctx, 200, gateway.demoSignIn(ctx.scope, stringField(body, 'user', true)));
+        sendJson(ctx, 200, await gateway.demoSignIn(ctx.scope, stringField(body, 'user', true)));
       },
     },
   ];

@@ -15,7 +15,7 @@ export function tokenRoutes(gateway: VeilGateway): Route[] {
         for (const key of Object.keys(body)) if (!['user', 'label', 'expires_in_days'].includes(key)) throw new InvalidRequestError(`unknown field "${key}"`);
         const user = stringField(body, 'user', false);
         const expiresInDays = optionalPositiveInteger(body, 'expires_in_days');
-        const { token, info } = admin.createApiToken(ctx.scope, {
+        const { token, info } = await admin.createApiToken(ctx.scope, {
           label: stringField(body, 'label', true),
           ...(user === undefined ? {} : { user }),
           ...(expiresInDays === undefined ? {} : { expiresInDays }),
@@ -26,12 +26,12 @@ export function tokenRoutes(gateway: VeilGateway): Route[] {
     {
       method: 'GET',
       path: '/v1/tokens',
-      handler: async (ctx) => sendJson(ctx, 200, { tokens: admin.listApiTokens(ctx.scope, ctx.url.searchParams.get('user') ?? undefined) }),
+      handler: async (ctx) => sendJson(ctx, 200, { tokens: await admin.listApiTokens(ctx.scope, ctx.url.searchParams.get('user') ?? undefined) }),
     },
     {
       method: 'DELETE',
       path: '/v1/tokens/{id}',
-      handler: async (ctx) => sendJson(ctx, 200, admin.revokeApiToken(ctx.scope, ctx.params['id'] ?? '')),
+      handler: async (ctx) => sendJson(ctx, 200, await admin.revokeApiToken(ctx.scope, ctx.params['id'] ?? '')),
     },
   ];
 }

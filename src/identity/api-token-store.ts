@@ -1,6 +1,5 @@
 import { createHash, createHmac, pbkdf2Sync, randomBytes, timingSafeEqual } from 'node:crypto';
 import { InvalidRequestError, InvalidTokenError, NotFoundError } from '../errors/index.ts';
-import type { SqliteDatabase } from '../store/index.ts';
 
 /**
  * API tokens for service accounts (scheduled jobs, BI tools): long random secrets that Veil
@@ -31,7 +30,8 @@ export interface ApiTokenInfo {
   readonly revoked_at: string | null;
 }
 
-interface ApiTokenRow {
+/** A token as stored (only a hash of its secret). */
+export interface ApiTokenRow {
   id: string;
   user_name: string;
   label: string;
@@ -41,6 +41,25 @@ interface ApiTokenRow {
   expires_at: string | null;
   last_used_at: string | null;
   revoked_at: string | null;
+  /** `storedKey:serverKey` in base64 (tokens made before SCRAM support have none). */
+  scram_verifier: string | null;
+}
+
+/**
+ * Where API tokens live (docs/scale-out.md): the control store, SQLite or PostgreSQL
+ * (src/store/api-token-repository.ts). The logic (hashing, expiry, SCRAM) stays in ApiTokenStore.
+ */
+export interface ApiTokenRepository {
+  insert(row: ApiTokenRow): Promise<void>;
+  find(id: string): Promise<ApiTokenRow | undefined>;
+  /** Every token, or one user's, oldest first. */
+  list(user?: string): Promise<ApiTokenRow[]>;
+  /** Sets revoked_at unless the token is revoked already. */
+  revoke(id: string, at: string): Promise<void>;
+  /** A user's tokens that are not revoked and have a SCRAM verifier. */
+  scramCapable(user: string): Promise<ApiTokenRow[]>;
+  /** Sets last_used_at to `at` unless it is already at or after `notBefore`. */
+  markUsed(id: string, at: string, notBefore: string): Promise<void>;
 }
 
 /** PostgreSQL's default iteration count for SCRAM-SHA-256 verifiers. */
@@ -69,10 +88,10 @@ function scramVerifierOf(password: string, salt: Buffer): { storedKey: Buffer; s
 }
 
 export class ApiTokenStore {
-  constructor(private readonly db: SqliteDatabase) {}
+  constructor(private readonly tokens: ApiTokenRepository) {}
 
   /** Creates a token; the returned secret is shown once and never stored. */
-  create(options: { user: string; label: string; createdBy: string; expiresInDays?: number }, now = new Date()): { token: string; info: ApiTokenInfo } {
+  async create(options: { user: string; label: string; createdBy: string; expiresInDays?: number }, now = new Date()): Promise<{ token: string; info: ApiTokenInfo }> {
     if (!LABEL_PATTERN.test(options.label)) throw new InvalidRequestError('a token label is 1-100 letters, digits, spaces or _.:@/-');
     const days = options.expiresInDays ?? DEFAULT_API_TOKEN_DAYS;
     if (!Number.isInteger(days) || days < 1 || days > MAX_API_TOKEN_DAYS) throw new InvalidRequestError(`expires_in_days must be a whole number from 1 to ${MAX_API_TOKEN_DAYS}`);
@@ -90,73 +109,61 @@ export class ApiTokenStore {
       expires_at: new Date(now.getTime() + days * 86_400_000).toISOString(),
       last_used_at: null,
       revoked_at: null,
+      scram_verifier: `${verifier.storedKey.toString('base64')}:${verifier.serverKey.toString('base64')}`,
     };
-    this.db
-      .prepare(
-        `INSERT INTO api_tokens (id, user_name, label, secret_hash, created_at, created_by, expires_at, last_used_at, revoked_at, scram_verifier)
-         VALUES (@id, @user_name, @label, @secret_hash, @created_at, @created_by, @expires_at, @last_used_at, @revoked_at, @scram_verifier)`,
-      )
-      .run({ ...row, scram_verifier: `${verifier.storedKey.toString('base64')}:${verifier.serverKey.toString('base64')}` });
+    await this.tokens.insert(row);
     return { token, info: infoOf(row) };
   }
 
-  list(user?: string): ApiTokenInfo[] {
-    const rows = (user === undefined
-      ? this.db.prepare('SELECT * FROM api_tokens ORDER BY created_at, id').all()
-      : this.db.prepare('SELECT * FROM api_tokens WHERE user_name = ? ORDER BY created_at, id').all(user)) as ApiTokenRow[];
-    return rows.map(infoOf);
+  async list(user?: string): Promise<ApiTokenInfo[]> {
+    return (await this.tokens.list(user)).map(infoOf);
   }
 
-  find(id: string): ApiTokenInfo | undefined {
-    const row = this.db.prepare('SELECT * FROM api_tokens WHERE id = ?').get(id) as ApiTokenRow | undefined;
+  async find(id: string): Promise<ApiTokenInfo | undefined> {
+    const row = await this.tokens.find(id);
     return row === undefined ? undefined : infoOf(row);
   }
 
-  get(id: string): ApiTokenInfo {
-    const info = this.find(id);
+  async get(id: string): Promise<ApiTokenInfo> {
+    const info = await this.find(id);
     if (info === undefined) throw new NotFoundError(`API token ${id}`);
     return info;
   }
 
   /** Revokes a token; it stops working on the next request. Revoking twice is harmless. */
-  revoke(id: string, now = new Date()): ApiTokenInfo {
-    const info = this.get(id);
-    if (info.revoked_at === null) this.db.prepare('UPDATE api_tokens SET revoked_at = ? WHERE id = ?').run(now.toISOString(), id);
+  async revoke(id: string, now = new Date()): Promise<ApiTokenInfo> {
+    await this.get(id);
+    await this.tokens.revoke(id, now.toISOString());
     return this.get(id);
   }
 
   /** SCRAM verifiers of a user's usable tokens (not revoked, not expired, created with one). */
-  scramVerifiers(user: string, now = new Date()): ScramVerifier[] {
-    const rows = this.db
-      .prepare('SELECT id, scram_verifier, expires_at FROM api_tokens WHERE user_name = ? AND revoked_at IS NULL AND scram_verifier IS NOT NULL')
-      .all(user) as { id: string; scram_verifier: string; expires_at: string | null }[];
-    return rows
+  async scramVerifiers(user: string, now = new Date()): Promise<ScramVerifier[]> {
+    return (await this.tokens.scramCapable(user))
       .filter((r) => r.expires_at === null || Date.parse(r.expires_at) > now.getTime())
       .map((r) => {
-        const [stored = '', server = ''] = r.scram_verifier.split(':');
+        const [stored = '', server = ''] = (r.scram_verifier ?? '').split(':');
         return { tokenId: r.id, storedKey: Buffer.from(stored, 'base64'), serverKey: Buffer.from(server, 'base64') };
       });
   }
 
   /** Records a use of a token proven by SCRAM (as verify() does for a presented secret). */
-  markUsed(id: string, now = new Date()): void {
-    this.db.prepare('UPDATE api_tokens SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)').run(now.toISOString(), id, new Date(now.getTime() - LAST_USED_RESOLUTION_MS).toISOString());
+  async markUsed(id: string, now = new Date()): Promise<void> {
+    await this.tokens.markUsed(id, now.toISOString(), new Date(now.getTime() - LAST_USED_RESOLUTION_MS).toISOString());
   }
 
   /** The user a presented token belongs to; every failure is the same opaque rejection. */
-  verify(token: string, now = new Date()): string {
+  async verify(token: string, now = new Date()): Promise<string> {
     const match = TOKEN_PATTERN.exec(token);
     if (match === null) throw new InvalidTokenError('malformed API token');
-    const row = this.db.prepare('SELECT * FROM api_tokens WHERE id = ?').get(match[1]) as ApiTokenRow | undefined;
+    const row = await this.tokens.find(match[1]!);
     // Hash even when the id is unknown, so timing does not tell which ids exist.
     const presented = Buffer.from(hashSecret(match[2]!), 'hex');
     const stored = Buffer.from(row?.secret_hash ?? '0'.repeat(64), 'hex');
     if (row === undefined || !timingSafeEqual(presented, stored)) throw new InvalidTokenError('invalid API token');
     if (row.revoked_at !== null) throw new InvalidTokenError('API token revoked');
     if (row.expires_at !== null && Date.parse(row.expires_at) <= now.getTime()) throw new InvalidTokenError('API token expired');
-    if (row.last_used_at === null || now.getTime() - Date.parse(row.last_used_at) >= LAST_USED_RESOLUTION_MS) {
-      this.db.prepare('UPDATE api_tokens SET last_used_at = ? WHERE id = ?').run(now.toISOString(), row.id);
-    }
+    if (row.last_used_at === null || now.getTime() - Date.parse(row.last_used_at) >= LAST_USED_RESOLUTION_MS) await this.markUsed(row.id, now);
     return row.user_name;
   }
 }

@@ -3,7 +3,7 @@ import { API_TOKEN_PREFIX, type ApiTokenStore } from './api-token-store.ts';
 import { decodeJwt } from './jwt.ts';
 import { LOCAL_ISSUER, type LocalTokenIssuer } from './local-token-issuer.ts';
 import type { ClaimedIdentity, OidcProvider } from './oidc-provider.ts';
-import type { UserStore } from './user-store.ts';
+import type { UserRepository } from './user-store.ts';
 import { principalOf, type Principal, type UserRecord } from './user-types.ts';
 
 /** How the caller proved who they are (recorded with the request). */
@@ -30,7 +30,7 @@ export class Authenticator {
 
   constructor(
     private readonly issuer: LocalTokenIssuer,
-    private readonly users: UserStore,
+    private readonly users: UserRepository,
     private readonly apiTokens: ApiTokenStore,
     providers: readonly OidcProvider[] = [],
     /** Groups that make a user an administrator; tokens only grant them where a provider allows. */
@@ -39,14 +39,14 @@ export class Authenticator {
     this.providers = new Map(providers.map((p) => [p.config.issuer, p]));
   }
 
-  authenticate(authorization: string | undefined): Principal {
-    return this.authenticateRequest(authorization).principal;
+  async authenticate(authorization: string | undefined): Promise<Principal> {
+    return (await this.authenticateRequest(authorization)).principal;
   }
 
-  authenticateRequest(authorization: string | undefined, now = Date.now()): Authentication {
-    if (authorization === undefined || authorization.trim() === '') throw new UnauthenticatedError();
+  authenticateRequest(authorization: string | undefined, now = Date.now()): Promise<Authentication> {
+    if (authorization === undefined || authorization.trim() === '') return Promise.reject(new UnauthenticatedError());
     const match = /^Bearer +([^\s]+)\s*$/i.exec(authorization);
-    if (!match?.[1]) throw new UnauthenticatedError('the Authorization header must be "Bearer <token>"');
+    if (!match?.[1]) return Promise.reject(new UnauthenticatedError('the Authorization header must be "Bearer <token>"'));
     return this.authenticateCredential(match[1], now);
   }
 
@@ -54,29 +54,29 @@ export class Authenticator {
    * A raw credential, whatever carried it (a bearer header, a PostgreSQL password): an API token,
    * a token Veil issued, or a JWT from a configured OIDC provider, each checked the same way.
    */
-  authenticateCredential(token: string, now = Date.now()): Authentication {
+  async authenticateCredential(token: string, now = Date.now()): Promise<Authentication> {
     if (token === '') throw new UnauthenticatedError();
     if (token.startsWith(API_TOKEN_PREFIX)) {
-      const user = this.apiTokens.verify(token, new Date(now));
-      return { principal: principalOf(this.storedUser(user)), method: 'api_token', via: token.slice(API_TOKEN_PREFIX.length, API_TOKEN_PREFIX.length + 16) };
+      const user = await this.apiTokens.verify(token, new Date(now));
+      return { principal: principalOf(await this.storedUser(user)), method: 'api_token', via: token.slice(API_TOKEN_PREFIX.length, API_TOKEN_PREFIX.length + 16) };
     }
     const decoded = decodeJwt(token);
     const claimedIssuer = decoded.claims['iss'];
     if (claimedIssuer === LOCAL_ISSUER) {
       const claims = this.issuer.verifyDecoded(decoded, now);
-      return { principal: principalOf(this.storedUser(claims.sub)), method: 'local', via: null };
+      return { principal: principalOf(await this.storedUser(claims.sub)), method: 'local', via: null };
     }
     const provider = typeof claimedIssuer === 'string' ? this.providers.get(claimedIssuer) : undefined;
     if (provider === undefined) throw new InvalidTokenError('token issuer is not trusted');
     const verified = provider.identityOf(provider.verify(decoded, now));
     const claimed = provider.config.adminGroupsFromToken ? verified : { ...verified, groups: verified.groups.filter((g) => !this.adminGroups.includes(g)) };
-    const stored = this.users.find(claimed.user);
+    const stored = await this.users.find(claimed.user);
     if (stored === undefined && provider.config.requireKnownUser) throw new InvalidTokenError('unknown user');
     return { principal: mergeIdentity(claimed, stored), method: 'oidc', via: provider.config.name };
   }
 
-  private storedUser(name: string): UserRecord {
-    const user = this.users.find(name);
+  private async storedUser(name: string): Promise<UserRecord> {
+    const user = await this.users.find(name);
     // A token for a user who was removed since is no longer valid.
     if (user === undefined) throw new InvalidTokenError('unknown user');
     return user;

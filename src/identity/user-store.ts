@@ -1,51 +1,19 @@
-import { InvalidRequestError, NotFoundError } from '../errors/index.ts';
-import { bumpGeneration, nowIso, type SqliteDatabase } from '../store/index.ts';
+import { InvalidRequestError } from '../errors/index.ts';
 import { ATTRIBUTE_NAME_PATTERN, GROUP_NAME_PATTERN, USER_NAME_PATTERN, type AttributeValue, type UserRecord } from './user-types.ts';
 
-export class UserStore {
-  constructor(private readonly db: SqliteDatabase) {}
-
-  list(): UserRecord[] {
-    const rows = this.db.prepare('SELECT definition FROM users ORDER BY name').all() as { definition: string }[];
-    return rows.map((r) => JSON.parse(r.definition) as UserRecord);
-  }
-
-  find(name: string): UserRecord | undefined {
-    const row = this.db.prepare('SELECT definition FROM users WHERE name = ?').get(name) as { definition: string } | undefined;
-    return row === undefined ? undefined : (JSON.parse(row.definition) as UserRecord);
-  }
-
-  get(name: string): UserRecord {
-    const user = this.find(name);
-    if (user === undefined) throw new NotFoundError(`user ${name}`);
-    return user;
-  }
-
-  /** Creates or replaces a user. */
-  put(user: UserRecord): UserRecord {
-    const valid = validateUser(user);
-    const now = nowIso();
-    this.db.transaction(() => {
-      this.db
-        .prepare(
-          `INSERT INTO users (name, definition, created_at, updated_at) VALUES (?, ?, ?, ?)
-           ON CONFLICT(name) DO UPDATE SET definition = excluded.definition, updated_at = excluded.updated_at`,
-        )
-        .run(valid.name, JSON.stringify(valid), now, now);
-      bumpGeneration(this.db);
-    })();
-    return valid;
-  }
-
-  delete(name: string): void {
-    this.db.transaction(() => {
-      if (this.db.prepare('DELETE FROM users WHERE name = ?').run(name).changes === 0) throw new NotFoundError(`user ${name}`);
-      // Their API tokens die with them: a user re-created later under the same name must not
-      // inherit tokens issued to the old one.
-      this.db.prepare('UPDATE api_tokens SET revoked_at = ? WHERE user_name = ? AND revoked_at IS NULL').run(nowIso(), name);
-      bumpGeneration(this.db);
-    })();
-  }
+/**
+ * Where users live (docs/scale-out.md): the control store, SQLite or PostgreSQL
+ * (src/store/user-repository.ts). Every write bumps the generation.
+ */
+export interface UserRepository {
+  list(): Promise<UserRecord[]>;
+  find(name: string): Promise<UserRecord | undefined>;
+  /** NotFoundError when there is none. */
+  get(name: string): Promise<UserRecord>;
+  /** Creates or replaces a user (validated by validateUser); returns it as stored. */
+  put(user: UserRecord): Promise<UserRecord>;
+  /** Removes a user and revokes their API tokens, in one transaction. */
+  delete(name: string): Promise<void>;
 }
 
 export function validateUser(input: unknown): UserRecord {

@@ -66,7 +66,7 @@ export async function startPgServer(gateway: VeilGateway, options: PgServerOptio
     const secretKey = randomInt(1, 2 ** 31 - 1);
     let session: PgSession | undefined;
     let authentication: Authentication | undefined;
-    let reauthenticate: (() => Authentication) | undefined;
+    let reauthenticate: (() => Promise<Authentication>) | undefined;
     let resolveConnection: (c: PostgresConnection) => void = () => undefined;
     const connectionReady = new Promise<PostgresConnection>((resolve) => {
       resolveConnection = resolve;
@@ -96,7 +96,7 @@ export async function startPgServer(gateway: VeilGateway, options: PgServerOptio
       // Recorded like a refused HTTP request: who tried, from where; never the credential.
       const scope = gateway.open({ door: 'pg', clientApplication: null, clientAddress: address });
       scope.describe('auth', `connect as ${user ?? '?'}`);
-      gateway.finish(scope, isVeilError(error) ? error : new InvalidTokenError('invalid credentials'));
+      gateway.finish(scope, isVeilError(error) ? error : new InvalidTokenError('invalid credentials')).catch(logError);
       return false;
     };
 
@@ -105,12 +105,12 @@ export async function startPgServer(gateway: VeilGateway, options: PgServerOptio
       getClearTextPassword: () => '',
       validateCredentials: async ({ username, password }: { username: string; password: string }) => {
         try {
-          const check = (): Authentication => {
-            const checked = gateway.verifyCredential(password);
+          const check = async (): Promise<Authentication> => {
+            const checked = await gateway.verifyCredential(password);
             if (checked.principal.user !== username) throw new InvalidTokenError(`the token is not for user ${username}`);
             return checked;
           };
-          authentication = check();
+          authentication = await check();
           reauthenticate = check;
           return true;
         } catch (error) {

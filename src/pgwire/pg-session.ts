@@ -24,7 +24,7 @@ export interface SessionContext {
    * Checks the connection's credential again, as HTTP checks a token on every request: a revoked
    * or expired token, a removed user or changed groups take effect on the session's next statement.
    */
-  readonly reauthenticate: () => Authentication;
+  readonly reauthenticate: () => Promise<Authentication>;
   readonly clientAddress: string | null;
   readonly startup: Readonly<Record<string, string>>;
   readonly catalogs: CatalogPool;
@@ -166,10 +166,30 @@ export class PgSession {
   async *handle(message: Uint8Array): AsyncGenerator<Uint8Array, Uint8Array | undefined> {
     this.handling++;
     try {
-      return yield* this.dispatch(message);
+      const last = yield* this.dispatch(message);
+      // Records completed while handling this message are written before its last response
+      // (ReadyForQuery), as a finished HTTP request's record is before the next request.
+      await this.auditSettled();
+      return last;
     } finally {
       this.handling--;
     }
+  }
+
+  /** Audit completions started in synchronous code (closing portals), awaited before the next ReadyForQuery. */
+  private readonly auditWrites = new Set<Promise<void>>();
+
+  private trackAudit(write: Promise<unknown>): void {
+    const tracked: Promise<void> = write.then(
+      () => undefined,
+      (error: unknown) => this.context.logError(error),
+    );
+    this.auditWrites.add(tracked);
+    void tracked.finally(() => this.auditWrites.delete(tracked));
+  }
+
+  private async auditSettled(): Promise<void> {
+    while (this.auditWrites.size > 0) await Promise.all([...this.auditWrites]);
   }
 
   private async *dispatch(message: Uint8Array): AsyncGenerator<Uint8Array, Uint8Array | undefined> {
@@ -343,7 +363,7 @@ export class PgSession {
     const sql = statement.sql;
     const route = await this.route(sql);
     if (route === 'catalog') {
-      const scope = this.newScope();
+      const scope = await this.newScope();
       scope.describe('catalog', sql);
       try {
         const description = await this.withCatalog(scope, (sandbox, session) => sandbox.describe(sql, session));
@@ -355,7 +375,7 @@ export class PgSession {
     }
     // Checked and rewritten now, so that errors come at Parse as in PostgreSQL; run again (from
     // the gateway's cache) at each execution so that the policies in force then apply.
-    const scope = this.newScope();
+    const scope = await this.newScope();
     try {
       const prepared = await this.context.gateway.data.query(scope, sql, { parameters: true });
       const description = await this.context.gateway.data.results.describeStatement(prepared);
@@ -474,7 +494,7 @@ export class PgSession {
   private async startRun(portal: Portal): Promise<Run> {
     const plan = portal.plan;
     if (plan.kind === 'utility') throw new QueryFailedError('internal: a utility has no result stream');
-    const scope = this.newScope();
+    const scope = await this.newScope();
     const abort = new AbortController();
     this.active = abort;
     this.cancelled = false;
@@ -483,7 +503,7 @@ export class PgSession {
       if (plan.kind === 'data') {
         const gateway = this.context.gateway;
         const prepared = await gateway.data.query(scope, plan.sql, { parameters: true });
-        gateway.data.startDelivery(scope, prepared);
+        await gateway.data.startDelivery(scope, prepared);
         stream = await this.guard(gateway.data.results.open(prepared, abort.signal, portal.parameters));
       } else {
         scope.describe('catalog', plan.sql);
@@ -506,7 +526,7 @@ export class PgSession {
     if (run === undefined || run.scope.finished) return;
     if (!run.done) run.stream.close();
     this.context.gateway.data.delivered(run.scope, run.rows, run.bytes);
-    this.context.gateway.finish(run.scope, error);
+    this.trackAudit(this.context.gateway.finish(run.scope, error));
   }
 
   /** Awaits engine work, turning an abort by CancelRequest into 57014. */
@@ -674,7 +694,7 @@ export class PgSession {
     steps: { start(): void; piece(csv: Buffer): Uint8Array; end(): Uint8Array[]; complete(rows: number): Uint8Array[] },
   ): AsyncGenerator<Uint8Array> {
     const gateway = this.context.gateway;
-    const scope = this.newScope();
+    const scope = await this.newScope();
     const abort = new AbortController();
     this.active = abort;
     this.cancelled = false;
@@ -685,7 +705,7 @@ export class PgSession {
     };
     try {
       const prepared = await gateway.data.query(scope, sql, { parameters: true });
-      gateway.data.startDelivery(scope, prepared);
+      await gateway.data.startDelivery(scope, prepared);
       steps.start();
       const copy = gateway.data.postgresCsv(prepared, csv, abort.signal);
       for await (const piece of copy.chunks) {
@@ -696,7 +716,7 @@ export class PgSession {
       for (const message of steps.end()) send(message);
       for (const message of steps.complete(rows)) out.push(message);
       gateway.data.delivered(scope, rows, bytes);
-      gateway.finish(scope);
+      await gateway.finish(scope);
     } catch (error) {
       const failure = this.cancelled ? new QueryCancelledError() : error;
       gateway.data.delivered(scope, undefined, bytes);
@@ -752,9 +772,9 @@ export class PgSession {
 
   // ---- helpers -----------------------------------------------------------------------------
 
-  private newScope(): RequestScope {
+  private async newScope(): Promise<RequestScope> {
     const scope = this.openScope();
-    this.context.gateway.adopt(scope, this.context.reauthenticate());
+    this.context.gateway.adopt(scope, await this.context.reauthenticate());
     return scope;
   }
 
@@ -765,7 +785,7 @@ export class PgSession {
 
   /** Completes a scope with its failure, remembering that this failure is on record. */
   private finishScope(scope: RequestScope, error: unknown): void {
-    this.context.gateway.finish(scope, error);
+    this.trackAudit(this.context.gateway.finish(scope, error));
     if (typeof error === 'object' && error !== null) this.audited.add(error);
   }
 
@@ -784,7 +804,7 @@ export class PgSession {
 
   /** Runs catalog work in the sandbox holding what this caller may see right now. */
   private async withCatalog<T>(scope: RequestScope | null, work: (sandbox: import('./catalog-sandbox.ts').CatalogSandbox, session: CatalogSession) => Promise<T>): Promise<T> {
-    const viewScope = scope ?? this.newScope();
+    const viewScope = scope ?? (await this.newScope());
     const view = await this.context.gateway.catalog.visibleCatalog(viewScope);
     const session: CatalogSession = {
       user: this.user,

@@ -19,8 +19,8 @@ export class ScramVerifiers {
     let verifiers: ScramVerifier[] = [];
     return {
       method: 'scram-sha-256',
-      getScramSha256Data: ({ username }) => {
-        verifiers = this.gateway.scramVerifiers(username);
+      getScramSha256Data: async ({ username }) => {
+        verifiers = await this.gateway.scramVerifiers(username);
         // Unknown users and users without tokens get a well-formed exchange that cannot succeed.
         const decoy = randomBytes(32).toString('base64');
         return { salt: scramSalt(username).toString('base64'), iterations: SCRAM_ITERATIONS, storedKey: verifiers[0]?.storedKey.toString('base64') ?? decoy, serverKey: verifiers[0]?.serverKey.toString('base64') ?? decoy };
@@ -31,7 +31,7 @@ export class ScramVerifiers {
           // The server's signature must come from the same token's key.
           scramSha256Data.serverKey = verifier.serverKey.toString('base64');
           try {
-            return accept(username, this.gateway.acceptScramProof(username, verifier.tokenId));
+            return accept(username, await this.gateway.acceptScramProof(username, verifier.tokenId));
           } catch (error) {
             return reject(username, error);
           }

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import { fullName, type Dataset, type DatasetStore } from '../catalog/index.ts';
+import { fullName, type Dataset, type DatasetRepository } from '../catalog/index.ts';
 import type { DuckDbEngine } from '../engine/index.ts';
 import { AccessDeniedError, DatasetNotFoundError } from '../errors/index.ts';
 import type { Principal } from '../identity/index.ts';
 import { resolveEffectivePolicy, type EffectiveDatasetPolicy, type PolicyDefinition, type PolicyRepository } from '../policy/index.ts';
 import { asciiLower, buildScan, type CompiledScan } from '../sql/index.ts';
-import { readGeneration, type SqliteDatabase } from '../store/index.ts';
+import { readGeneration, type SqlExecutor } from '../store/index.ts';
 import { Semaphore } from '../util/semaphore.ts';
 
 interface Snapshot {
@@ -37,8 +37,9 @@ export class AccessService {
   private readonly scanBuilds = new Semaphore(1);
 
   constructor(
-    private readonly controlDb: SqliteDatabase,
-    private readonly datasets: DatasetStore,
+    /** Where the generation is read. */
+    private readonly control: SqlExecutor,
+    private readonly datasets: DatasetRepository,
     private readonly policies: PolicyRepository,
     private readonly engine: DuckDbEngine,
     /** The derived columns (masked values computed once per row) a dataset's view has now, by derivedKey. */
@@ -53,9 +54,9 @@ export class AccessService {
    * request on (docs/scale-out.md).
    */
   async snapshot(): Promise<Snapshot> {
-    const generation = readGeneration(this.controlDb);
+    const generation = await readGeneration(this.control);
     if (this.snapshotCache?.generation !== generation) {
-      const datasets = new Map(this.datasets.list().map((d) => [fullName(d), d] as const));
+      const datasets = new Map((await this.datasets.list()).map((d) => [fullName(d), d] as const));
       const policies = await this.policies.list();
       const boundaries = policies
         .flatMap((p) => [p.validFrom, p.validUntil])

@@ -2,27 +2,26 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { CacheManifest, ColumnarCache } from '../cache/index.ts';
 import { AuditLog, AUDIT_DATASET_COLUMNS, AUDIT_DATASET_NAMES, AUDIT_DATASETS, canonicalJson, OpenLineageWriter } from '../audit/index.ts';
-import { CatalogService, DatasetStore, fullName, isS3Location, LocalFileStorage, parseS3Settings, RoutedStorage, S3Mirror, sourceViewName, type ClassificationDecisions, type CrawlState } from '../catalog/index.ts';
-import { SqliteClassificationDecisions } from '../sqlite/classification-decisions.ts';
-import { SqliteCrawlState } from '../sqlite/crawl-state-repository.ts';
+import { CatalogService, fullName, isS3Location, LocalFileStorage, parseS3Settings, RoutedStorage, S3Mirror, sourceViewName, type ClassificationDecisions, type CrawlState } from '../catalog/index.ts';
 import { DuckDbEngine } from '../engine/index.ts';
 import { VeilHome, type VeilSettings } from '../home/index.ts';
-import { ApiTokenStore, Authenticator, LocalTokenIssuer, OidcProvider, parseOidcProviders, UserStore } from '../identity/index.ts';
+import { Authenticator, LocalTokenIssuer, OidcProvider, parseOidcProviders, type ApiTokenStore, type UserRepository } from '../identity/index.ts';
 import { DerivedColumnPlanner, policyToAuthored, transformMacros, validatePolicy, type PolicyRepository } from '../policy/index.ts';
-import { SqlitePolicyRepository } from '../sqlite/policy-repository.ts';
 import { AccessService, AdmissionController, QueryService, ResultCache, RESULT_CACHE_MAX_ENTRIES } from '../query/index.ts';
-import { openControlDatabase, type SqliteDatabase } from '../store/index.ts';
+import { readMeta, writeMeta, type SqlStore } from '../store/index.ts';
+import { openControlStore, type ControlStore } from './control-store.ts';
 
 /** Everything one Veil deployment runs on, wired once. Every door receives this object. */
 export interface VeilRuntime {
   readonly home: VeilHome;
   readonly settings: VeilSettings;
-  readonly controlDb: SqliteDatabase;
+  /** Catalog, identities, policies and the audit trail: SQLite in the home, or PostgreSQL (docs/scale-out.md). */
+  readonly store: ControlStore;
   readonly engine: DuckDbEngine;
   readonly catalog: CatalogService;
   /** Parquet copies of CSV and JSON sources (docs/cache.md). */
   readonly cache: ColumnarCache;
-  readonly users: UserStore;
+  readonly users: UserRepository;
   readonly policies: PolicyRepository;
   /** What each crawled dataset's files looked like at the last crawl. */
   readonly crawlState: CrawlState;
@@ -83,7 +82,7 @@ export async function openRuntime(homeDir: string | undefined, options: RuntimeO
   // identity would be worse than not starting.
   const identityProviders = parseOidcProviders(settings.oidcProviders, home.root, home.settingsPath).map((config) => new OidcProvider(config));
   const s3Settings = parseS3Settings(settings.s3, home.settingsPath);
-  const controlDb = openControlDatabase(home.catalogDatabasePath);
+  const store = await openControlStore(home, settings);
   const s3 = new S3Mirror(path.join(home.cacheDirectory, 's3'), s3Settings);
   const storage = new RoutedStorage(new LocalFileStorage([home.storageRoot]), s3);
   const macros = transformMacros(keys.masking, settings.zip3RestrictedPrefixes);
@@ -99,7 +98,7 @@ export async function openRuntime(homeDir: string | undefined, options: RuntimeO
     },
     macros,
   );
-  const datasets = new DatasetStore(controlDb);
+  const { datasets, users, policies, apiTokens } = store;
   const catalog = new CatalogService(datasets, storage, engine);
   const admission = new AdmissionController({
     maxConcurrentQueries: settings.maxConcurrentQueries,
@@ -110,7 +109,7 @@ export async function openRuntime(homeDir: string | undefined, options: RuntimeO
   const cache = new ColumnarCache({
     engine,
     catalog,
-    manifest: new CacheManifest(controlDb),
+    manifest: new CacheManifest(store.local),
     directory: path.join(home.cacheDirectory, 'columnar'),
     settings: { enabled: settings.columnarCache, maxBytes: settings.cacheMaxBytes },
     remoteEtags: (location) => (isS3Location(location) ? s3.knownEtags(location) : undefined),
@@ -118,25 +117,22 @@ export async function openRuntime(homeDir: string | undefined, options: RuntimeO
     idle: () => admission.status().running === 0,
   });
   catalog.listen({ registered: (name) => cache.registered(name), dropped: (name) => cache.forget(name) });
-  const users = new UserStore(controlDb);
-  const policies = new SqlitePolicyRepository(controlDb);
-  const access = new AccessService(controlDb, datasets, policies, engine, (name) => catalog.sourceRead(name)?.derived ?? new Map<string, string>());
+  const access = new AccessService(store.control, datasets, policies, engine, (name) => catalog.sourceRead(name)?.derived ?? new Map<string, string>());
   // Masked values views compute once per row (and copies keep), named after the macros they were
   // computed with: a new masking key or a changed macro never reads values of the old ones. The
   // policies come from the access snapshot, read once per catalog generation.
   const derived = new DerivedColumnPlanner(macrosFingerprint(macros), async () => (await access.snapshot()).policies);
   catalog.deriveColumnsWith((dataset) => derived.plan(dataset));
   const issuer = new LocalTokenIssuer(keys.tokenSigning);
-  const apiTokens = new ApiTokenStore(controlDb);
   await Promise.all(identityProviders.map((p) => p.start()));
   const lineage = settings.openlineageFile === '' ? undefined : new OpenLineageWriter(path.resolve(home.root, settings.openlineageFile));
   const auditOptions = { mirrorFile: path.join(home.cacheDirectory, 'audit-mirror.duckdb'), ...(lineage === undefined ? {} : { lineage }) };
   const audit =
     options.auditOffForBenchmark === true
-      ? new UnrecordedAuditLog(home.auditDatabasePath, engine, keys.auditChain, auditOptions)
-      : new AuditLog(home.auditDatabasePath, engine, keys.auditChain, auditOptions);
+      ? new UnrecordedAuditLog(store.audit, engine, keys.auditChain, auditOptions)
+      : new AuditLog(store.audit, engine, keys.auditChain, auditOptions);
 
-  catalog.registerSystemDataset({
+  await catalog.registerSystemDataset({
     database: 'veil_system',
     name: 'audit_log',
     location: '',
@@ -152,7 +148,7 @@ export async function openRuntime(homeDir: string | undefined, options: RuntimeO
   await engine.runInternal(`CREATE OR REPLACE VIEW ${sourceViewName({ database: 'veil_system', name: 'audit_log' })} AS ${audit.viewSql()}`);
   const auditRecords = sourceViewName({ database: 'veil_system', name: 'audit_log' });
   for (const view of AUDIT_DATASETS) {
-    catalog.registerSystemDataset({
+    await catalog.registerSystemDataset({
       database: 'veil_system',
       name: view.name,
       location: '',
@@ -166,7 +162,7 @@ export async function openRuntime(homeDir: string | undefined, options: RuntimeO
     });
     await engine.runInternal(`CREATE OR REPLACE VIEW ${sourceViewName({ database: 'veil_system', name: view.name })} AS ${view.sql(auditRecords)}`);
   }
-  await installBuiltinPolicies(controlDb, policies);
+  await installBuiltinPolicies(store.control, policies);
   await catalog.ensureSourceViews();
 
   const retention = startAuditRetention(audit, home, settings.auditRetentionDays);
@@ -205,14 +201,14 @@ export async function openRuntime(homeDir: string | undefined, options: RuntimeO
   return {
     home,
     settings,
-    controlDb,
+    store,
     engine,
     catalog,
     cache,
     users,
     policies,
-    crawlState: new SqliteCrawlState(controlDb),
-    classificationDecisions: new SqliteClassificationDecisions(controlDb),
+    crawlState: store.crawlState,
+    classificationDecisions: store.classificationDecisions,
     issuer,
     authenticator: new Authenticator(issuer, users, apiTokens, identityProviders, settings.adminGroups),
     apiTokens,
@@ -228,13 +224,13 @@ export async function openRuntime(homeDir: string | undefined, options: RuntimeO
       s3.close();
       audit.close();
       await engine.close();
-      controlDb.close();
+      await store.close();
     },
   };
 }
 
-async function installBuiltinPolicies(controlDb: SqliteDatabase, policies: PolicyRepository): Promise<void> {
-  const installed = (controlDb.prepare(`SELECT value FROM meta WHERE key = 'builtin_policies'`).get() as { value: string } | undefined)?.value;
+async function installBuiltinPolicies(control: SqlStore, policies: PolicyRepository): Promise<void> {
+  const installed = await readMeta(control, 'builtin_policies');
   if (installed === BUILTIN_POLICIES_VERSION) return;
   const existing = new Map((await policies.list()).map((p) => [p.name, p]));
   // Only policies that are missing, or still exactly as an earlier Veil installed them, are
@@ -244,7 +240,7 @@ async function installBuiltinPolicies(controlDb: SqliteDatabase, policies: Polic
     return current === undefined || (installed === '1' && isVersionOne(policyToAuthored(current)));
   });
   if (upgradable.length > 0) await policies.apply(upgradable.map(validatePolicy));
-  controlDb.prepare(`INSERT INTO meta (key, value) VALUES ('builtin_policies', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`).run(BUILTIN_POLICIES_VERSION);
+  await writeMeta(control, 'builtin_policies', BUILTIN_POLICIES_VERSION);
 }
 
 /** True when a stored policy is exactly the version-one built-in of that name (not edited since). */
@@ -273,13 +269,15 @@ function startAuditRetention(audit: AuditLog, home: VeilHome, days: number): Nod
 
 /** The audit log with writes switched off (see RuntimeOptions.auditOffForBenchmark). */
 class UnrecordedAuditLog extends AuditLog {
-  override begin(): number {
-    return 0;
+  override begin(): Promise<number> {
+    return Promise.resolve(0);
   }
 
-  override finish(): void {}
+  override finish(): Promise<void> {
+    return Promise.resolve();
+  }
 
-  override record(): number {
-    return 0;
+  override record(): Promise<number> {
+    return Promise.resolve(0);
   }
 }

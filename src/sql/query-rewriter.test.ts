@@ -22,7 +22,7 @@ before(async () => {
   writeFileSync(path.join(home, 'storage', 'p', 'people.csv'), 'id,name,ssn,region,score\n1,Ann Lee,123-45-6789,US,10.5\n2,Bo Chan,987-65-4321,DE,20\n3,Cy Diaz,555-12-3456,US,\n');
   runtime = await openRuntime(home);
   await runtime.catalog.register({ name: 'db.people', location: 'p/people.csv', columnTags: { name: ['pii.name'], ssn: ['pii.ssn'] } });
-  runtime.users.put({ name: 'ann', groups: ['analysts'], attributes: { region: 'US' } });
+  await runtime.users.put({ name: 'ann', groups: ['analysts'], attributes: { region: 'US' } });
   await runtime.policies.apply([
     validatePolicy({
       name: 'analysts',
@@ -33,7 +33,7 @@ before(async () => {
       masks: [{ tags: ['pii.ssn'], transform: 'mask_show_last(4)' }, { columns: ['score'], transform: 'null', when: 'score > 15' }],
     }),
   ]);
-  ann = principalOf(runtime.users.get('ann'));
+  ann = principalOf(await runtime.users.get('ann'));
 });
 
 after(async () => {

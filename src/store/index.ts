@@ -1,2 +1,2 @@
-export { openControlDatabase, readGeneration, bumpGeneration, nowIso } from './sqlite-database.ts';
-export type { SqliteDatabase } from './sqlite-database.ts';
+export { bumpGeneration, nowIso, readGeneration, readMeta, writeMeta } from './sql-store.ts';
+export type { SqlDialect, SqlExecutor, SqlStore, SqlValue } from './sql-store.ts';

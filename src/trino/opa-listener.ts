@@ -4,6 +4,7 @@ import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { AccessDeniedError, InvalidRequestError, isVeilError } from '../errors/index.ts';
 import type { TrinoQuestion, TrinoResource, VeilGateway } from '../gateway/index.ts';
+import type { Settled } from '../util/settled.ts';
 
 /**
  * The Trino door: answers Trino's OPA access-control plugin (plugin/trino-opa, Trino 438+; batch
@@ -122,22 +123,22 @@ async function answer(gateway: VeilGateway, req: IncomingMessage, res: ServerRes
         // A question without a column is refused there (an error, never "no mask").
         const masks = await gateway.trino.columnMasks(scope, { ...question, filterResources: [question.resource ?? {}] });
         const mask = masks[0]?.viewExpression;
-        gateway.finish(scope);
+        await gateway.finish(scope);
         send(res, 200, mask === undefined ? {} : { result: mask });
         return;
       }
     }
     // A denial is recorded as one; Trino still gets its ordinary answer (false, no indices, FALSE).
-    gateway.finish(scope, denied ? new AccessDeniedError(`${question.operation} denied to Trino user ${question.user}`) : undefined);
+    await gateway.finish(scope, denied ? new AccessDeniedError(`${question.operation} denied to Trino user ${question.user}`) : undefined);
     send(res, 200, { result });
   } catch (error) {
-    const code = gateway.finish(scope, error);
+    const code = await gateway.finish(scope, error);
     // Veil's own errors say what was refused; anything else is not described (it could name server paths).
     send(res, 500, { error: code ?? 'INTERNAL', message: isVeilError(error) ? error.message : 'internal error' });
   }
 }
 
-function send(res: ServerResponse, status: number, body: unknown): void {
+function send<T>(res: ServerResponse, status: number, body: T & Settled<T>): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
   res.end(text);

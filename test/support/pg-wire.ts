@@ -1,6 +1,4 @@
 import net from 'node:net';
-import path from 'node:path';
-import Database from 'better-sqlite3';
 import pg from 'pg';
 import Cursor from 'pg-cursor';
 import { parse, serialize } from 'pg-protocol';
@@ -256,44 +254,7 @@ export interface AuditRecord {
   readonly client_application: string | null;
 }
 
-function openAudit(home: string): Database.Database {
-  return new Database(path.join(home, 'audit.db'), { readonly: true, fileMustExist: true });
-}
-
-/** The highest record number now (records after it belong to what a test does next). */
-export function auditMark(home: string): number {
-  const db = openAudit(home);
-  try {
-    return (db.prepare('SELECT coalesce(max(seq), 0) AS seq FROM audit_log').get() as { seq: number }).seq;
-  } finally {
-    db.close();
-  }
-}
-
-export function auditSince(home: string, mark: number): AuditRecord[] {
-  const db = openAudit(home);
-  try {
-    return db
-      .prepare('SELECT seq, request_id, "user", door, statement, statement_type, decision, error_code, rows_returned, client_application FROM audit_log WHERE seq > ? ORDER BY seq')
-      .all(mark) as AuditRecord[];
-  } finally {
-    db.close();
-  }
-}
-
-/**
- * Records after the mark that match, waiting (bounded) until at least one exists and none is still
- * in flight (a record is written 'allowed' with no row count when a result starts, and completed
- * when it ends). Returns what was found, possibly nothing.
- */
-export async function awaitAudit(home: string, mark: number, match: (r: AuditRecord) => boolean, attempts = 80): Promise<AuditRecord[]> {
-  for (let i = 0; ; i++) {
-    const found = auditSince(home, mark).filter(match);
-    const inFlight = found.some((r) => r.decision === 'allowed' && r.rows_returned === null);
-    if ((found.length > 0 && !inFlight) || i >= attempts) return found;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
+// The audit trail of a home, on either backend: auditMark, auditSince and awaitAudit are in doors-helpers.ts.
 
 // ---- comparing with the HTTP door --------------------------------------------------------------
 

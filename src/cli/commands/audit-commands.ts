@@ -10,7 +10,7 @@ export const AUDIT_COMMANDS: CommandGroup = {
     run: async (args) => {
       const { values } = parse(args, { checkpoint: { type: 'string' } });
       try {
-        printJson(HomeOperator.open(str(values, 'home')).verifyAudit(str(values, 'checkpoint')));
+        printJson(await HomeOperator.open(str(values, 'home')).verifyAudit(str(values, 'checkpoint')));
       } catch (error) {
         // The report says what was checked; the error names what broke.
         if (error instanceof AuditTamperedError) printJson(error.details['report']);
@@ -58,7 +58,7 @@ export const AUDIT_COMMANDS: CommandGroup = {
     run: async (args) => {
       const { values } = parse(args, { out: { type: 'string', short: 'o' } });
       const out = str(values, 'out');
-      const text = HomeOperator.open(str(values, 'home')).checkpoint(out);
+      const text = await HomeOperator.open(str(values, 'home')).checkpoint(out);
       if (out === undefined) process.stdout.write(text);
       else process.stderr.write(`checkpoint written to ${out}\n`);
     },

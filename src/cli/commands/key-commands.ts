@@ -7,7 +7,7 @@ export const KEY_COMMANDS: CommandGroup = {
     usage: 'keys rotate   replaces the masking key of tokenize and hmac: every token and hash changes (docs/policies.md)',
     run: async (args) => {
       const { values } = parse(args, {});
-      const { fingerprint } = HomeOperator.open(str(values, 'home')).rotateMaskingKey();
+      const { fingerprint } = await HomeOperator.open(str(values, 'home')).rotateMaskingKey();
       printJson({
         rotated: 'masking',
         fingerprint,

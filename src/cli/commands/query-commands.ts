@@ -26,7 +26,7 @@ export const TOP_LEVEL_COMMANDS: CommandGroup = {
       if (!Number.isSafeInteger(maxRows) || maxRows < 0) throw new InvalidRequestError('--max-rows must be a non-negative integer');
       await asUser(values, user, async (gateway, scope) => {
         const prepared = await gateway.data.query(scope, sql);
-        gateway.data.startDelivery(scope, prepared);
+        await gateway.data.startDelivery(scope, prepared);
         const stream = await gateway.data.results.open(prepared);
         let rows = 0;
         let bytes = 0;

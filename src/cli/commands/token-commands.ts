@@ -12,7 +12,7 @@ export const TOKEN_COMMANDS: CommandGroup = {
       const user = str(values, 'user');
       if (user === undefined) throw new InvalidRequestError('--user is required');
       const ttl = str(values, 'ttl');
-      process.stdout.write(`${HomeOperator.open(str(values, 'home')).issueToken(user, ttl === undefined ? undefined : Number(ttl))}\n`);
+      process.stdout.write(`${await HomeOperator.open(str(values, 'home')).issueToken(user, ttl === undefined ? undefined : Number(ttl))}\n`);
     },
   },
   inspect: {
@@ -34,7 +34,7 @@ export const TOKEN_COMMANDS: CommandGroup = {
       const label = str(values, 'label');
       if (user === undefined || label === undefined) throw new InvalidRequestError('--user and --label are required');
       const days = str(values, 'expires-days');
-      const { token, info } = HomeOperator.open(str(values, 'home')).createApiToken(user, label, days === undefined ? undefined : Number(days));
+      const { token, info } = await HomeOperator.open(str(values, 'home')).createApiToken(user, label, days === undefined ? undefined : Number(days));
       process.stderr.write(`API token ${info.id} for ${user}${info.expires_at === null ? '' : `, expires ${info.expires_at}`}. Store it now: it cannot be shown again.\n`);
       process.stdout.write(`${token}\n`);
     },
@@ -43,14 +43,14 @@ export const TOKEN_COMMANDS: CommandGroup = {
     usage: 'token list [--user NAME]   API tokens (never their secrets)',
     run: async (args) => {
       const { values } = parse(args, { user: { type: 'string', short: 'u' } });
-      printJson(HomeOperator.open(str(values, 'home')).listApiTokens(str(values, 'user')));
+      printJson(await HomeOperator.open(str(values, 'home')).listApiTokens(str(values, 'user')));
     },
   },
   revoke: {
     usage: 'token revoke ID   revokes an API token at once',
     run: async (args) => {
       const { values, positionals } = parse(args, {});
-      printJson(HomeOperator.open(str(values, 'home')).revokeApiToken(requirePositional(positionals, 0, 'token id')));
+      printJson(await HomeOperator.open(str(values, 'home')).revokeApiToken(requirePositional(positionals, 0, 'token id')));
     },
   },
 };

@@ -45,8 +45,8 @@ export const USER_COMMANDS: CommandGroup = {
     run: async (args) => {
       const { values } = parse(args, FILE);
       const users = parseUserDocument(readFileArg(values));
-      await asOperator(values, (gateway, scope) => {
-        for (const user of users) gateway.admin.putUser(scope, user.name, { groups: user.groups, attributes: user.attributes });
+      await asOperator(values, async (gateway, scope) => {
+        for (const user of users) await gateway.admin.putUser(scope, user.name, { groups: user.groups, attributes: user.attributes });
         scope.describe('admin', `apply ${users.length} users`);
       });
       process.stdout.write(`applied ${users.length} user(s)\n`);

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
-
-export type SqliteDatabase = Database.Database;
+import { AUDIT_COLUMNS } from '../audit/audit-types.ts';
+import { SqliteStore } from './sqlite-store.ts';
 
 /**
  * Migrations of the control database (catalog, identities, policies). Each entry runs once, in
@@ -93,7 +93,8 @@ const MIGRATIONS: readonly string[] = [
    );`,
 ];
 
-export function openControlDatabase(file: string): SqliteDatabase {
+/** Opens (creating or upgrading) a home's control database, veil.db. */
+export function openSqliteControlStore(file: string): SqliteStore {
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
@@ -108,22 +109,39 @@ export function openControlDatabase(file: string): SqliteDatabase {
       db.pragma(`user_version = ${version + 1}`);
     })();
   }
-  return db;
+  return new SqliteStore(db);
 }
 
 /**
- * A counter bumped by every change to datasets, users or policies, by any process (the CLI may
- * change a home while a server runs on it). Compiled policies are cached per generation.
+ * Opens (and creates or upgrades) a home's audit store, audit.db. Homes from before the chain get
+ * the chain table and the record_hash column; their earlier records stay, reported by
+ * verification as unchained.
  */
-export function readGeneration(db: SqliteDatabase): number {
-  const row = db.prepare(`SELECT value FROM meta WHERE key = 'generation'`).get() as { value: string } | undefined;
-  return Number(row?.value ?? 0);
+export function openSqliteAuditStore(file: string, options: { readonly?: boolean } = {}): SqliteStore {
+  const db = new Database(file, options.readonly === true ? { readonly: true, fileMustExist: true } : {});
+  db.pragma('busy_timeout = 5000');
+  if (options.readonly === true) return new SqliteStore(db);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.exec(`CREATE TABLE IF NOT EXISTS audit_log (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    ${AUDIT_COLUMNS.map((c) => `"${c.name}" ${sqliteType(c.type)}`).join(',\n    ')}
+  )`);
+  const present = new Set((db.prepare('PRAGMA table_info(audit_log)').all() as { name: string }[]).map((c) => c.name));
+  if (!present.has('record_hash')) db.exec('ALTER TABLE audit_log ADD COLUMN record_hash TEXT');
+  db.exec(`CREATE TABLE IF NOT EXISTS audit_chain (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL,
+    record_seq INTEGER NOT NULL,
+    payload TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL
+  )`);
+  db.exec('CREATE TABLE IF NOT EXISTS audit_anchor (id INTEGER PRIMARY KEY CHECK (id = 1), anchor TEXT NOT NULL)');
+  return new SqliteStore(db);
 }
 
-export function bumpGeneration(db: SqliteDatabase): void {
-  db.prepare(`UPDATE meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE key = 'generation'`).run();
-}
-
-export function nowIso(): string {
-  return new Date().toISOString();
+function sqliteType(duckdbType: string): string {
+  if (duckdbType.startsWith('VARCHAR') || duckdbType === 'TIMESTAMP') return 'TEXT';
+  return duckdbType === 'DOUBLE' ? 'REAL' : 'INTEGER';
 }

@@ -1,0 +1,119 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { AuditLog, verifyAuditStore, type AuditRecord } from '../src/audit/index.ts';
+import { DuckDbEngine } from '../src/engine/index.ts';
+import { VeilHome } from '../src/home/index.ts';
+import { numbered } from '../src/postgres/postgres-store.ts';
+import { openControlStore, type ControlStore } from '../src/runtime/control-store.ts';
+import { bumpGeneration, readGeneration } from '../src/store/index.ts';
+import { testBackend } from './support/stores.ts';
+
+/**
+ * The control store on this run's backend (SQLite files, or PostgreSQL in the postgres pass):
+ * transactions, the generation, and the audit chain written by several writers at once, each with
+ * its own connections, as replicas (or a server and the CLI) do.
+ */
+const scratch = mkdtempSync(path.join(os.tmpdir(), 'veil-store-'));
+const home = new VeilHome(scratch);
+let stores: ControlStore[] = [];
+let engine: DuckDbEngine;
+
+before(async () => {
+  home.ensure();
+  // Two independent openings of one home: two writers, as two processes would be.
+  stores = [await openControlStore(home, home.loadSettings()), await openControlStore(home, home.loadSettings())];
+  engine = await DuckDbEngine.open({ allowedDirectories: [scratch], threads: 1, memoryLimit: '512MB' });
+});
+
+after(async () => {
+  for (const store of stores) await store.close();
+  await engine.close();
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+function record(i: number): AuditRecord {
+  return {
+    event_time: new Date().toISOString(),
+    request_id: `r-${i}-${randomBytes(4).toString('hex')}`,
+    user: i % 2 === 0 ? 'alice' : 'bob',
+    groups: ['g'],
+    client_application: 'store-test',
+    client_address: null,
+    door: 'http',
+    statement: `SELECT ${i} -- it's "quoted" ? with a question mark`,
+    statement_type: 'query',
+    datasets: ['db.t'],
+    columns: [],
+    policies: [],
+    decision: 'allowed',
+    rows_returned: null,
+    bytes_returned: null,
+    duration_ms: null,
+    error_code: null,
+  };
+}
+
+describe(`control store (${testBackend()})`, () => {
+  test('the backend is the one this run selected', () => {
+    assert.equal(stores[0]?.backend, testBackend());
+  });
+
+  test('a failed transaction changes nothing; the generation moves once per committed change', async () => {
+    const [a, b] = stores as [ControlStore, ControlStore];
+    const before = await readGeneration(b.control);
+    await assert.rejects(
+      a.control.transaction(async (tx) => {
+        await bumpGeneration(tx);
+        throw new Error('abandoned');
+      }),
+      /abandoned/,
+    );
+    assert.equal(await readGeneration(b.control), before);
+    await a.users.put({ name: 'zed', groups: [], attributes: { region: 'US' } });
+    assert.equal(await readGeneration(b.control), before + 1, 'the other writer sees the change at once');
+    assert.deepEqual((await b.users.get('zed')).attributes, { region: 'US' });
+  });
+
+  test('concurrent writers of policies never lose or duplicate one', async () => {
+    const [a, b] = stores as [ControlStore, ControlStore];
+    const policy = (name: string) => ({ name, subjects: { everyone: true }, resources: [{ database: 'db' }] });
+    const { validatePolicy } = await import('../src/policy/index.ts');
+    await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? a : b).policies.apply([validatePolicy(policy(`p${i % 5}`))])));
+    const names = (await a.policies.list()).map((p) => p.name).filter((n) => /^p\d$/.test(n));
+    assert.deepEqual(names, ['p0', 'p1', 'p2', 'p3', 'p4']);
+    const history = await b.policies.history({ limit: 1000 });
+    assert.equal(history.filter((h) => /^p\d$/.test(h.policy) && h.change === 'created').length, 5, 'each policy created once');
+  });
+
+  test('two audit writers at once keep one unforked chain, and it verifies', async () => {
+    const key = home.loadKeys().auditChain;
+    const logs = stores.map((s) => new AuditLog(s.audit, engine, key));
+    const seqs = await Promise.all(
+      Array.from({ length: 120 }, async (_, i) => {
+        const log = logs[i % logs.length]!;
+        const seq = await log.begin(record(i));
+        await log.finish(seq, { decision: 'allowed', rows_returned: i, bytes_returned: i * 10, duration_ms: 1.5, error_code: null });
+        return seq;
+      }),
+    );
+    assert.equal(new Set(seqs).size, 120);
+    const audit = stores[0]!.audit;
+    const events = await audit.all<{ seq: number; prev_hash: string; hash: string }>('SELECT seq, prev_hash, hash FROM audit_chain ORDER BY seq');
+    assert.equal(events.length, 240);
+    for (let i = 1; i < events.length; i++) assert.equal(events[i]!.prev_hash, events[i - 1]!.hash, `event ${events[i]!.seq} follows the one before it`);
+    const verification = await audit.snapshot((view) => verifyAuditStore(view, key));
+    assert.equal(verification.ok, true, JSON.stringify(verification.first_break));
+    assert.equal(verification.records, 120);
+    const odd = await audit.get<{ statement: string }>('SELECT statement FROM audit_log WHERE request_id LIKE ?', ['r-7-%']);
+    assert.equal(odd?.statement, 'SELECT 7 -- it\'s "quoted" ? with a question mark', 'question marks in values are data');
+    for (const log of logs) log.close();
+  });
+});
+
+test('placeholders become $n outside quoted text only', () => {
+  assert.equal(numbered(`SELECT ? , '?', "a?b", ? FROM t WHERE x = 'it''s ?'`), `SELECT $1 , '?', "a?b", $2 FROM t WHERE x = 'it''s ?'`);
+});
