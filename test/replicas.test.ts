@@ -1,10 +1,11 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import pg from 'pg';
 import { verifyAuditStore } from '../src/audit/index.ts';
 import { VeilHome } from '../src/home/index.ts';
@@ -17,10 +18,12 @@ import { testBackend } from './support/stores.ts';
  * concurrent clients through the balancer, a policy-relevant change made on one replica mid-run
  * (alice's region), one replica killed with SIGKILL while it streams a result. Checked: no request
  * that started after the change saw the old rows; every client request succeeded (retrying
- * elsewhere after the kill); every answered request has its audit record; the one audit chain,
+ * elsewhere after the kill); every answered request has its audit record; the masking key rotated
+ * from one home reaches every replica through the shared keys directory; the one audit chain,
  * written by three processes at once, verifies.
  */
 const root = path.resolve(import.meta.dirname, '..');
+const run = promisify(execFile);
 const HAPROXY = '/usr/sbin/haproxy';
 const TRIAL = 'drug_xyz.trial_july2020';
 const PROBE = `SELECT count(*) AS n, min(country) AS lo, max(country) AS hi FROM ${TRIAL}`;
@@ -107,14 +110,19 @@ async function query(url: string, user: string, sql: string): Promise<Answer> {
 
 before(async () => {
   if (skip !== false) return;
-  const homeA = path.join(scratch, 'a');
+  // Every replica's home: the one keys directory (configuration), the shared storage, its own caches.
+  const keys = path.join(scratch, 'keys');
+  const homeOf = (name: string): string => {
+    const home = path.join(scratch, name);
+    mkdirSync(home);
+    writeFileSync(path.join(home, 'config.yaml'), `keys_directory: ${JSON.stringify(keys)}\n`);
+    return home;
+  };
+  const homeA = homeOf('a');
   replicas.push(await startReplica('a', homeA, ['--demo', '--rows', '3000']));
   issuer = new LocalTokenIssuer(new VeilHome(homeA).loadKeys().tokenSigning);
   for (const name of ['b', 'c']) {
-    // A replica's home: the shared keys (configuration), the shared storage, its own caches.
-    const home = path.join(scratch, name);
-    mkdirSync(home);
-    cpSync(path.join(homeA, 'keys'), path.join(home, 'keys'), { recursive: true });
+    const home = homeOf(name);
     symlinkSync(path.join(homeA, 'storage'), path.join(home, 'storage'));
     replicas.push(await startReplica(name, home, []));
   }
@@ -253,6 +261,17 @@ test('three replicas behind haproxy: a change on one is in force on all at once;
     `${samples.length} requests (${before.length} before the change, ${after.length} after); retried: ${samples.filter((s) => s.attempts > 1).length}; ` +
       `first DE answer started ${firstNew - changedAt} ms after the change's answer, last US answer started ${lastOld - changedAt} ms after it`,
   );
+
+  // The masking key rotated from one home: the shared keys directory gets the new key and the
+  // generation moves, so every replica's tokens change at once, and agree.
+  const tokens = async (replica: Replica): Promise<unknown[] | undefined> => (await query(replica.url, 'alice', `SELECT min(participant_id), max(participant_id) FROM ${TRIAL}`)).rows[0];
+  const [a, b] = replicas as [Replica, Replica];
+  const old = await tokens(a);
+  assert.deepEqual(await tokens(b), old);
+  await run(process.execPath, ['--import', 'tsx', path.join(root, 'src/cli/main.ts'), 'keys', 'rotate', '--home', a.home], { cwd: root, env: environment() });
+  const rotated = await tokens(b);
+  assert.notDeepEqual(rotated, old, 'replica b tokenizes with the new key');
+  assert.deepEqual(await tokens(a), rotated, 'both replicas agree');
 
   // The trail: every answered request is on record, the killed stream too; one chain, verified.
   const settings = new VeilHome(replicas[0]!.home).loadSettings();

@@ -96,6 +96,12 @@ export interface VeilSettings {
   readonly postgresSchema: string;
   /** Connections to PostgreSQL this process keeps at most. */
   readonly postgresMaxConnections: number;
+  /**
+   * Where the keys live (relative to the home); empty: `<home>/keys`. Replicas point it at one
+   * shared secret directory, so that a rotated key reaches them all (docs/scale-out.md).
+   * Environment: VEIL_KEYS_DIRECTORY.
+   */
+  readonly keysDirectory: string;
 }
 
 export const DEFAULT_SETTINGS: VeilSettings = {
@@ -147,13 +153,15 @@ export const DEFAULT_SETTINGS: VeilSettings = {
   postgresUrl: '',
   postgresSchema: 'veil',
   postgresMaxConnections: 10,
+  keysDirectory: '',
 };
 
 /** Settings the environment may set, over config.yaml: secrets and deployment wiring (docs/scale-out.md). */
-const ENVIRONMENT_SETTINGS: Record<string, 'controlStore' | 'postgresUrl' | 'postgresSchema'> = {
+const ENVIRONMENT_SETTINGS: Record<string, 'controlStore' | 'postgresUrl' | 'postgresSchema' | 'keysDirectory'> = {
   VEIL_CONTROL_STORE: 'controlStore',
   VEIL_POSTGRES_URL: 'postgresUrl',
   VEIL_POSTGRES_SCHEMA: 'postgresSchema',
+  VEIL_KEYS_DIRECTORY: 'keysDirectory',
 };
 
 const SETTINGS_KEYS: Record<string, keyof VeilSettings> = {
@@ -202,6 +210,7 @@ const SETTINGS_KEYS: Record<string, keyof VeilSettings> = {
   postgres_url: 'postgresUrl',
   postgres_schema: 'postgresSchema',
   postgres_max_connections: 'postgresMaxConnections',
+  keys_directory: 'keysDirectory',
 };
 
 const MASKING_KEY_FILE = 'masking.key';
@@ -231,7 +240,11 @@ export class VeilHome {
   get storageRoot(): string { return path.join(this.root, 'storage'); }
   get spoolDirectory(): string { return path.join(this.root, 'spool'); }
   get engineTempDirectory(): string { return path.join(this.root, 'tmp'); }
-  get keysDirectory(): string { return path.join(this.root, 'keys'); }
+  /** `keys_directory` when configured (replicas share one), else `<home>/keys`. */
+  get keysDirectory(): string {
+    const configured = this.loadSettings().keysDirectory;
+    return configured === '' ? path.join(this.root, 'keys') : path.resolve(this.root, configured);
+  }
   /** Local copies of remote objects (S3, under s3/) and columnar copies of sources (columnar/), read by DuckDB. */
   get cacheDirectory(): string { return path.join(this.root, 'cache'); }
   get settingsPath(): string { return path.join(this.root, 'config.yaml'); }
