@@ -65,8 +65,8 @@ export class PostgresStore implements SqlStore {
     const client = await this.pool.connect();
     let broken = false;
     try {
-      await client.query('BEGIN');
-      await client.query('SELECT pg_advisory_xact_lock($1)', [this.lockKey]);
+      // One round trip: the key is Veil's own 64-bit integer, never input.
+      await client.query(`BEGIN; SELECT pg_advisory_xact_lock(${this.lockKey})`);
       const value = await work(executorOf((text, values) => client.query(text, values)));
       await client.query('COMMIT');
       return value;
