@@ -1,4 +1,5 @@
 import { createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
+import { auditRecordCount, chainHashAt, chainHead } from '../store/audit-trail.ts';
 import type { SqlExecutor } from '../store/index.ts';
 import { InvalidRequestError } from '../errors/index.ts';
 import { canonicalJson } from './audit-chain.ts';
@@ -27,9 +28,9 @@ function signedText(c: Pick<AuditCheckpoint, 'format' | 'event_seq' | 'hash' | '
 }
 
 export async function createCheckpoint(db: SqlExecutor, signingKey: KeyObject, now = new Date()): Promise<AuditCheckpoint> {
-  const head = await db.get<{ seq: number; hash: string }>('SELECT seq, hash FROM audit_chain ORDER BY seq DESC LIMIT 1');
+  const head = await chainHead(db);
   if (head === undefined) throw new InvalidRequestError('the audit chain is empty: nothing to checkpoint yet');
-  const records = (await db.get<{ n: number }>('SELECT count(*) AS n FROM audit_log'))?.n ?? 0;
+  const records = await auditRecordCount(db);
   const body = { format: CHECKPOINT_FORMAT, event_seq: head.seq, hash: head.hash, records, created_at: now.toISOString() } as const;
   return {
     ...body,
@@ -64,8 +65,8 @@ export async function verifyCheckpoint(db: SqlExecutor, checkpoint: AuditCheckpo
     valid = false;
   }
   if (!valid) return { ok: false, reason: 'the checkpoint signature is invalid (the file was altered)' };
-  const event = await db.get<{ hash: string }>('SELECT hash FROM audit_chain WHERE seq = ?', [checkpoint.event_seq]);
-  if (event === undefined) return { ok: false, reason: `event ${checkpoint.event_seq} of the checkpoint is missing: the chain was truncated` };
-  if (event.hash !== checkpoint.hash) return { ok: false, reason: `event ${checkpoint.event_seq} no longer has the checkpoint's hash: the chain was rewritten` };
+  const hash = await chainHashAt(db, checkpoint.event_seq);
+  if (hash === undefined) return { ok: false, reason: `event ${checkpoint.event_seq} of the checkpoint is missing: the chain was truncated` };
+  if (hash !== checkpoint.hash) return { ok: false, reason: `event ${checkpoint.event_seq} no longer has the checkpoint's hash: the chain was rewritten` };
   return { ok: true, reason: `the chain up to event ${checkpoint.event_seq} (${checkpoint.created_at}) is the one checkpointed` };
 }

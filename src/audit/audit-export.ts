@@ -1,7 +1,8 @@
 import { closeSync, copyFileSync, mkdtempSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { SqlExecutor, SqlValue } from '../store/index.ts';
+import { auditRecordsAfter } from '../store/audit-trail.ts';
+import type { SqlExecutor } from '../store/index.ts';
 import { DuckDbEngine, sqlString } from '../engine/index.ts';
 import { InvalidRequestError } from '../errors/index.ts';
 import { AUDIT_DATASET_COLUMNS, AUDIT_LIST_FIELDS } from './audit-types.ts';
@@ -34,19 +35,9 @@ const EXPORT_PAGE_ROWS = 10_000;
 export async function exportAudit(db: SqlExecutor, target: string, options: AuditExportOptions): Promise<number> {
   const since = checkedInstant(options.since, '--since');
   const until = checkedInstant(options.until, '--until');
-  const conditions = ['seq > ?'];
-  const bounds: SqlValue[] = [];
-  if (since !== undefined) {
-    conditions.push('event_time >= ?');
-    bounds.push(since);
-  }
-  if (until !== undefined) {
-    conditions.push('event_time < ?');
-    bounds.push(until);
-  }
   // Pages by sequence number: memory stays flat whatever the size of the trail.
-  const page = (after: number): Promise<Record<string, unknown>[]> =>
-    db.all<Record<string, unknown>>(`SELECT * FROM audit_log WHERE ${conditions.join(' AND ')} ORDER BY seq LIMIT ${EXPORT_PAGE_ROWS}`, [after, ...bounds]);
+  const window = { ...(since === undefined ? {} : { since }), ...(until === undefined ? {} : { until }) };
+  const page = (after: number): Promise<Record<string, unknown>[]> => auditRecordsAfter(db, after, EXPORT_PAGE_ROWS, window);
   const work = mkdtempSync(path.join(os.tmpdir(), 'veil-audit-export-'));
   try {
     const jsonl = path.join(work, 'audit.jsonl');

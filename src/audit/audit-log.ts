@@ -1,5 +1,20 @@
 import type { KeyObject } from 'node:crypto';
 import { INTERNAL_SCHEMA, sqlString, type DuckDbEngine } from '../engine/index.ts';
+import {
+  auditRecordCount,
+  auditRecordsAfter,
+  auditRecordsBetween,
+  auditRecordsIn,
+  chainEventsAfter,
+  chainHashAt,
+  chainHead,
+  completeAuditRecord,
+  insertAuditRecord,
+  insertChainEvent,
+  lastChainSeq,
+  oldestAuditRecord,
+  setRecordHash,
+} from '../store/audit-trail.ts';
 import type { SqlExecutor, SqlStore, SqlValue } from '../store/index.ts';
 import { canonicalJson, eventHash, GENESIS_HASH, type ChainEventKind } from './audit-chain.ts';
 import { pruneAudit, type PruneResult } from './audit-retention.ts';
@@ -120,13 +135,7 @@ export class AuditLog {
   async finish(seq: number, completion: AuditCompletion): Promise<void> {
     const { decision, rows_returned, bytes_returned, duration_ms, error_code } = completion;
     const outcome = { decision, rows_returned, bytes_returned, duration_ms, error_code };
-    await this.store.transaction(async (tx) => {
-      const recordHash = await appendEvent(tx, this.chainKey, 'finish', seq, canonicalJson(outcome));
-      await tx.run(
-        'UPDATE audit_log SET decision = ?, rows_returned = ?, bytes_returned = ?, duration_ms = ?, error_code = ?, record_hash = ? WHERE seq = ?',
-        [decision, rows_returned, bytes_returned, duration_ms, error_code, recordHash, seq],
-      );
-    });
+    await this.store.transaction(async (tx) => completeAuditRecord(tx, seq, outcome, await appendEvent(tx, this.chainKey, 'finish', seq, canonicalJson(outcome))));
     this.dirty.add(seq);
     this.lineage?.finished(seq, completion);
   }
@@ -152,11 +161,10 @@ export class AuditLog {
     await this.engine.runInternal(`CREATE TABLE IF NOT EXISTS ${MIRROR_CATALOG}.main.mirror_state (id INTEGER PRIMARY KEY, chain_seq BIGINT, chain_hash VARCHAR)`);
     const [state] = await this.engine.runInternal<[number | string, string]>(`SELECT chain_seq, chain_hash FROM ${MIRROR_CATALOG}.main.mirror_state WHERE id = 1`);
     const chainSeq = state === undefined ? 0 : Number(state[0]);
-    const event = await this.store.get<{ hash: string }>('SELECT hash FROM audit_chain WHERE seq = ?', [chainSeq]);
-    if (state !== undefined && event?.hash === state[1]) {
+    if (state !== undefined && (await chainHashAt(this.store, chainSeq)) === state[1]) {
       // The mirror followed this very chain up to chainSeq. Records pruned since (a prefix) go.
       this.mirroredChainSeq = chainSeq;
-      const oldest = (await this.store.get<{ seq: number | null }>('SELECT min(seq) AS seq FROM audit_log'))?.seq ?? null;
+      const oldest = await oldestAuditRecord(this.store);
       await this.engine.runInternal(`DELETE FROM ${this.mirror.table} WHERE seq < ?`, [oldest ?? Number.MAX_SAFE_INTEGER]);
       const [max] = await this.engine.runInternal<[number | string | null]>(`SELECT max(seq) FROM ${this.mirror.table}`);
       this.mirroredMaxSeq = Number(max?.[0] ?? 0);
@@ -181,7 +189,7 @@ export class AuditLog {
 
   /** Records in the trail (audit.db), whatever the mirror holds. */
   async recordCount(): Promise<number> {
-    return (await this.store.get<{ n: number }>('SELECT count(*) AS n FROM audit_log'))?.n ?? 0;
+    return auditRecordCount(this.store);
   }
 
   /** Where the mirror lives and what its last catch-up did. */
@@ -258,20 +266,20 @@ export class AuditLog {
     this.mirrorLoaded = true;
     if (full || records > 0) this.lastCatchUp = { kind: full ? 'full' : 'incremental', records, ms: performance.now() - started };
     if (this.mirror.persistent && !this.closed) {
-      const hash = (await this.store.get<{ hash: string }>('SELECT hash FROM audit_chain WHERE seq = ?', [this.mirroredChainSeq]))?.hash ?? '';
+      const hash = (await chainHashAt(this.store, this.mirroredChainSeq)) ?? '';
       await this.engine.runInternal(`INSERT OR REPLACE INTO ${MIRROR_CATALOG}.main.mirror_state VALUES (1, ?, ?)`, [this.mirroredChainSeq, hash]);
     }
   }
 
   /** The whole trail, through DuckDB's appender: what the chain holds now, then whatever follows. */
   private async loadAll(): Promise<number> {
-    const head = (await this.store.get<{ seq: number }>('SELECT coalesce(max(seq), 0) AS seq FROM audit_chain'))?.seq ?? 0;
+    const head = await lastChainSeq(this.store);
     // Pages read whole, never an open cursor across an await: requests keep writing records on
     // this same connection meanwhile, and better-sqlite3 refuses writes while a statement iterates.
     let max = 0;
     let loaded = 0;
     for (;;) {
-      const rows = await this.store.all<Record<string, unknown>>(`SELECT * FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ${LOAD_PAGE_ROWS}`, [max]);
+      const rows = await auditRecordsAfter(this.store, max, LOAD_PAGE_ROWS);
       if (rows.length === 0) break;
       loaded += await this.engine.appendRows({ catalog: this.mirror.catalog, schema: this.mirror.schema, name: 'audit_records' }, rows.map(mirrorValues));
       max = Number(rows[rows.length - 1]!['seq']);
@@ -285,7 +293,7 @@ export class AuditLog {
 
   /** Copies the records named by chain events since the last catch-up; returns how many. */
   private async flushDirty(): Promise<number> {
-    const changed = await this.store.all<{ seq: number; record_seq: number }>('SELECT seq, record_seq FROM audit_chain WHERE seq > ? ORDER BY seq', [this.mirroredChainSeq]);
+    const changed = await chainEventsAfter(this.store, this.mirroredChainSeq);
     for (const event of changed) {
       this.dirty.add(event.record_seq);
       this.mirroredChainSeq = event.seq;
@@ -298,15 +306,13 @@ export class AuditLog {
     const known = seqs.filter((seq) => seq <= this.mirroredMaxSeq);
     if (fresh.length > 0) {
       const wanted = new Set(fresh);
-      const rows = (await this.store.all<Record<string, unknown>>('SELECT * FROM audit_log WHERE seq >= ? AND seq <= ? ORDER BY seq', [fresh[0]!, fresh[fresh.length - 1]!])).filter((row) =>
-        wanted.has(Number(row['seq'])),
-      );
+      const rows = (await auditRecordsBetween(this.store, fresh[0]!, fresh[fresh.length - 1]!)).filter((row) => wanted.has(Number(row['seq'])));
       await this.engine.appendRows({ catalog: this.mirror.catalog, schema: this.mirror.schema, name: 'audit_records' }, rows.map(mirrorValues));
       if (rows.length > 0) this.mirroredMaxSeq = Number(rows[rows.length - 1]?.['seq']);
     }
     for (let i = 0; i < known.length; i += UPSERT_BATCH) {
       const batch = known.slice(i, i + UPSERT_BATCH);
-      const rows = await this.store.all<Record<string, unknown>>(`SELECT * FROM audit_log WHERE seq IN (${batch.map(() => '?').join(',')})`, batch);
+      const rows = await auditRecordsIn(this.store, batch);
       if (rows.length === 0) continue;
       const width = AUDIT_DATASET_COLUMNS.length + 1;
       const placeholders = rows.map(() => `(${Array.from({ length: width }, () => '?').join(', ')})`).join(', ');
@@ -341,7 +347,7 @@ function storedForm(record: AuditRecord): StoredRecord {
   return { values, payload: canonicalJson(payload) };
 }
 
-const INSERT_RECORD = `INSERT INTO audit_log (${AUDIT_COLUMNS.map((c) => `"${c.name}"`).join(', ')}) VALUES (${AUDIT_COLUMNS.map(() => '?').join(', ')}) RETURNING seq`;
+const RECORD_COLUMNS = AUDIT_COLUMNS.map((c) => c.name);
 
 /**
  * Appends a record and its `begin` event. Runs inside the writers' transaction (SQLite: BEGIN
@@ -350,17 +356,15 @@ const INSERT_RECORD = `INSERT INTO audit_log (${AUDIT_COLUMNS.map((c) => `"${c.n
  * chain never forks.
  */
 async function appendRecord(tx: SqlExecutor, chainKey: Buffer, stored: StoredRecord): Promise<number> {
-  const inserted = await tx.get<{ seq: number }>(INSERT_RECORD, stored.values);
-  if (inserted === undefined) throw new Error('the audit store returned no sequence number');
-  const seq = Number(inserted.seq);
-  await tx.run('UPDATE audit_log SET record_hash = ? WHERE seq = ?', [await appendEvent(tx, chainKey, 'begin', seq, stored.payload), seq]);
+  const seq = await insertAuditRecord(tx, RECORD_COLUMNS, stored.values);
+  await setRecordHash(tx, seq, await appendEvent(tx, chainKey, 'begin', seq, stored.payload));
   return seq;
 }
 
 async function appendEvent(tx: SqlExecutor, chainKey: Buffer, kind: ChainEventKind, recordSeq: number, payload: string): Promise<string> {
-  const prev = (await tx.get<{ hash: string }>('SELECT hash FROM audit_chain ORDER BY seq DESC LIMIT 1'))?.hash ?? GENESIS_HASH;
+  const prev = (await chainHead(tx))?.hash ?? GENESIS_HASH;
   const hash = eventHash(chainKey, prev, kind, recordSeq, payload);
-  await tx.run('INSERT INTO audit_chain (kind, record_seq, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?)', [kind, recordSeq, payload, prev, hash]);
+  await insertChainEvent(tx, { kind, record_seq: recordSeq, payload, prev_hash: prev, hash });
   return hash;
 }
 

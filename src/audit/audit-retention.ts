@@ -1,4 +1,5 @@
 import { createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
+import { deleteAuditPrefix, readAnchorText, retentionCut, writeAnchorText } from '../store/audit-trail.ts';
 import type { SqlExecutor, SqlStore } from '../store/index.ts';
 import { InvalidRequestError } from '../errors/index.ts';
 import { canonicalJson } from './audit-chain.ts';
@@ -35,8 +36,8 @@ function signedText(a: Omit<AuditAnchor, 'public_key' | 'signature'>): Buffer {
 }
 
 export async function readAnchor(db: SqlExecutor): Promise<AuditAnchor | undefined> {
-  const row = await db.get<{ anchor: string }>('SELECT anchor FROM audit_anchor WHERE id = 1');
-  return row === undefined ? undefined : (JSON.parse(row.anchor) as AuditAnchor);
+  const text = await readAnchorText(db);
+  return text === undefined ? undefined : (JSON.parse(text) as AuditAnchor);
 }
 
 /** Whether the anchor was signed by the key the verifier trusts and not altered since. */
@@ -58,25 +59,17 @@ export function anchorSignatureValid(anchor: AuditAnchor, trusted: KeyObject): b
 export async function pruneAudit(store: SqlStore, signingKey: KeyObject, before: Date, now = new Date()): Promise<PruneResult> {
   if (Number.isNaN(before.getTime())) throw new InvalidRequestError('the retention cut-off is not a valid date');
   return store.transaction(async (db): Promise<PruneResult> => {
-    const firstKept = (await db.get<{ seq: number | null }>('SELECT min(seq) AS seq FROM audit_log WHERE event_time >= ?', [before.toISOString()]))?.seq ?? null;
-    const cutRecord = firstKept ?? (await db.get<{ seq: number }>('SELECT coalesce(max(seq), 0) + 1 AS seq FROM audit_log'))?.seq ?? 1;
-    const cutEvent =
-      firstKept === null
-        ? ((await db.get<{ seq: number }>('SELECT coalesce(max(seq), 0) + 1 AS seq FROM audit_chain'))?.seq ?? 1)
-        : (await db.get<{ seq: number }>("SELECT seq FROM audit_chain WHERE kind = 'begin' AND record_seq = ?", [cutRecord]))?.seq;
+    const { cutEvent, last, lastRecord } = await retentionCut(db, before.toISOString());
     if (cutEvent === undefined) throw new InvalidRequestError('the first record to keep has no chain event: run `veil audit verify` first');
-    const last = await db.get<{ seq: number; hash: string }>('SELECT seq, hash FROM audit_chain WHERE seq < ? ORDER BY seq DESC LIMIT 1', [cutEvent]);
     if (last === undefined) return { pruned_records: 0, pruned_events: 0, anchor: (await readAnchor(db)) ?? null };
-    const lastRecord = (await db.get<{ seq: number }>("SELECT coalesce(max(record_seq), 0) AS seq FROM audit_chain WHERE kind = 'begin' AND seq <= ?", [last.seq]))?.seq ?? 0;
-    const prunedRecords = await db.run('DELETE FROM audit_log WHERE seq <= ?', [lastRecord]);
-    const prunedEvents = await db.run('DELETE FROM audit_chain WHERE seq <= ?', [last.seq]);
+    const pruned = await deleteAuditPrefix(db, lastRecord, last.seq);
     const previous = await readAnchor(db);
     const body = {
       format: 'veil-audit-anchor/1' as const,
       event_seq: last.seq,
       hash: last.hash,
       last_record_seq: lastRecord,
-      pruned_records: (previous?.pruned_records ?? 0) + prunedRecords,
+      pruned_records: (previous?.pruned_records ?? 0) + pruned.records,
       pruned_before: before.toISOString(),
       created_at: now.toISOString(),
     };
@@ -85,7 +78,7 @@ export async function pruneAudit(store: SqlStore, signingKey: KeyObject, before:
       public_key: createPublicKey(signingKey).export({ type: 'spki', format: 'pem' }).toString(),
       signature: sign(null, signedText(body), signingKey).toString('base64url'),
     };
-    await db.run('INSERT INTO audit_anchor (id, anchor) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET anchor = excluded.anchor', [JSON.stringify(anchor)]);
-    return { pruned_records: prunedRecords, pruned_events: prunedEvents, anchor };
+    await writeAnchorText(db, JSON.stringify(anchor));
+    return { pruned_records: pruned.records, pruned_events: pruned.events, anchor };
   });
 }

@@ -1,6 +1,7 @@
 import type { KeyObject } from 'node:crypto';
+import { wholeAuditTrail } from '../store/audit-trail.ts';
 import type { SqlExecutor } from '../store/index.ts';
-import { canonicalJson, eventHash, GENESIS_HASH, type ChainEvent } from './audit-chain.ts';
+import { canonicalJson, eventHash, GENESIS_HASH } from './audit-chain.ts';
 import { anchorSignatureValid, readAnchor } from './audit-retention.ts';
 import { AUDIT_COLUMNS, AUDIT_LIST_FIELDS } from './audit-types.ts';
 
@@ -37,8 +38,7 @@ const COMPLETION_FIELDS = ['decision', 'rows_returned', 'bytes_returned', 'durat
  */
 export async function verifyAuditStore(db: SqlExecutor, chainKey: Buffer, options: { anchorKey?: KeyObject } = {}): Promise<AuditVerification> {
   const anchor = await readAnchor(db);
-  const events = await db.all<ChainEvent>('SELECT seq, kind, record_seq, payload, prev_hash, hash FROM audit_chain ORDER BY seq');
-  const rows = await db.all<Record<string, unknown>>('SELECT * FROM audit_log ORDER BY seq');
+  const { events, records: rows } = await wholeAuditTrail(db);
   const rowBySeq = new Map(rows.map((row) => [Number(row['seq']), row]));
   const requestIdOf = (recordSeq: number | null): string | null => {
     const value = recordSeq === null ? undefined : rowBySeq.get(recordSeq)?.['request_id'];

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { CacheManifest, ColumnarCache } from '../cache/index.ts';
+import { ColumnarCache } from '../cache/index.ts';
+import { SqliteCacheManifest } from '../sqlite/cache-manifest.ts';
 import { AuditLog, AUDIT_DATASET_COLUMNS, AUDIT_DATASET_NAMES, AUDIT_DATASETS, canonicalJson, OpenLineageWriter } from '../audit/index.ts';
 import { CatalogService, fullName, isS3Location, LocalFileStorage, parseS3Settings, RoutedStorage, S3Mirror, sourceViewName, type ClassificationDecisions, type CrawlState } from '../catalog/index.ts';
 import { DuckDbEngine } from '../engine/index.ts';
@@ -109,7 +110,7 @@ export async function openRuntime(homeDir: string | undefined, options: RuntimeO
   const cache = new ColumnarCache({
     engine,
     catalog,
-    manifest: new CacheManifest(store.local),
+    manifest: new SqliteCacheManifest(store.local),
     directory: path.join(home.cacheDirectory, 'columnar'),
     settings: { enabled: settings.columnarCache, maxBytes: settings.cacheMaxBytes },
     remoteEtags: (location) => (isS3Location(location) ? s3.knownEtags(location) : undefined),
