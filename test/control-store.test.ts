@@ -1,9 +1,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { AuditLog, verifyAuditStore, type AuditRecord } from '../src/audit/index.ts';
 import { DuckDbEngine } from '../src/engine/index.ts';
 import { VeilHome } from '../src/home/index.ts';
@@ -17,6 +19,7 @@ import { testBackend } from './support/stores.ts';
  * transactions, the generation, and the audit chain written by several writers at once, each with
  * its own connections, as replicas (or a server and the CLI) do.
  */
+const run = promisify(execFile);
 const scratch = mkdtempSync(path.join(os.tmpdir(), 'veil-store-'));
 const home = new VeilHome(scratch);
 let stores: ControlStore[] = [];
@@ -112,6 +115,28 @@ describe(`control store (${testBackend()})`, () => {
     assert.equal(odd?.statement, 'SELECT 7 -- it\'s "quoted" ? with a question mark', 'question marks in values are data');
     for (const log of logs) log.close();
   });
+});
+
+test('a writer in another process and this one extend one chain', async () => {
+  const key = home.loadKeys().auditChain;
+  const log = new AuditLog(stores[0]!.audit, engine, key);
+  const child = run(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'fixtures', 'audit-writer.ts'), scratch, '150', 'other-process'], { cwd: path.resolve(import.meta.dirname, '..') });
+  for (let i = 0; i < 150; i++) {
+    const seq = await log.begin(record(1000 + i));
+    await log.finish(seq, { decision: 'allowed', rows_returned: 0, bytes_returned: 0, duration_ms: 1, error_code: null });
+  }
+  assert.match((await child).stdout, /done 150/);
+  log.close();
+  const audit = stores[0]!.audit;
+  const verification = await audit.snapshot((view) => verifyAuditStore(view, key));
+  assert.equal(verification.ok, true, JSON.stringify(verification.first_break));
+  const writers = await audit.all<{ client_application: string; n: number }>('SELECT client_application, count(*) AS n FROM audit_log GROUP BY client_application ORDER BY client_application');
+  assert.deepEqual(
+    writers.filter((w) => w.client_application === 'audit-writer').map((w) => w.n),
+    [150],
+  );
+  const events = await audit.all<{ prev_hash: string; hash: string }>('SELECT prev_hash, hash FROM audit_chain ORDER BY seq');
+  for (let i = 1; i < events.length; i++) assert.equal(events[i]!.prev_hash, events[i - 1]!.hash);
 });
 
 test('placeholders become $n outside quoted text only', () => {

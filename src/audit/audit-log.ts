@@ -81,6 +81,8 @@ export class AuditLog {
   private mirroredChainSeq = 0;
   /** Highest record seq in the mirror: newer records are appended in bulk, older ones upserted. */
   private mirroredMaxSeq = 0;
+  /** The oldest record of the trail when the mirror last dropped pruned ones. */
+  private mirroredOldest = 0;
   private mirrorQueue: Promise<void> = Promise.resolve();
   /** The mirror table, and whether it lives in the persistent file (set by initializeMirror). */
   private mirror: { readonly table: string; readonly catalog: string; readonly schema: string; readonly persistent: boolean } = {
@@ -264,6 +266,13 @@ export class AuditLog {
     const full = !this.mirrorLoaded && this.mirroredChainSeq === 0;
     const records = full ? await this.loadAll() : await this.flushDirty();
     this.mirrorLoaded = true;
+    // Records another process pruned (retention runs on every replica and from the CLI; the first
+    // one prunes) leave this mirror too: the trail keeps a prefix-free suffix, so one bound says it.
+    const oldest = await oldestAuditRecord(this.store);
+    if ((oldest ?? Number.MAX_SAFE_INTEGER) > this.mirroredOldest) {
+      await this.engine.runInternal(`DELETE FROM ${this.mirror.table} WHERE seq < ?`, [oldest ?? Number.MAX_SAFE_INTEGER]);
+      this.mirroredOldest = oldest ?? 0;
+    }
     if (full || records > 0) this.lastCatchUp = { kind: full ? 'full' : 'incremental', records, ms: performance.now() - started };
     if (this.mirror.persistent && !this.closed) {
       const hash = (await chainHashAt(this.store, this.mirroredChainSeq)) ?? '';

@@ -68,8 +68,10 @@ export async function verifyAuditStore(db: SqlExecutor, chainKey: Buffer, option
       return result({ event_seq: anchor.event_seq, record_seq: null, request_id: null, reason: 'the retention anchor is not signed by this home\'s audit key (it was altered)' }, 0);
     }
     prev = anchor.hash;
+    // Adjacency is proven by the hashes, not by sequence numbers: PostgreSQL's sequences skip the
+    // numbers of rolled-back writes (a replica killed mid-transaction), SQLite's do not.
     const first = events[0];
-    if (first !== undefined && first.seq !== anchor.event_seq + 1) {
+    if (first !== undefined && (first.seq <= anchor.event_seq || first.prev_hash !== anchor.hash)) {
       return result({ event_seq: first.seq, record_seq: first.record_seq, request_id: requestIdOf(first.record_seq), reason: 'events right after the retention anchor are missing' }, 0);
     }
   }

@@ -3,8 +3,8 @@ import { createCheckpoint, exportAudit, parseCheckpoint, pruneAudit, verifyAudit
 import { AuditTamperedError, InvalidRequestError } from '../errors/index.ts';
 import { VeilHome } from '../home/index.ts';
 import { Authenticator, LocalTokenIssuer, OidcProvider, parseOidcProviders, type ApiTokenInfo } from '../identity/index.ts';
-import { openControlStore, type ControlStore } from '../runtime/control-store.ts';
-import { bumpGeneration } from '../store/index.ts';
+import { openAuditReader, openControlStore, type ControlStore } from '../runtime/control-store.ts';
+import { bumpGeneration, type SqlStore } from '../store/index.ts';
 
 /**
  * What the local operator of a home does without starting the engine, so that it is instant:
@@ -63,8 +63,8 @@ export class HomeOperator {
 
   /** Checks the audit hash chain (and a signed checkpoint); throws AuditTamperedError naming the first altered record. */
   async verifyAudit(checkpointFile?: string): Promise<Record<string, unknown>> {
-    const { result, checkpoint } = await this.withStore((store) =>
-      store.audit.snapshot(async (view) => ({
+    const { result, checkpoint } = await this.withAuditReader((audit) =>
+      audit.snapshot(async (view) => ({
         result: await verifyAuditStore(view, this.home.loadKeys().auditChain, { anchorKey: this.home.loadAuditSigningKey() }),
         checkpoint: checkpointFile === undefined ? undefined : await verifyCheckpoint(view, parseCheckpoint(readFileSync(checkpointFile, 'utf8'), checkpointFile), this.home.loadAuditSigningKey()),
       })),
@@ -82,7 +82,7 @@ export class HomeOperator {
   }
 
   async exportAudit(out: string, options: { format: AuditExportFormat; since?: string; until?: string }): Promise<number> {
-    return this.withStore((store) => store.audit.snapshot((view) => exportAudit(view, out, options)));
+    return this.withAuditReader((audit) => audit.snapshot((view) => exportAudit(view, out, options)));
   }
 
   async pruneAudit(before: Date, exportFile?: string): Promise<PruneResult> {
@@ -94,7 +94,7 @@ export class HomeOperator {
 
   /** The chain head signed with the home's audit key, as text; written to `out` (never overwritten) when given. */
   async checkpoint(out?: string): Promise<string> {
-    const checkpoint = await this.withStore((store) => store.audit.snapshot((view) => createCheckpoint(view, this.home.loadAuditSigningKey())));
+    const checkpoint = await this.withAuditReader((audit) => audit.snapshot((view) => createCheckpoint(view, this.home.loadAuditSigningKey())));
     const text = `${JSON.stringify(checkpoint, null, 2)}\n`;
     if (out !== undefined) writeFileSync(out, text, { flag: 'wx' });
     return text;
@@ -109,6 +109,15 @@ export class HomeOperator {
     const fingerprint = this.home.rotateMaskingKey();
     await this.withStore((store) => bumpGeneration(store.control));
     return { fingerprint };
+  }
+
+  private async withAuditReader<T>(work: (audit: SqlStore) => Promise<T>): Promise<T> {
+    const audit = openAuditReader(this.home, this.home.loadSettings());
+    try {
+      return await work(audit);
+    } finally {
+      await audit.close();
+    }
   }
 
   private async withStore<T>(work: (store: ControlStore) => Promise<T>): Promise<T> {

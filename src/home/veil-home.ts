@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createHash, createPrivateKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -319,6 +319,7 @@ export class VeilHome {
     }
     if (!['sqlite', 'postgres'].includes(String(settings['controlStore']))) throw new InvalidRequestError(`${this.settingsPath}: control_store must be sqlite or postgres`);
     settings['postgresSchema'] = String(settings['postgresSchema']).replaceAll('{home}', createHash('sha256').update(this.root).digest('hex').slice(0, 12));
+    if (Number(settings['postgresMaxConnections']) < 1) throw new InvalidRequestError(`${this.settingsPath}: postgres_max_connections must be at least 1`);
     if (settings['controlStore'] === 'postgres' && settings['postgresUrl'] === '') {
       throw new InvalidRequestError(`${this.settingsPath}: control_store postgres needs postgres_url (or VEIL_POSTGRES_URL)`);
     }
@@ -329,16 +330,7 @@ export class VeilHome {
   loadAuditSigningKey(): KeyObject {
     this.ensure();
     const keyPath = path.join(this.keysDirectory, 'audit-signing.pem');
-    if (!existsSync(keyPath)) {
-      const pem = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-      try {
-        writeFileSync(keyPath, pem, { mode: 0o600, flag: 'wx' });
-      } catch (error) {
-        // Another process created it first: use theirs.
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      }
-      chmodSync(keyPath, 0o600);
-    }
+    if (!existsSync(keyPath)) createOnce(keyPath, generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
     return createPrivateKey(readFileSync(keyPath, 'utf8'));
   }
 
@@ -349,9 +341,26 @@ export class VeilHome {
       if (key.length < 32) throw new InvalidRequestError(`${keyPath} holds a key shorter than 256 bits`);
       return key;
     }
-    const key = randomBytes(32);
-    writeFileSync(keyPath, key.toString('hex') + '\n', { mode: 0o600, flag: 'wx' });
-    chmodSync(keyPath, 0o600);
-    return key;
+    // Replicas starting together on one shared keys directory: one key wins, all read it.
+    createOnce(keyPath, randomBytes(32).toString('hex') + '\n');
+    return this.loadOrCreateKey(fileName);
+  }
+}
+
+/**
+ * Writes a new key file unless one exists, atomically: the content goes to a file of this process
+ * first, then is linked into place (which fails if another process was faster; its key is kept).
+ * A reader never sees a half-written key.
+ */
+function createOnce(keyPath: string, content: string): void {
+  const draft = `${keyPath}.new-${process.pid}-${randomBytes(4).toString('hex')}`;
+  writeFileSync(draft, content, { mode: 0o600, flag: 'wx' });
+  try {
+    chmodSync(draft, 0o600);
+    linkSync(draft, keyPath);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  } finally {
+    unlinkSync(draft);
   }
 }

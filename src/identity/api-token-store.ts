@@ -50,6 +50,7 @@ export interface ApiTokenRow {
  * (src/store/api-token-repository.ts). The logic (hashing, expiry, SCRAM) stays in ApiTokenStore.
  */
 export interface ApiTokenRepository {
+  /** NotFoundError when the token's user does not exist (checked in the same transaction). */
   insert(row: ApiTokenRow): Promise<void>;
   find(id: string): Promise<ApiTokenRow | undefined>;
   /** Every token, or one user's, oldest first. */

@@ -92,12 +92,17 @@ export async function startPgServer(gateway: VeilGateway, options: PgServerOptio
     });
     socket.on('error', () => undefined);
 
-    const failAuthentication = (error: unknown, user: string | undefined): false => {
-      // Recorded like a refused HTTP request: who tried, from where; never the credential.
+    /** Recorded like a refused HTTP request: who tried, from where; never the credential. */
+    const failAuthentication = (error: unknown, user: string | undefined): Promise<false> => {
       const scope = gateway.open({ door: 'pg', clientApplication: null, clientAddress: address });
       scope.describe('auth', `connect as ${user ?? '?'}`);
-      gateway.finish(scope, isVeilError(error) ? error : new InvalidTokenError('invalid credentials')).catch(logError);
-      return false;
+      return gateway.finish(scope, isVeilError(error) ? error : new InvalidTokenError('invalid credentials')).then(
+        () => false as const,
+        (failure: unknown) => {
+          logError(failure);
+          return false as const;
+        },
+      );
     };
 
     const passwordAuth = {
@@ -126,9 +131,9 @@ export async function startPgServer(gateway: VeilGateway, options: PgServerOptio
         return username === verified.principal.user;
       },
       (user, error) => {
-        failAuthentication(error, user);
-        // PostgreSQL answers a failed SCRAM proof with 28P01 (pg-gateway would say 28000).
-        void connectionReady.then(async (connection) => {
+        // Recorded first; PostgreSQL answers a failed SCRAM proof with 28P01 (pg-gateway would say 28000).
+        void failAuthentication(error, user).then(async () => {
+          const connection = await connectionReady;
           await connection.streamWriter?.write(wire.errorResponse({ severity: 'FATAL', code: '28P01', message: `password authentication failed for user "${user}"` })).catch(() => undefined);
           socket.destroy();
         });
@@ -175,7 +180,18 @@ export async function startPgServer(gateway: VeilGateway, options: PgServerOptio
       onAuthenticated: async (state: ConnectionState) => {
         const connection = await connectionReady;
         if (authentication === undefined || reauthenticate === undefined) throw new InvalidRequestError('authentication did not complete');
-        session = new PgSession({ gateway, authentication, reauthenticate, clientAddress: address, startup: state.clientParams ?? { user: authentication.principal.user }, catalogs, processId, secretKey, logError });
+        session = new PgSession({
+          gateway,
+          authentication,
+          reauthenticate,
+          clientAddress: address,
+          startup: state.clientParams ?? { user: authentication.principal.user },
+          catalogs,
+          processId,
+          secretKey,
+          logError,
+          terminate: () => socket.destroy(),
+        });
         sessions.set(processId, { session, secretKey });
         // ParameterStatus and BackendKeyData belong between AuthenticationOk and ReadyForQuery,
         // which pg-gateway sends next (psycopg2 refuses a connection without a cancel key).

@@ -32,6 +32,8 @@ export interface SessionContext {
   readonly secretKey: number;
   /** Where unexpected errors go (the client gets "internal error" only). */
   readonly logError: (error: unknown) => void;
+  /** Ends the connection at once (the audit trail could not be written: nothing more is served). */
+  readonly terminate?: () => void;
 }
 
 /**
@@ -167,8 +169,8 @@ export class PgSession {
     this.handling++;
     try {
       const last = yield* this.dispatch(message);
-      // Records completed while handling this message are written before its last response
-      // (ReadyForQuery), as a finished HTTP request's record is before the next request.
+      // Records completed while handling this message are written before the next message is
+      // handled (Sync and simple queries also wait before their ReadyForQuery).
       await this.auditSettled();
       return last;
     } finally {
@@ -179,17 +181,30 @@ export class PgSession {
   /** Audit completions started in synchronous code (closing portals), awaited before the next ReadyForQuery. */
   private readonly auditWrites = new Set<Promise<void>>();
 
+  private auditFailure: unknown;
+
   private trackAudit(write: Promise<unknown>): void {
     const tracked: Promise<void> = write.then(
       () => undefined,
-      (error: unknown) => this.context.logError(error),
+      (error: unknown) => {
+        this.context.logError(error);
+        this.auditFailure ??= error;
+      },
     );
     this.auditWrites.add(tracked);
     void tracked.finally(() => this.auditWrites.delete(tracked));
   }
 
+  /**
+   * Waits for the records started in synchronous code. Fail closed: when one could not be written,
+   * the session ends here, before the client is told it may go on.
+   */
   private async auditSettled(): Promise<void> {
     while (this.auditWrites.size > 0) await Promise.all([...this.auditWrites]);
+    if (this.auditFailure !== undefined) {
+      this.context.terminate?.();
+      throw new QueryFailedError('the audit trail could not be written: the session ends');
+    }
   }
 
   private async *dispatch(message: Uint8Array): AsyncGenerator<Uint8Array, Uint8Array | undefined> {
@@ -207,6 +222,7 @@ export class PgSession {
     if (code === 'S') {
       this.skippingUntilSync = false;
       if (this.transaction === 'I') this.endImplicitTransaction();
+      await this.auditSettled();
       yield wire.readyForQuery(this.transaction);
       return EMPTY;
     }
@@ -279,6 +295,8 @@ export class PgSession {
       this.failed();
     }
     if (this.transaction === 'I') this.endImplicitTransaction();
+    // Every record of this query (refusals included) is written before the client may go on.
+    await this.auditSettled();
     out.push(wire.readyForQuery(this.transaction));
     yield out.take();
   }

@@ -36,8 +36,13 @@ export class PostgresStore implements SqlStore {
     if (!SCHEMA_PATTERN.test(options.schema)) throw new Error(`PostgreSQL schema "${options.schema}" must match ${SCHEMA_PATTERN}`);
     this.pool = new pg.Pool({
       connectionString: options.url,
-      max: options.maxConnections ?? 10,
-      options: `-c search_path=${options.schema}`,
+      max: Math.max(1, options.maxConnections ?? 10),
+      // Bounded waits, so that a hung replica or a lost network cannot stall every writer:
+      // a transaction left idle (its process stopped, not dead) ends after a minute and releases
+      // the writers' lock; waiting for that lock, or for a connection, gives up after 30 s.
+      options: `-c search_path=${options.schema} -c lock_timeout=30000 -c statement_timeout=120000 -c idle_in_transaction_session_timeout=60000`,
+      connectionTimeoutMillis: 30_000,
+      keepAlive: true,
       types: TYPES,
       // A connection the server dropped (restart, failover) is replaced on the next use.
       idleTimeoutMillis: 30_000,
@@ -62,46 +67,46 @@ export class PostgresStore implements SqlStore {
   }
 
   async transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    let broken = false;
-    try {
-      // One round trip: the key is Veil's own 64-bit integer, never input.
-      await client.query(`BEGIN; SELECT pg_advisory_xact_lock(${this.lockKey})`);
-      const value = await work(executorOf((text, values) => client.query(text, values)));
-      await client.query('COMMIT');
-      return value;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => {
-        broken = true;
-      });
-      throw error;
-    } finally {
-      client.release(broken);
-    }
+    // READ COMMITTED whatever the database's default: each statement after the lock sees what the
+    // previous writer committed (under REPEATABLE READ the chain head read after waiting for the
+    // lock would be the one from before, and two writers would fork the chain). Commits are
+    // durable whatever synchronous_commit says elsewhere: an audit record must be on disk before a
+    // result leaves. One round trip; the key is Veil's own 64-bit integer, never input.
+    return this.onConnection(`BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL synchronous_commit = on; SELECT pg_advisory_xact_lock(${this.lockKey})`, work);
   }
 
-  async snapshot<T>(work: (view: SqlExecutor) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      const value = await work(executorOf((text, values) => client.query(text, values)));
-      await client.query('COMMIT');
-      return value;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+  snapshot<T>(work: (view: SqlExecutor) => Promise<T>): Promise<T> {
+    return this.onConnection('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', work);
   }
 
   /** Runs `work` on one connection with no transaction (migrations, which manage their own). */
   async withClient<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
+    const broken = watch(client);
     try {
       return await work(client);
     } finally {
-      client.release();
+      release(client, broken);
+    }
+  }
+
+  private async onConnection<T>(begin: string, work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    const broken = watch(client);
+    try {
+      await client.query(begin);
+      const value = await work(executorOf((text, values) => client.query(text, values)));
+      await client.query('COMMIT');
+      return value;
+    } catch (error) {
+      if (!broken.value) {
+        await client.query('ROLLBACK').catch(() => {
+          broken.value = true;
+        });
+      }
+      throw error;
+    } finally {
+      release(client, broken);
     }
   }
 
@@ -115,6 +120,27 @@ export class PostgresStore implements SqlStore {
 }
 
 type Query = (text: string, values: SqlValue[]) => Promise<pg.QueryResult>;
+
+/**
+ * A checked-out connection that breaks (the server restarted, failed over, or the network went)
+ * emits 'error', and pg-pool listens only on idle ones: without a listener of its own the error
+ * would end the process. The query in flight fails with it; the connection is then discarded.
+ */
+function watch(client: pg.PoolClient): { value: boolean; readonly listener: (error: Error) => void } {
+  const state = {
+    value: false,
+    listener: (): void => {
+      state.value = true;
+    },
+  };
+  client.on('error', state.listener);
+  return state;
+}
+
+function release(client: pg.PoolClient, broken: { value: boolean; readonly listener: (error: Error) => void }): void {
+  client.off('error', broken.listener);
+  client.release(broken.value);
+}
 
 function executorOf(query: Query): SqlExecutor {
   const checked = (params: readonly SqlValue[]): SqlValue[] => {

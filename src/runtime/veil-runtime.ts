@@ -84,150 +84,161 @@ export async function openRuntime(homeDir: string | undefined, options: RuntimeO
   const identityProviders = parseOidcProviders(settings.oidcProviders, home.root, home.settingsPath).map((config) => new OidcProvider(config));
   const s3Settings = parseS3Settings(settings.s3, home.settingsPath);
   const store = await openControlStore(home, settings);
-  const s3 = new S3Mirror(path.join(home.cacheDirectory, 's3'), s3Settings);
-  const storage = new RoutedStorage(new LocalFileStorage([home.storageRoot]), s3);
-  const macros = transformMacros(keys.masking, settings.zip3RestrictedPrefixes);
-  const engine = await DuckDbEngine.open(
-    {
-      allowedDirectories: [...storage.roots, home.spoolDirectory, home.engineTempDirectory, home.cacheDirectory],
-      threads: settings.engineThreads,
-      memoryLimit: settings.engineMemoryLimit,
-      preserveInsertionOrder: settings.enginePreserveInsertionOrder,
-      streamingBufferSize: settings.engineStreamingBufferSize,
-      streamingConnections: settings.maxConcurrentQueries,
-      tempDirectory: home.engineTempDirectory,
-    },
-    macros,
-  );
-  const { datasets, users, policies, apiTokens } = store;
-  const catalog = new CatalogService(datasets, storage, engine);
-  const admission = new AdmissionController({
-    maxConcurrentQueries: settings.maxConcurrentQueries,
-    maxConcurrentQueriesPerUser: Math.min(settings.maxConcurrentQueriesPerUser, settings.maxConcurrentQueries),
-    maxQueuedQueriesPerUser: settings.maxQueuedQueriesPerUser,
-    maxQueuedQueries: settings.maxQueuedQueries,
-  });
-  const cache = new ColumnarCache({
-    engine,
-    catalog,
-    manifest: new SqliteCacheManifest(store.local),
-    directory: path.join(home.cacheDirectory, 'columnar'),
-    settings: { enabled: settings.columnarCache, maxBytes: settings.cacheMaxBytes },
-    remoteEtags: (location) => (isS3Location(location) ? s3.knownEtags(location) : undefined),
-    log: (message, error) => console.error(`[veil] ${message}:`, error),
-    idle: () => admission.status().running === 0,
-  });
-  catalog.listen({ registered: (name) => cache.registered(name), dropped: (name) => cache.forget(name) });
-  const access = new AccessService(store.control, datasets, policies, engine, (name) => catalog.sourceRead(name)?.derived ?? new Map<string, string>());
-  // Masked values views compute once per row (and copies keep), named after the macros they were
-  // computed with: a new masking key or a changed macro never reads values of the old ones. The
-  // policies come from the access snapshot, read once per catalog generation.
-  const derived = new DerivedColumnPlanner(macrosFingerprint(macros), async () => (await access.snapshot()).policies);
-  catalog.deriveColumnsWith((dataset) => derived.plan(dataset));
-  const issuer = new LocalTokenIssuer(keys.tokenSigning);
-  await Promise.all(identityProviders.map((p) => p.start()));
-  const lineage = settings.openlineageFile === '' ? undefined : new OpenLineageWriter(path.resolve(home.root, settings.openlineageFile));
-  const auditOptions = { mirrorFile: path.join(home.cacheDirectory, 'audit-mirror.duckdb'), ...(lineage === undefined ? {} : { lineage }) };
-  const audit =
-    options.auditOffForBenchmark === true
-      ? new UnrecordedAuditLog(store.audit, engine, keys.auditChain, auditOptions)
-      : new AuditLog(store.audit, engine, keys.auditChain, auditOptions);
+  try {
+    const s3 = new S3Mirror(path.join(home.cacheDirectory, 's3'), s3Settings);
+    const storage = new RoutedStorage(new LocalFileStorage([home.storageRoot]), s3);
+    const macros = transformMacros(keys.masking, settings.zip3RestrictedPrefixes);
+    const engine = await DuckDbEngine.open(
+      {
+        allowedDirectories: [...storage.roots, home.spoolDirectory, home.engineTempDirectory, home.cacheDirectory],
+        threads: settings.engineThreads,
+        memoryLimit: settings.engineMemoryLimit,
+        preserveInsertionOrder: settings.enginePreserveInsertionOrder,
+        streamingBufferSize: settings.engineStreamingBufferSize,
+        streamingConnections: settings.maxConcurrentQueries,
+        tempDirectory: home.engineTempDirectory,
+      },
+      macros,
+    );
+    const { datasets, users, policies, apiTokens } = store;
+    const catalog = new CatalogService(datasets, storage, engine);
+    const admission = new AdmissionController({
+      maxConcurrentQueries: settings.maxConcurrentQueries,
+      maxConcurrentQueriesPerUser: Math.min(settings.maxConcurrentQueriesPerUser, settings.maxConcurrentQueries),
+      maxQueuedQueriesPerUser: settings.maxQueuedQueriesPerUser,
+      maxQueuedQueries: settings.maxQueuedQueries,
+    });
+    const cache = new ColumnarCache({
+      engine,
+      catalog,
+      manifest: new SqliteCacheManifest(store.local),
+      directory: path.join(home.cacheDirectory, 'columnar'),
+      settings: { enabled: settings.columnarCache, maxBytes: settings.cacheMaxBytes },
+      remoteEtags: (location) => (isS3Location(location) ? s3.knownEtags(location) : undefined),
+      log: (message, error) => console.error(`[veil] ${message}:`, error),
+      idle: () => admission.status().running === 0,
+    });
+    catalog.listen({ registered: (name) => cache.registered(name), dropped: (name) => cache.forget(name) });
+    const access = new AccessService(store.control, datasets, policies, engine, (name) => catalog.sourceRead(name)?.derived ?? new Map<string, string>());
+    // Masked values views compute once per row (and copies keep), named after the macros they were
+    // computed with: a new masking key or a changed macro never reads values of the old ones. The
+    // policies come from the access snapshot, read once per catalog generation.
+    const derived = new DerivedColumnPlanner(macrosFingerprint(macros), async () => (await access.snapshot()).policies);
+    catalog.deriveColumnsWith((dataset) => derived.plan(dataset));
+    const issuer = new LocalTokenIssuer(keys.tokenSigning);
+    await Promise.all(identityProviders.map((p) => p.start()));
+    const lineage = settings.openlineageFile === '' ? undefined : new OpenLineageWriter(path.resolve(home.root, settings.openlineageFile));
+    const auditOptions = { mirrorFile: path.join(home.cacheDirectory, 'audit-mirror.duckdb'), ...(lineage === undefined ? {} : { lineage }) };
+    const audit =
+      options.auditOffForBenchmark === true
+        ? new UnrecordedAuditLog(store.audit, engine, keys.auditChain, auditOptions)
+        : new AuditLog(store.audit, engine, keys.auditChain, auditOptions);
 
-  await catalog.registerSystemDataset({
-    database: 'veil_system',
-    name: 'audit_log',
-    location: '',
-    format: 'parquet',
-    csv: {},
-    description: 'Every request to Veil: who, when, through which tool, what, how much, under which policies, and the decision.',
-    owner: 'veil',
-    tags: ['veil.audit'],
-    columns: AUDIT_DATASET_COLUMNS.map((c) => ({ name: c.name, type: c.type, tags: c.tags })),
-    system: true,
-  });
-  await audit.initializeMirror();
-  await engine.runInternal(`CREATE OR REPLACE VIEW ${sourceViewName({ database: 'veil_system', name: 'audit_log' })} AS ${audit.viewSql()}`);
-  const auditRecords = sourceViewName({ database: 'veil_system', name: 'audit_log' });
-  for (const view of AUDIT_DATASETS) {
     await catalog.registerSystemDataset({
       database: 'veil_system',
-      name: view.name,
+      name: 'audit_log',
       location: '',
       format: 'parquet',
       csv: {},
-      description: view.description,
+      description: 'Every request to Veil: who, when, through which tool, what, how much, under which policies, and the decision.',
       owner: 'veil',
       tags: ['veil.audit'],
-      columns: view.columns.map((c) => ({ name: c.name, type: c.type, tags: c.tags })),
+      columns: AUDIT_DATASET_COLUMNS.map((c) => ({ name: c.name, type: c.type, tags: c.tags })),
       system: true,
     });
-    await engine.runInternal(`CREATE OR REPLACE VIEW ${sourceViewName({ database: 'veil_system', name: view.name })} AS ${view.sql(auditRecords)}`);
-  }
-  await installBuiltinPolicies(store.control, policies);
-  await catalog.ensureSourceViews();
-
-  const retention = startAuditRetention(audit, home, settings.auditRetentionDays);
-  let viewsGeneration = (await access.snapshot()).generation;
-  // `veil keys rotate` replaces the key on disk and bumps the generation: the macros are replaced
-  // and the derived columns renamed (docs/policies.md, "Rotating the masking key").
-  let maskingKey = keys.masking;
-  const reloadMaskingKey = async (): Promise<void> => {
-    const current = home.loadMaskingKey();
-    if (current.equals(maskingKey)) return;
-    const replaced = transformMacros(current, settings.zip3RestrictedPrefixes);
-    for (const statement of replaced) await engine.runInternal(statement.replace(/^CREATE MACRO /, 'CREATE OR REPLACE MACRO '));
-    derived.useFingerprint(macrosFingerprint(replaced));
-    maskingKey = current;
-  };
-  let viewSync: Promise<void> | undefined;
-  const queries = new QueryService(engine, access, settings, admission, async (effective) => {
-    const generation = (await access.snapshot()).generation;
-    if (generation !== viewsGeneration) {
-      // Another process (the CLI, a replica) changed the catalog: views for what it registered.
-      // One rebuild at a time; queries arriving meanwhile wait for it.
-      viewSync ??= (async () => {
-        await reloadMaskingKey();
-        await catalog.ensureSourceViews();
-      })().finally(() => {
-        viewSync = undefined;
+    await audit.initializeMirror();
+    await engine.runInternal(`CREATE OR REPLACE VIEW ${sourceViewName({ database: 'veil_system', name: 'audit_log' })} AS ${audit.viewSql()}`);
+    const auditRecords = sourceViewName({ database: 'veil_system', name: 'audit_log' });
+    for (const view of AUDIT_DATASETS) {
+      await catalog.registerSystemDataset({
+        database: 'veil_system',
+        name: view.name,
+        location: '',
+        format: 'parquet',
+        csv: {},
+        description: view.description,
+        owner: 'veil',
+        tags: ['veil.audit'],
+        columns: view.columns.map((c) => ({ name: c.name, type: c.type, tags: c.tags })),
+        system: true,
       });
-      await viewSync;
-      viewsGeneration = generation;
+      await engine.runInternal(`CREATE OR REPLACE VIEW ${sourceViewName({ database: 'veil_system', name: view.name })} AS ${view.sql(auditRecords)}`);
     }
-    await catalog.refresh(effective.map((e) => e.dataset));
-    // After the S3 mirror is current: each view reads a copy only if it is of the source as it is now.
-    await cache.prepare(effective.map((e) => e.dataset));
-    if (effective.some((e) => (AUDIT_DATASET_NAMES as readonly string[]).includes(fullName(e.dataset)))) await audit.syncMirror();
-  }, new ResultCache(engine, (dataset) => (dataset.system === true ? undefined : cache.sourceVersion(fullName(dataset))), { maxRows: settings.resultCacheMaxRows, maxEntries: RESULT_CACHE_MAX_ENTRIES }));
-  return {
-    home,
-    settings,
-    store,
-    engine,
-    catalog,
-    cache,
-    users,
-    policies,
-    crawlState: store.crawlState,
-    classificationDecisions: store.classificationDecisions,
-    issuer,
-    authenticator: new Authenticator(issuer, users, apiTokens, identityProviders, settings.adminGroups),
-    apiTokens,
-    identityProviders,
-    audit,
-    access,
-    queries,
-    admission,
-    async close() {
-      if (retention !== undefined) clearInterval(retention);
-      for (const provider of identityProviders) provider.close();
-      await cache.close();
-      s3.close();
-      audit.close();
-      await engine.close();
-      await store.close();
-    },
-  };
+    await installBuiltinPolicies(store.control, policies);
+    await catalog.ensureSourceViews();
+
+    const retention = startAuditRetention(audit, home, settings.auditRetentionDays);
+    let viewsGeneration = (await access.snapshot()).generation;
+    // `veil keys rotate` replaces the key on disk and bumps the generation: the macros are replaced
+    // and the derived columns renamed (docs/policies.md, "Rotating the masking key").
+    let maskingKey = keys.masking;
+    const reloadMaskingKey = async (): Promise<void> => {
+      const current = home.loadMaskingKey();
+      if (current.equals(maskingKey)) return;
+      const replaced = transformMacros(current, settings.zip3RestrictedPrefixes);
+      for (const statement of replaced) await engine.runInternal(statement.replace(/^CREATE MACRO /, 'CREATE OR REPLACE MACRO '));
+      derived.useFingerprint(macrosFingerprint(replaced));
+      maskingKey = current;
+    };
+    let viewSync: Promise<void> | undefined;
+    const queries = new QueryService(engine, access, settings, admission, async (effective) => {
+      const generation = (await access.snapshot()).generation;
+      // Another process (the CLI, a replica) changed the catalog or rotated the key: views for what
+      // it registered, the key as it is now. One rebuild at a time; queries arriving meanwhile wait
+      // for it, and go again when it started from an older generation than theirs (a rotation
+      // written after it read the key must not be missed).
+      if (generation < viewsGeneration) viewsGeneration = -1; // a store restored from a backup
+      while (generation > viewsGeneration) {
+        viewSync ??= (async () => {
+          const target = (await access.snapshot()).generation;
+          await reloadMaskingKey();
+          await catalog.ensureSourceViews();
+          viewsGeneration = Math.max(viewsGeneration, target);
+        })().finally(() => {
+          viewSync = undefined;
+        });
+        await viewSync;
+      }
+      await catalog.refresh(effective.map((e) => e.dataset));
+      // After the S3 mirror is current: each view reads a copy only if it is of the source as it is now.
+      await cache.prepare(effective.map((e) => e.dataset));
+      if (effective.some((e) => (AUDIT_DATASET_NAMES as readonly string[]).includes(fullName(e.dataset)))) await audit.syncMirror();
+    }, new ResultCache(engine, (dataset) => (dataset.system === true ? undefined : cache.sourceVersion(fullName(dataset))), { maxRows: settings.resultCacheMaxRows, maxEntries: RESULT_CACHE_MAX_ENTRIES }));
+    return {
+      home,
+      settings,
+      store,
+      engine,
+      catalog,
+      cache,
+      users,
+      policies,
+      crawlState: store.crawlState,
+      classificationDecisions: store.classificationDecisions,
+      issuer,
+      authenticator: new Authenticator(issuer, users, apiTokens, identityProviders, settings.adminGroups),
+      apiTokens,
+      identityProviders,
+      audit,
+      access,
+      queries,
+      admission,
+      async close() {
+        if (retention !== undefined) clearInterval(retention);
+        for (const provider of identityProviders) provider.close();
+        await cache.close();
+        s3.close();
+        audit.close();
+        await engine.close();
+        await store.close();
+      },
+    };
+  } catch (error) {
+    // Nothing opened is left behind by a start that fails (a PostgreSQL pool would keep the
+    // process alive).
+    await store.close().catch(() => undefined);
+    throw error;
+  }
 }
 
 async function installBuiltinPolicies(control: SqlStore, policies: PolicyRepository): Promise<void> {

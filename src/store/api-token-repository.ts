@@ -1,3 +1,4 @@
+import { NotFoundError } from '../errors/index.ts';
 import type { ApiTokenRepository, ApiTokenRow } from '../identity/index.ts';
 import type { SqlStore } from './sql-store.ts';
 
@@ -8,10 +9,15 @@ export class SqlApiTokenRepository implements ApiTokenRepository {
   constructor(private readonly db: SqlStore) {}
 
   async insert(row: ApiTokenRow): Promise<void> {
-    await this.db.run(
-      `INSERT INTO api_tokens (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})`,
-      COLUMNS.map((c) => row[c]),
-    );
+    // The user is checked in the writers' transaction, as their removal revokes their tokens in
+    // one: a token can never outlive a user removed at the same moment on another replica.
+    await this.db.transaction(async (tx) => {
+      if ((await tx.get('SELECT name FROM users WHERE name = ?', [row.user_name])) === undefined) throw new NotFoundError(`user ${row.user_name}`);
+      await tx.run(
+        `INSERT INTO api_tokens (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})`,
+        COLUMNS.map((c) => row[c]),
+      );
+    });
   }
 
   find(id: string): Promise<ApiTokenRow | undefined> {
