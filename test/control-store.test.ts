@@ -139,6 +139,29 @@ test('a writer in another process and this one extend one chain', async () => {
   for (let i = 1; i < events.length; i++) assert.equal(events[i]!.prev_hash, events[i - 1]!.hash);
 });
 
+test('a PostgreSQL connection broken mid-transaction fails that transaction, not the process', { skip: testBackend() !== 'postgres' ? 'PostgreSQL only' : false }, async () => {
+  const store = stores[0]!.control;
+  // Its outcome is taken at once: it may fail before this test awaits it.
+  const victim = store
+    .transaction(async (tx) => {
+      await tx.get('SELECT pg_sleep(30)');
+    })
+    .then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+  // The server ends the backend holding the transaction (as a restart or failover would).
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const ended = await stores[1]!.control.all<{ ended: boolean }>(
+    "SELECT pg_terminate_backend(pid) AS ended FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(30)' AND pid <> pg_backend_pid()",
+  );
+  assert.equal(ended.length, 1);
+  assert.match(String(await victim), /terminating connection|Connection terminated/);
+  // The pool replaced the connection: the next transaction works.
+  await stores[0]!.users.put({ name: 'after-restart', groups: [], attributes: {} });
+  assert.equal((await stores[1]!.users.get('after-restart')).name, 'after-restart');
+});
+
 test('placeholders become $n outside quoted text only', () => {
   assert.equal(numbered(`SELECT ? , '?', "a?b", ? FROM t WHERE x = 'it''s ?'`), `SELECT $1 , '?', "a?b", $2 FROM t WHERE x = 'it''s ?'`);
 });
