@@ -50,25 +50,27 @@ export interface AuditLogOptions {
   readonly lineage?: OpenLineageWriter;
   /**
    * A DuckDB file that keeps the queryable mirror between restarts, so that starting does not
-   * grow with the trail. It is a cache: rebuilt from audit.db when missing, stale or held by
+   * grow with the trail. It is a cache: rebuilt from the audit store when missing, stale or held by
    * another process (then the mirror lives in memory and is loaded when first needed).
    */
   readonly mirrorFile?: string;
 }
 
 /**
- * The audit trail. Records live in their own SQLite file (WAL, synchronous=FULL), so a record is on
- * disk before `begin` returns, and so before any byte of a result is released. Records are bound
- * as parameters and lists stored as JSON: CR/LF or quotes in a statement are data, never structure.
+ * The audit trail. Records live in the audit store: the home's audit.db (WAL, synchronous=FULL), or
+ * the PostgreSQL schema replicas share (durable commits); either way a record is on disk before
+ * `begin` resolves, and so before any byte of a result is released. Records are bound as
+ * parameters and lists stored as JSON: CR/LF or quotes in a statement are data, never structure.
  *
  * Every write is also an event of the hash chain (audit-chain.ts), appended in the same
- * transaction. The transaction is IMMEDIATE, so processes sharing a home (a server and the CLI)
- * append one after the other and the chain never forks.
+ * transaction. Writers take one after another (SQLite's IMMEDIATE transaction, PostgreSQL's
+ * writers' lock), so processes sharing a home and replicas sharing a schema append one after the
+ * other and the chain never forks.
  *
  * For querying, records are mirrored into a DuckDB table that backs the governed
  * veil_system.audit_log dataset; the mirror catches up before every read of that dataset. With a
  * mirror file, the mirror survives restarts: a start reads only the chain events written since
- * (by this server or the CLI), so it costs the same with a thousand records or millions.
+ * (by this server, the CLI or other replicas), so it costs the same with a thousand records or millions.
  */
 export class AuditLog {
   /** Records to copy into the mirror at the next flush. */

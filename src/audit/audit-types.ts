@@ -60,5 +60,5 @@ export const AUDIT_DATASET_COLUMNS: readonly { name: string; type: string; tags:
   { name: 'record_hash', type: 'VARCHAR', tags: [] },
 ];
 
-/** Fields of a record that are lists (stored as JSON text in audit.db). */
+/** Fields of a record that are lists (stored as JSON text in the audit store). */
 export const AUDIT_LIST_FIELDS: ReadonlySet<string> = new Set(['groups', 'datasets', 'columns', 'policies']);

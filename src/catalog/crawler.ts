@@ -45,7 +45,7 @@ const FORMAT_OF: Record<string, DatasetFormat> = { '.csv': 'csv', '.tsv': 'csv',
 const MAX_FILES = 100_000;
 
 /** Where each crawled dataset's files were last seen (size, mtime), to report changes next time. */
-/** What each crawled dataset's files looked like at the last crawl (src/sqlite/crawl-state-repository.ts). */
+/** What each crawled dataset's files looked like at the last crawl (src/store/crawl-state-repository.ts). */
 export interface CrawlState {
   get(dataset: string): Promise<readonly FileStamp[] | undefined>;
   set(dataset: string, files: readonly FileStamp[]): Promise<void>;

@@ -28,7 +28,7 @@ export interface ClassificationDecision {
   readonly decision: 'accepted' | 'rejected';
 }
 
-/** Stewards' decisions on proposals (src/sqlite/classification-decisions.ts). */
+/** Stewards' decisions on proposals (src/store/classification-decisions.ts). */
 export interface ClassificationDecisions {
   /** A dataset's decisions, by `column \u0000 tag`. */
   of(dataset: string): Promise<ReadonlyMap<string, string>>;

@@ -44,7 +44,7 @@ export interface DoorSettings {
  * The one door-neutral gateway: every door (HTTP, PostgreSQL wire, CLI, web UI) authenticates,
  * opens a request scope, calls operations and finishes the scope here. The gateway owns the audit
  * bracket, error-to-decision mapping and administrative authorization, so no door can skip or
- * redo them; doors translate their protocol and never see SQLite or the engine.
+ * redo them; doors translate their protocol and never see the control store or the engine.
  */
 export class VeilGateway {
   readonly data: DataOperations;

@@ -1,8 +1,8 @@
 import type { PolicyDefinition, StoredPolicy } from './policy-types.ts';
 
 /**
- * Where policies and their history live (docs/scale-out.md): SQLite in a Veil home
- * (src/sqlite/policy-repository.ts), PostgreSQL for replicas. Every write bumps the control
+ * Where policies and their history live (docs/scale-out.md): the control store, SQLite or
+ * PostgreSQL (src/store/policy-repository.ts). Every write bumps the control
  * store's generation, so every process re-reads its access snapshot before its next decision.
  */
 export interface PolicyRepository {
