@@ -38,7 +38,8 @@ interface ManifestRow {
 }
 
 function manifestRow(runtime: VeilRuntime, dataset: string): ManifestRow | undefined {
-  return runtime.store.local.prepare('SELECT state, file, file_bytes, row_count, stamp_digest FROM columnar_cache WHERE dataset = ?').get(dataset) as ManifestRow | undefined;
+  const entry = runtime.cacheManifest.get(dataset);
+  return entry === undefined ? undefined : { state: entry.state, file: entry.file, file_bytes: entry.fileBytes, row_count: entry.rowCount, stamp_digest: entry.stampDigest };
 }
 
 /** What the dataset's internal view reads now (its CREATE VIEW statement). */
@@ -115,7 +116,7 @@ describe('the demo trial through the cache', () => {
     assert.equal((await s.post('alice', '/v1/cache/rebuild', { datasets: [TRIAL] })).status, 403);
     const listed = (await (await s.get('erin', '/v1/cache')).json()) as { datasets: { dataset: string; state: string }[] };
     assert.deepEqual(listed.datasets.map((d) => d.dataset).sort(), [ADVERSE, TRIAL], 'every CSV dataset, with its state');
-    const builtAt = (): string | undefined => (s.runtime.store.local.prepare('SELECT built_at FROM columnar_cache WHERE dataset = ?').get(TRIAL) as { built_at: string | null } | undefined)?.built_at ?? undefined;
+    const builtAt = (): string | undefined => s.runtime.cacheManifest.get(TRIAL)?.builtAt ?? undefined;
     const before = builtAt();
     const started = await s.post('erin', '/v1/cache/rebuild', { datasets: [TRIAL] });
     assert.equal(started.status, 202);
@@ -314,7 +315,7 @@ describe('JSON, nested and recast types, unsupported types, S3', () => {
     await s.runtime.catalog.register({ name: 'lake.countries', location: 's3://lake/ref/countries.csv', format: 'csv' });
     const names = (): Promise<unknown[][]> => s.rows('erin', 'SELECT name FROM lake.countries ORDER BY code');
     const first = await untilCached(s.runtime, 'lake.countries', { use: names });
-    const stamp = JSON.parse((s.runtime.store.local.prepare('SELECT source_stamp FROM columnar_cache WHERE dataset = ?').get('lake.countries') as { source_stamp: string }).source_stamp) as { etags?: Record<string, string> };
+    const stamp = JSON.parse(s.runtime.cacheManifest.get('lake.countries')?.sourceStamp ?? '{}') as { etags?: Record<string, string> };
     assert.deepEqual(Object.keys(stamp.etags ?? {}), ['ref/countries.csv']);
     assert.deepEqual(await names(), [['Germany'], ['United States']]);
     await put('ref/countries.csv', 'code,name\nDE,Deutschland\nFR,France\nUS,United States\n');

@@ -26,8 +26,9 @@ export interface ManifestEntry {
 
 /**
  * The truth about every dataset's Parquet copy for every process on a home (the CLI and a server):
- * a file no entry names is not a copy. Kept per machine in the home's own SQLite database
- * (src/sqlite/cache-manifest.ts), whatever the control store: copies are per replica. Synchronous,
+ * a file no entry names is not a copy. Kept per machine in a SQLite file of its own
+ * (`<home>/cache/columnar-manifest.db`, src/sqlite/cache-manifest.ts), whatever the control store:
+ * copies are per replica. Synchronous,
  * like the file operations it sits beside.
  */
 export interface CacheManifest {

@@ -20,8 +20,8 @@ import { SqlUserRepository } from '../store/user-repository.ts';
 /**
  * The stores of one deployment (docs/scale-out.md, "Control store"): catalog, identities, policies
  * and the audit trail in SQLite files of the home, or in one PostgreSQL schema shared by replicas.
- * What stays per machine either way is `local`, the home's veil.db: the columnar cache's manifest
- * (copies are per replica).
+ * What stays per machine either way is `local`, the home's veil.db, which records the store the
+ * home uses.
  */
 export interface ControlStore {
   readonly backend: 'sqlite' | 'postgres';
@@ -29,7 +29,7 @@ export interface ControlStore {
   readonly control: SqlStore;
   /** The audit trail and its hash chain (the same store as `control` on PostgreSQL). */
   readonly audit: SqlStore;
-  /** The home's own SQLite database (per machine). */
+  /** The home's own SQLite database (per machine): which store the home uses. */
   readonly local: Database.Database;
   readonly datasets: DatasetRepository;
   readonly users: UserRepository;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { ColumnarCache } from '../cache/index.ts';
-import { SqliteCacheManifest } from '../sqlite/cache-manifest.ts';
+import { ColumnarCache, type CacheManifest } from '../cache/index.ts';
+import { openSqliteCacheManifest } from '../sqlite/cache-manifest.ts';
 import { AuditLog, AUDIT_DATASET_COLUMNS, AUDIT_DATASET_NAMES, AUDIT_DATASETS, canonicalJson, OpenLineageWriter } from '../audit/index.ts';
 import { CatalogService, fullName, isS3Location, LocalFileStorage, parseS3Settings, RoutedStorage, S3Mirror, sourceViewName, type ClassificationDecisions, type CrawlState } from '../catalog/index.ts';
 import { DuckDbEngine } from '../engine/index.ts';
@@ -22,6 +22,8 @@ export interface VeilRuntime {
   readonly catalog: CatalogService;
   /** Parquet copies of CSV and JSON sources (docs/cache.md). */
   readonly cache: ColumnarCache;
+  /** The copies' manifest (per machine, `<home>/cache/columnar-manifest.db`). */
+  readonly cacheManifest: CacheManifest;
   readonly users: UserRepository;
   readonly policies: PolicyRepository;
   /** What each crawled dataset's files looked like at the last crawl. */
@@ -108,10 +110,11 @@ export async function openRuntime(homeDir: string | undefined, options: RuntimeO
       maxQueuedQueriesPerUser: settings.maxQueuedQueriesPerUser,
       maxQueuedQueries: settings.maxQueuedQueries,
     });
+    const cacheManifest = openSqliteCacheManifest(path.join(home.cacheDirectory, 'columnar-manifest.db'), home.catalogDatabasePath);
     const cache = new ColumnarCache({
       engine,
       catalog,
-      manifest: new SqliteCacheManifest(store.local),
+      manifest: cacheManifest,
       directory: path.join(home.cacheDirectory, 'columnar'),
       settings: { enabled: settings.columnarCache, maxBytes: settings.cacheMaxBytes },
       remoteEtags: (location) => (isS3Location(location) ? s3.knownEtags(location) : undefined),
@@ -211,6 +214,7 @@ export async function openRuntime(homeDir: string | undefined, options: RuntimeO
       engine,
       catalog,
       cache,
+      cacheManifest,
       users,
       policies,
       crawlState: store.crawlState,
@@ -227,6 +231,7 @@ export async function openRuntime(homeDir: string | undefined, options: RuntimeO
         if (retention !== undefined) clearInterval(retention);
         for (const provider of identityProviders) provider.close();
         await cache.close();
+        cacheManifest.close();
         s3.close();
         audit.close();
         await engine.close();

@@ -1,5 +1,52 @@
-import type Database from 'better-sqlite3';
+import { existsSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { stampJson, type CacheManifest, type EntryState, type ManifestEntry, type SourceStamp } from '../cache/index.ts';
+
+const MANIFEST_TABLE = `CREATE TABLE IF NOT EXISTS columnar_cache (
+  dataset TEXT PRIMARY KEY,
+  state TEXT NOT NULL,
+  definition TEXT NOT NULL,
+  stamp_digest TEXT NOT NULL,
+  source_stamp TEXT NOT NULL,
+  source_bytes INTEGER NOT NULL,
+  file TEXT,
+  file_bytes INTEGER,
+  file_sha256 TEXT,
+  row_count INTEGER,
+  built_at TEXT,
+  build_ms INTEGER,
+  last_used_at TEXT,
+  detail TEXT,
+  build_progress REAL,
+  build_progress_at TEXT
+)`;
+
+/**
+ * Opens the manifest in a file of its own under the home's cache directory. Its own file, not
+ * veil.db: the control store's transactions there span awaits, and a manifest write on the same
+ * connection would join one (and roll back with it), while one on another connection would
+ * busy-wait for its lock and block the event loop that transaction needs to finish. A home whose
+ * manifest was in veil.db (before it moved) brings its rows along once, so its copies stay valid.
+ */
+export function openSqliteCacheManifest(file: string, legacyFile?: string): SqliteCacheManifest {
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('busy_timeout = 5000');
+  db.exec(MANIFEST_TABLE);
+  const empty = (db.prepare('SELECT count(*) AS n FROM columnar_cache').get() as { n: number }).n === 0;
+  if (empty && legacyFile !== undefined && existsSync(legacyFile)) {
+    // ATTACH is refused inside a transaction: attached first, copied in one, detached after.
+    db.prepare('ATTACH DATABASE ? AS legacy').run(legacyFile);
+    try {
+      const hasTable = db.prepare(`SELECT 1 FROM legacy.sqlite_master WHERE type = 'table' AND name = 'columnar_cache'`).get() !== undefined;
+      if (hasTable) db.transaction(() => db.exec('INSERT OR IGNORE INTO main.columnar_cache SELECT * FROM legacy.columnar_cache')).immediate();
+    } finally {
+      db.exec('DETACH DATABASE legacy');
+    }
+  }
+  return new SqliteCacheManifest(db);
+}
 
 interface Row {
   dataset: string;
@@ -105,6 +152,10 @@ export class SqliteCacheManifest implements CacheManifest {
     this.db.transaction(() => {
       for (const [dataset, at] of uses) statement.run(at, dataset, at);
     })();
+  }
+
+  close(): void {
+    this.db.close();
   }
 
   delete(dataset: string): ManifestEntry | undefined {

@@ -71,8 +71,8 @@ const MIGRATIONS: readonly string[] = [
      after_definition TEXT
    );
    CREATE INDEX policy_history_policy ON policy_history (policy, id);`,
-  // The columnar cache's manifest (src/cache): one row per dataset, the truth about its Parquet copy
-  // for every process on the home. Writes here never bump the catalog generation.
+  // The columnar cache's manifest as it was kept until it moved to a file of its own
+  // (src/sqlite/cache-manifest.ts copies these rows over once); no longer written.
   `CREATE TABLE columnar_cache (
      dataset TEXT PRIMARY KEY,
      state TEXT NOT NULL,
