@@ -12,6 +12,7 @@ import { VeilHome } from '../src/home/index.ts';
 import { numbered } from '../src/postgres/postgres-store.ts';
 import { openControlStore, type ControlStore } from '../src/runtime/control-store.ts';
 import { bumpGeneration, readGeneration } from '../src/store/index.ts';
+import { auditRecord } from './support/audit-records.ts';
 import { testBackend } from './support/stores.ts';
 
 /**
@@ -39,25 +40,14 @@ after(async () => {
 });
 
 function record(i: number): AuditRecord {
-  return {
-    event_time: new Date().toISOString(),
+  return auditRecord({
     request_id: `r-${i}-${randomBytes(4).toString('hex')}`,
     user: i % 2 === 0 ? 'alice' : 'bob',
     groups: ['g'],
     client_application: 'store-test',
-    client_address: null,
-    door: 'http',
     statement: `SELECT ${i} -- it's "quoted" ? with a question mark`,
-    statement_type: 'query',
     datasets: ['db.t'],
-    columns: [],
-    policies: [],
-    decision: 'allowed',
-    rows_returned: null,
-    bytes_returned: null,
-    duration_ms: null,
-    error_code: null,
-  };
+  });
 }
 
 describe(`control store (${testBackend()})`, () => {

@@ -108,11 +108,6 @@ export class SqliteStore implements SqlStore {
     }
   }
 
-  /** Statements with several parts (migrations). */
-  exec(sql: string): void {
-    this.db.exec(sql);
-  }
-
   async close(): Promise<void> {
     await this.writers.queue;
     this.statements.clear();
